@@ -1,0 +1,1 @@
+"""Homecoming: the car as a device of the home."""

@@ -1,0 +1,115 @@
+"""Tunable settings of the approach engine, each default with its reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import math
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Detection settings.
+
+    Distances are metres, durations seconds, speeds metres per second.
+    """
+
+    reach_m: float | None = 30_000.0
+    """An approach may start only this close to home (``None``: no distance limit).
+
+    30 km covers a typical commute's last half hour; farther away, "getting closer" is
+    mostly driving about, and no pre-heat needs more lead than that."""
+
+    reach_eta_s: float | None = 1_800.0
+    """...or when the ETA is at most this (``None``: no ETA limit). 30 minutes lets a fast
+    motorway run start early enough for slow heating systems."""
+
+    arrival_radius_m: float = 400.0
+    """Distance from the home centre at which an approaching car is ``arriving``: about a
+    minute out in town, the moment for lights and a garage door."""
+
+    stop_tolerance_s: float = 480.0
+    """A stationary approaching car is cancelled after this long. Red lights (up to ~2 min),
+    junctions and a jam of several minutes stay well under 8 minutes; parking is longer."""
+
+    ignition_off_tolerance_s: float = 120.0
+    """The shorter tolerance when the car reports its ignition off while stationary."""
+
+    stale_timeout_s: float = 900.0
+    """Without any fix for this long an approach is cancelled (and the integration treats
+    the position as stale). 15 minutes outlasts tunnels and car-park gaps."""
+
+    max_accuracy_m: float = 150.0
+    """Fixes with a worse reported accuracy are ignored: they never start, end or confirm
+    anything. Phones outdoors report 5-30 m, indoors 20-65 m; cell fixes 500 m and more."""
+
+    assumed_accuracy_m: float = 25.0
+    """Accuracy assumed when a source does not report one (a typical consumer GPS)."""
+
+    max_speed_mps: float = 250.0 / 3.6
+    """A fix implying a speed above 250 km/h from the previous one is an outlier."""
+
+    replay_window_s: float = 180.0
+    """A fix older than the newest by more than this is a replayed queue point (``stale``);
+    younger ones are ``out_of_order``. Neither changes anything."""
+
+    window_s: float = 150.0
+    """Progress towards home is judged over this window, never between two samples."""
+
+    noise_factor: float = 2.0
+    """Progress must exceed this many times the combined accuracy of the window's ends."""
+
+    min_progress_m: float = 200.0
+    """...and at least this many metres, before an approach starts."""
+
+    progress_fraction: float = 0.04
+    """...and at least this fraction of the distance to home, so that small moves far away
+    (a walk, a car park) never count as an approach."""
+
+    min_efficiency: float = 0.35
+    """Share of the distance driven in the window that must have been towards home."""
+
+    min_closing_speed_mps: float = 2.0
+    """Average speed towards home over the window needed to start an approach (7 km/h)."""
+
+    retreat_m: float = 400.0
+    """An approach ends (drive-by) once the car is this much farther than its closest point
+    (or :attr:`retreat_fraction` of that closest distance, if larger, plus noise)."""
+
+    retreat_fraction: float = 0.25
+    """See :attr:`retreat_m`."""
+
+    stationary_m: float = 40.0
+    """A car that stays within this (or 1.5x its accuracy) of a point is stationary."""
+
+    settle_s: float = 60.0
+    """A car seen standing still this long is parked: from then on its drift across the
+    zone edge is not an arrival (a real arrival comes from outside the hysteresis band or
+    from driving)."""
+
+    home_accuracy_m: float = 100.0
+    """A fix must be at least this accurate (or as accurate as the zone radius, if that is
+    larger) to put the car at home: a coarse fix near home is not evidence of arrival."""
+
+    exit_margin_m: float = 100.0
+    """Hysteresis: to leave home the car must be this far outside the zone even after
+    subtracting its accuracy, so that drift at night never makes it leave."""
+
+    speed_smoothing_s: float = 120.0
+    """Time constant of the smoothed speeds (ground and towards home)."""
+
+    external_eta_max_age_s: float = 600.0
+    """An external travel time is used for ETA for this long after it was given."""
+
+    def __post_init__(self) -> None:
+        """Refuse settings that make no sense."""
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if value is None and name in {"reach_m", "reach_eta_s"}:
+                continue
+            if (
+                not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                msg = f"{name} must be a finite, non-negative number"
+                raise ValueError(msg)

@@ -1,0 +1,442 @@
+"""Unit tests of the approach detector: filtering, phases, time, persistence."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+import json
+from typing import Any
+
+import pytest
+
+from custom_components.homecoming.engine import (
+    Direction,
+    Engine,
+    EventType,
+    Fix,
+    Home,
+    Phase,
+    RejectReason,
+    Settings,
+    Transition,
+)
+from tests.sim import offset
+
+HOME = Home(latitude=52.37, longitude=4.89, radius=100.0)
+T0 = datetime(2026, 1, 12, 17, 0, tzinfo=UTC)
+
+
+def at(
+    north_m: float,
+    seconds: float,
+    *,
+    east_m: float = 0.0,
+    accuracy: float | None = 8.0,
+    **extra: Any,
+) -> Fix:
+    """Build a fix at a point north/east of home, ``seconds`` after T0."""
+    lat, lon = offset(HOME.latitude, HOME.longitude, east_m, north_m)
+    return Fix(
+        latitude=lat,
+        longitude=lon,
+        timestamp=T0 + timedelta(seconds=seconds),
+        accuracy=accuracy,
+        **extra,
+    )
+
+
+def drive(
+    engine: Engine,
+    start_m: float,
+    end_m: float,
+    *,
+    speed: float = 15.0,
+    t0: float = 0.0,
+    every: float = 5.0,
+    **extra: Any,
+) -> tuple[list[Transition], float]:
+    """Drive straight north-south from start_m to end_m; return transitions and end time."""
+    out: list[Transition] = []
+    steps = max(1, round(abs(end_m - start_m) / (speed * every)))
+    t = t0
+    for i in range(steps + 1):
+        north = start_m + (end_m - start_m) * i / steps
+        t = t0 + i * every
+        out.extend(engine.update(at(north, t, speed=speed, **extra)).transitions)
+    return out, t
+
+
+def events(transitions: list[Transition]) -> list[EventType]:
+    """Return just the event types."""
+    return [tr.event for tr in transitions]
+
+
+def test_snapshot_before_any_fix() -> None:
+    """Before the first fix the engine knows nothing."""
+    snap = Engine(HOME).snapshot
+    assert snap.phase is None
+    assert snap.distance_m is None
+    assert snap.eta is None
+    assert snap.direction is None
+
+
+@pytest.mark.parametrize(
+    ("north", "phase"), [(30.0, Phase.HOME), (5_000.0, Phase.AWAY)]
+)
+def test_first_fix_only_initialises(north: float, phase: Phase) -> None:
+    """A car first seen at home is home, elsewhere away, with no event."""
+    engine = Engine(HOME)
+    result = engine.update(at(north, 0))
+    assert result.accepted
+    assert result.transitions == ()
+    assert engine.phase is phase
+    snap = engine.snapshot
+    assert snap.distance_m == pytest.approx(north, abs=1)
+    assert snap.direction is Direction.STATIONARY
+    assert snap.last_fix == T0
+
+
+def test_filters_reject_duplicates_late_and_replayed_fixes() -> None:
+    """Repeated, out-of-order and replayed points change nothing."""
+    engine = Engine(HOME)
+    assert engine.update(at(5_000, 600)).accepted
+    before = engine.as_dict()
+    assert engine.update(at(4_000, 600)).reason is RejectReason.DUPLICATE
+    assert engine.update(at(4_000, 590)).reason is RejectReason.OUT_OF_ORDER
+    assert engine.update(at(0, 100)).reason is RejectReason.STALE
+    assert engine.as_dict() == before
+
+
+def test_inaccurate_fixes_never_count() -> None:
+    """A 1.5 km cell fix neither confirms a departure nor starts anything."""
+    engine = Engine(HOME)
+    engine.update(at(10, 0))
+    for i in range(1, 20):
+        result = engine.update(at(3_000, i * 10, accuracy=1_500.0))
+        assert result.reason is RejectReason.INACCURATE
+    assert engine.phase is Phase.HOME
+
+
+def test_unknown_accuracy_uses_the_assumed_one() -> None:
+    """A source without accuracy is taken at the assumed accuracy."""
+    engine = Engine(HOME, Settings(assumed_accuracy_m=33.0))
+    engine.update(at(500, 0, accuracy=None))
+    assert engine.snapshot.accuracy == 33.0
+    strict = Engine(HOME, Settings(assumed_accuracy_m=200.0))
+    assert strict.update(at(500, 0, accuracy=None)).reason is RejectReason.INACCURATE
+
+
+def test_outliers_are_rejected_and_agreeing_outliers_reanchor() -> None:
+    """A 50 km jump in 10 s is an outlier; two agreeing jumps mean the track moved."""
+    engine = Engine(HOME)
+    engine.update(at(5_000, 0))
+    assert engine.update(at(55_000, 10)).reason is RejectReason.OUTLIER
+    # back on track: accepted, and the outlier is forgotten
+    assert engine.update(at(5_010, 20)).accepted
+    assert engine.update(at(60_000, 30)).reason is RejectReason.OUTLIER
+    assert engine.update(at(60_100, 40)).accepted
+    assert engine.snapshot.distance_m == pytest.approx(60_100, abs=5)
+    # a second outlier at the same moment as the first cannot confirm it
+    assert engine.update(at(60_050, 50)).accepted
+    assert engine.update(at(0, 50.5, east_m=90_000)).reason is RejectReason.OUTLIER
+    assert engine.update(at(0, 50.5, east_m=90_000)).reason is RejectReason.OUTLIER
+    assert engine.snapshot.distance_m == pytest.approx(60_050, abs=5)
+
+
+def test_one_trip_home_gives_one_of_each() -> None:
+    """Approach started, arriving, arrived: once each, in order, with facts."""
+    engine = Engine(HOME)
+    transitions, _ = drive(engine, 12_000, 20, speed=14.0, driver="anna")
+    assert events(transitions) == [
+        EventType.APPROACH_STARTED,
+        EventType.ARRIVING,
+        EventType.ARRIVED,
+    ]
+    started, arriving, arrived = transitions
+    assert started.previous is Phase.AWAY
+    assert started.phase is Phase.APPROACHING
+    assert started.distance_m > 10_000
+    assert started.eta is not None
+    assert started.driver == "anna"
+    assert arriving.phase is Phase.ARRIVING
+    assert arriving.distance_m <= Settings().arrival_radius_m
+    assert arrived.phase is Phase.HOME
+    assert arrived.distance_m <= HOME.radius
+    assert arrived.eta is None
+    # the ETA given at the start was close to the real arrival
+    real = arrived.timestamp
+    assert abs((started.eta - real).total_seconds()) < 90
+
+
+def test_snapshot_while_approaching() -> None:
+    """While approaching, the snapshot has direction, speeds and an ETA."""
+    engine = Engine(HOME)
+    drive(engine, 12_000, 6_000, speed=20.0)
+    snap = engine.snapshot
+    assert snap.phase is Phase.APPROACHING
+    assert snap.direction is Direction.TOWARDS
+    assert snap.speed == pytest.approx(20.0, abs=0.5)
+    assert snap.closing_speed == pytest.approx(20.0, abs=1.0)
+    assert snap.eta is not None
+    remaining = (snap.eta - snap.last_fix).total_seconds()  # type: ignore[operator]
+    assert remaining == pytest.approx((6_000 - 100) / 20.0, rel=0.1)
+
+
+def test_driving_away_reads_away_from() -> None:
+    """Moving off from home reads away_from, and departs after confirmation."""
+    engine = Engine(HOME)
+    engine.update(at(0, 0))
+    transitions, _ = drive(engine, 0, 3_000, speed=15.0, t0=5)
+    assert events(transitions) == [EventType.DEPARTED]
+    assert transitions[0].distance_m > HOME.radius + Settings().exit_margin_m
+    assert engine.snapshot.direction is Direction.AWAY_FROM
+    assert engine.snapshot.eta is None
+
+
+def test_departure_needs_confirmation() -> None:
+    """One fix out is pending; a fix back in cancels it; two out depart."""
+    engine = Engine(HOME)
+    engine.update(at(0, 0))
+    assert engine.update(at(400, 60)).transitions == ()
+    assert engine.update(at(20, 120)).transitions == ()
+    assert engine.update(at(400, 180)).transitions == ()
+    assert events(list(engine.update(at(450, 240)).transitions)) == [EventType.DEPARTED]
+
+
+def test_departure_with_reported_speed_is_immediate() -> None:
+    """A fix well outside with the car moving confirms on its own."""
+    engine = Engine(HOME)
+    engine.update(at(0, 0))
+    result = engine.update(at(2_000, 300, speed=20.0))
+    assert events(list(result.transitions)) == [EventType.DEPARTED]
+
+
+def test_drift_across_the_zone_edge_is_not_an_arrival() -> None:
+    """A car parked just outside the zone whose fixes drift inside stays away."""
+    engine = Engine(HOME)
+    for i in range(20):
+        assert engine.update(at(150, i * 10, speed=0.0)).transitions == ()
+    assert engine.update(at(80, 200, speed=0.0)).transitions == ()
+    assert engine.phase is Phase.AWAY
+
+
+def test_arrival_after_a_gap_from_far_away() -> None:
+    """A sparse source that next reports the car at home: arrived, nothing else."""
+    engine = Engine(HOME)
+    engine.update(at(5_000, 0, speed=0.0))
+    engine.update(at(5_000, 600, speed=0.0))
+    result = engine.update(at(10, 1_200))
+    assert events(list(result.transitions)) == [EventType.ARRIVED]
+
+
+def test_parked_outside_cancels_after_the_tolerance() -> None:
+    """Stopping for longer than the tolerance ends the approach; shorter does not."""
+    settings = Settings()
+    engine = Engine(HOME)
+    _, t = drive(engine, 8_000, 2_000, speed=15.0)
+    assert engine.phase is Phase.APPROACHING
+    stop = settings.stop_tolerance_s
+    for k in range(1, int(stop // 30)):
+        assert engine.update(at(2_000, t + 30 * k, speed=0.0)).transitions == ()
+    result = engine.update(at(2_000, t + stop + 1, speed=0.0))
+    assert events(list(result.transitions)) == [EventType.APPROACH_CANCELLED]
+    assert engine.phase is Phase.AWAY
+
+
+def test_silence_after_stopping_cancels_through_advance() -> None:
+    """A tracker that stops reporting once parked: advance ends the approach."""
+    engine = Engine(HOME)
+    _, t = drive(engine, 8_000, 2_000, speed=15.0)
+    engine.update(at(2_000, t + 10, speed=0.0))
+    stop = Settings().stop_tolerance_s
+    assert engine.advance(T0 + timedelta(seconds=t + stop - 60)) == ()
+    cancelled = engine.advance(T0 + timedelta(seconds=t + 10 + stop))
+    assert events(list(cancelled)) == [EventType.APPROACH_CANCELLED]
+    assert cancelled[0].timestamp == T0 + timedelta(seconds=t + 10 + stop)
+
+
+def test_ignition_off_shortens_the_tolerance() -> None:
+    """With the ignition off, a stop is parking sooner."""
+    engine = Engine(HOME)
+    _, t = drive(engine, 8_000, 2_000, speed=15.0, ignition=True)
+    engine.update(at(2_000, t + 10, speed=0.0, ignition=False))
+    tolerance = Settings().ignition_off_tolerance_s
+    cancelled = engine.advance(T0 + timedelta(seconds=t + 10 + tolerance))
+    assert events(list(cancelled)) == [EventType.APPROACH_CANCELLED]
+
+
+def test_tunnel_gap_does_not_cancel_but_long_silence_does() -> None:
+    """Silence while moving is a tunnel; only the stale timeout ends it."""
+    engine = Engine(HOME)
+    _, t = drive(engine, 9_000, 4_000, speed=15.0)
+    stale = Settings().stale_timeout_s
+    assert engine.advance(T0 + timedelta(seconds=t + stale - 1)) == ()
+    assert engine.advance(T0 + timedelta(seconds=t)) == ()
+    cancelled = engine.advance(T0 + timedelta(seconds=t + stale))
+    assert events(list(cancelled)) == [EventType.APPROACH_CANCELLED]
+
+
+def test_advance_does_nothing_when_not_approaching() -> None:
+    """Time alone never changes home or away."""
+    engine = Engine(HOME)
+    assert engine.advance(T0) == ()
+    engine.update(at(0, 0))
+    assert engine.advance(T0 + timedelta(days=2)) == ()
+    assert engine.phase is Phase.HOME
+
+
+def test_reach_limits_where_an_approach_can_start() -> None:
+    """Beyond the reach nothing starts; the ETA reach or no limit widens it."""
+    far = Settings(reach_m=5_000.0, reach_eta_s=None)
+    transitions, _ = drive(Engine(HOME, far), 20_000, 6_000, speed=20.0)
+    assert transitions == []
+    by_eta = Settings(reach_m=5_000.0, reach_eta_s=1_200.0)
+    transitions, _ = drive(Engine(HOME, by_eta), 20_000, 15_000, speed=30.0)
+    assert events(transitions) == [EventType.APPROACH_STARTED]
+    assert transitions[0].distance_m > 15_000
+    unlimited = Settings(reach_m=None, reach_eta_s=None)
+    transitions, _ = drive(Engine(HOME, unlimited), 120_000, 110_000, speed=30.0)
+    assert events(transitions) == [EventType.APPROACH_STARTED]
+
+
+def test_external_travel_time_takes_precedence_then_expires() -> None:
+    """A travel-time sensor's ETA wins while fresh; after that the own ETA is back."""
+    engine = Engine(HOME)
+    drive(engine, 12_000, 8_000, speed=15.0)
+    t = 300.0
+    engine.update(at(7_900, t, speed=15.0, travel_time=900.0))
+    assert engine.snapshot.eta == T0 + timedelta(seconds=t + 900)
+    max_age = Settings().external_eta_max_age_s
+    engine.update(at(7_850, t + max_age + 1, speed=15.0))
+    own = engine.snapshot.eta
+    assert own is not None
+    assert own != T0 + timedelta(seconds=t + 900)
+
+
+def test_drive_by_cancels_after_the_closest_point() -> None:
+    """A road passing home at 800 m: the approach ends soon after the closest point."""
+    engine = Engine(HOME)
+    out: list[Transition] = []
+    for i in range(241):
+        north = 15_000 - 125 * i
+        out.extend(engine.update(at(north, 5 * i, east_m=800, speed=25.0)).transitions)
+    assert EventType.ARRIVING not in events(out)
+    assert EventType.ARRIVED not in events(out)
+    assert events(out)[-1] is EventType.APPROACH_CANCELLED
+    cancelled = out[-1]
+    closest = T0 + timedelta(seconds=5 * 120)
+    assert timedelta(0) < cancelled.timestamp - closest < timedelta(minutes=2)
+
+
+def test_state_round_trips_through_json() -> None:
+    """An engine restored mid-approach continues exactly as one never stopped."""
+    straight = Engine(HOME)
+    restored = Engine(HOME)
+    first, t = drive(straight, 12_000, 5_000, speed=15.0, driver="ben")
+    drive(restored, 12_000, 5_000, speed=15.0, driver="ben")
+    data = json.loads(json.dumps(restored.as_dict()))
+    restored = Engine.from_dict(data, HOME)
+    assert restored.snapshot == straight.snapshot
+    rest_a, _ = drive(straight, 5_000, 0, speed=15.0, t0=t + 5)
+    rest_b, _ = drive(restored, 5_000, 0, speed=15.0, t0=t + 5)
+    assert rest_a == rest_b
+    assert events(first + rest_a) == [
+        EventType.APPROACH_STARTED,
+        EventType.ARRIVING,
+        EventType.ARRIVED,
+    ]
+
+
+def test_state_round_trips_with_every_optional_part() -> None:
+    """Outlier memory, external ETA, ignition and the empty state survive too."""
+    assert (
+        Engine.from_dict(Engine(HOME).as_dict(), HOME).snapshot == Engine(HOME).snapshot
+    )
+    engine = Engine(HOME)
+    drive(engine, 9_000, 7_000, speed=15.0, ignition=True)
+    engine.update(at(6_900, 200, travel_time=700.0))
+    engine.update(at(90_000, 205))  # an outlier, remembered
+    data = engine.as_dict()
+    assert data["outlier"] is not None
+    assert data["ext_eta"] is not None
+    again = Engine.from_dict(data, HOME)
+    assert again.as_dict() == data
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"version": 99},
+        {"phase": "flying"},
+        {"last_ts": None},
+        {"last_ts": "2026-01-01T00:00:00"},
+        {"window": [[1.0, 2.0]]},
+        {"anchor": "abc"},
+        {"lat": None},
+        {"ext_eta": 5},
+    ],
+)
+def test_malformed_state_is_refused(damage: dict[str, Any]) -> None:
+    """A damaged stored state gives ValueError, never a half-built engine."""
+    engine = Engine(HOME)
+    drive(engine, 9_000, 8_000, speed=15.0)
+    data = engine.as_dict() | damage
+    with pytest.raises(ValueError, match=r"."):
+        Engine.from_dict(data, HOME)
+
+
+def test_missing_key_is_refused() -> None:
+    """A stored state without a key is refused."""
+    data = Engine(HOME).as_dict()
+    del data["phase"]
+    with pytest.raises(ValueError, match="malformed"):
+        Engine.from_dict(data, HOME)
+
+
+def test_batch_is_applied_oldest_first() -> None:
+    """A queued upload in any order is applied in time order."""
+    fixes = [at(12_000 - 75 * i, 5 * i, speed=15.0) for i in range(160)]
+    in_order = Engine(HOME)
+    shuffled = Engine(HOME)
+    a = [tr for r in in_order.update_batch(fixes) for tr in r.transitions]
+    b = [tr for r in shuffled.update_batch(fixes[::-1]) for tr in r.transitions]
+    assert a == b
+    assert EventType.ARRIVED in events(a)
+
+
+def test_properties_expose_construction() -> None:
+    """The home and settings given are the ones used."""
+    settings = replace(Settings(), arrival_radius_m=250.0)
+    engine = Engine(HOME, settings)
+    assert engine.home is HOME
+    assert engine.settings.arrival_radius_m == 250.0
+
+
+def test_sparse_source_can_start_and_arrive_in_one_step() -> None:
+    """A fix a minute later, already inside the arrival radius: started and arriving."""
+    engine = Engine(HOME)
+    engine.update(at(2_000, 0, speed=15.0))
+    result = engine.update(at(300, 90, speed=15.0))
+    assert events(list(result.transitions)) == [
+        EventType.APPROACH_STARTED,
+        EventType.ARRIVING,
+    ]
+
+
+def test_approach_straight_into_the_zone_passes_through_arriving() -> None:
+    """A gap that skips the arrival ring still gives arriving before arrived."""
+    engine = Engine(HOME)
+    _, t = drive(engine, 8_000, 1_000, speed=15.0)
+    result = engine.update(at(20, t + 60, speed=5.0))
+    assert events(list(result.transitions)) == [EventType.ARRIVING, EventType.ARRIVED]
+
+
+def test_eta_disappears_during_a_long_standstill() -> None:
+    """Standing still for long (with a generous tolerance) leaves no ETA to give."""
+    engine = Engine(HOME, Settings(stop_tolerance_s=3_600.0))
+    _, t = drive(engine, 8_000, 3_000, speed=15.0)
+    assert engine.snapshot.eta is not None
+    for k in range(1, 120):
+        engine.update(at(3_000, t + 10 * k, speed=0.0))
+    assert engine.phase is Phase.APPROACHING
+    assert engine.snapshot.eta is None

@@ -1,0 +1,178 @@
+"""Property-based tests of the engine: whatever the input, the invariants hold."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import json
+import math
+import random
+
+from hypothesis import given, settings as hsettings, strategies as st
+
+from custom_components.homecoming.engine import (
+    Engine,
+    EventType,
+    Fix,
+    Home,
+    Phase,
+    Settings,
+    Transition,
+)
+from tests.sim import offset
+
+HOME = Home(latitude=48.85, longitude=2.35, radius=120.0)
+T0 = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+SETTINGS = Settings()
+
+_NEXT = {
+    EventType.APPROACH_STARTED: (Phase.AWAY, Phase.APPROACHING),
+    EventType.APPROACH_CANCELLED: (None, Phase.AWAY),
+    EventType.ARRIVING: (Phase.APPROACHING, Phase.ARRIVING),
+    EventType.ARRIVED: (None, Phase.HOME),
+    EventType.DEPARTED: (Phase.HOME, Phase.AWAY),
+}
+
+
+@st.composite
+def fixes(draw: st.DrawFn, *, max_size: int = 80) -> list[Fix]:
+    """Draw any sequence of fixes around home: jumps, gaps, repeats, disorder."""
+    count = draw(st.integers(min_value=0, max_value=max_size))
+    out: list[Fix] = []
+    t = 0.0
+    east = draw(st.floats(-20_000, 20_000))
+    north = draw(st.floats(-20_000, 20_000))
+    for _ in range(count):
+        t += draw(st.sampled_from([0.0, -30.0, -600.0, 1.0, 5.0, 10.0, 60.0, 900.0]))
+        step = draw(st.sampled_from([0.0, 10.0, 100.0, 1_000.0, 50_000.0]))
+        angle = draw(st.floats(0, 2 * math.pi))
+        east += step * math.cos(angle)
+        north += step * math.sin(angle)
+        lat, lon = offset(HOME.latitude, HOME.longitude, east, north)
+        out.append(
+            Fix(
+                latitude=max(-90.0, min(90.0, lat)),
+                longitude=(lon + 180.0) % 360.0 - 180.0,
+                timestamp=T0 + timedelta(seconds=t),
+                accuracy=draw(st.none() | st.floats(0, 3_000)),
+                speed=draw(st.none() | st.floats(0, 80)),
+                ignition=draw(st.none() | st.booleans()),
+                driver=draw(st.none() | st.sampled_from(["a", "b"])),
+                travel_time=draw(st.none() | st.floats(0, 7_200)),
+            )
+        )
+    return out
+
+
+def check(transitions: list[Transition], start: Phase | None) -> Phase | None:
+    """Every transition leaves the phase it says and obeys the radius rules."""
+    phase = start
+    for tr in transitions:
+        expected_from, expected_to = _NEXT[tr.event]
+        assert tr.previous is phase
+        if expected_from is not None:
+            assert tr.previous is expected_from
+        assert tr.phase is expected_to
+        if tr.event is EventType.ARRIVED:
+            assert tr.distance_m <= HOME.radius
+        if tr.event is EventType.ARRIVING:
+            assert tr.distance_m <= max(SETTINGS.arrival_radius_m, HOME.radius)
+        if tr.event is EventType.APPROACH_CANCELLED:
+            assert tr.previous in {Phase.APPROACHING, Phase.ARRIVING}
+        phase = tr.phase
+    return phase
+
+
+@given(fixes(), st.lists(st.floats(0, 3_600), max_size=5))
+def test_any_sequence_never_raises_and_stays_consistent(
+    sequence: list[Fix], waits: list[float]
+) -> None:
+    """Whatever comes in, the engine answers, and its transitions chain correctly."""
+    engine = Engine(HOME)
+    phase: Phase | None = None
+    for fix in sequence:
+        result = engine.update(fix)
+        assert result.accepted == (result.reason is None)
+        if phase is None and result.accepted:
+            assert result.transitions == ()
+            phase = engine.phase
+            continue
+        phase = check(list(result.transitions), phase)
+        assert phase is engine.phase
+    for wait in waits:
+        last = engine.snapshot.last_fix or T0
+        phase = check(list(engine.advance(last + timedelta(seconds=wait))), phase)
+    json.dumps(engine.as_dict())
+    assert Engine.from_dict(engine.as_dict(), HOME).as_dict() == engine.as_dict()
+
+
+@st.composite
+def receding(draw: st.DrawFn) -> list[Fix]:
+    """Draw a car whose true distance never decreases, with noise within accuracy."""
+    count = draw(st.integers(min_value=2, max_value=120))
+    distance = draw(st.floats(HOME.radius + 300, 40_000))
+    bearing = draw(st.floats(0, 2 * math.pi))
+    t = 0.0
+    out: list[Fix] = []
+    for _ in range(count):
+        t += draw(st.floats(1, 120))
+        distance += draw(st.floats(0, 400))
+        accuracy = draw(st.floats(3, 150))
+        error = draw(st.floats(0, accuracy))
+        error_angle = draw(st.floats(0, 2 * math.pi))
+        east = distance * math.cos(bearing) + error * math.cos(error_angle)
+        north = distance * math.sin(bearing) + error * math.sin(error_angle)
+        lat, lon = offset(HOME.latitude, HOME.longitude, east, north)
+        out.append(
+            Fix(
+                latitude=lat,
+                longitude=lon,
+                timestamp=T0 + timedelta(seconds=t),
+                accuracy=accuracy,
+                speed=draw(st.none() | st.floats(0, 40)),
+            )
+        )
+    return out
+
+
+@given(receding())
+def test_a_car_that_never_gets_closer_never_approaches(sequence: list[Fix]) -> None:
+    """Noise within the reported accuracy never makes a receding car approach."""
+    engine = Engine(HOME)
+    for fix in sequence:
+        for tr in engine.update(fix).transitions:
+            assert tr.event is not EventType.APPROACH_STARTED
+    assert engine.phase is Phase.AWAY
+
+
+@given(fixes(max_size=60), st.randoms(use_true_random=False))
+def test_shuffled_batch_gives_the_same_transitions(
+    sequence: list[Fix], rng: random.Random
+) -> None:
+    """A batch in any order gives the transitions of the same batch sorted by time."""
+    unique = list({fix.timestamp: fix for fix in sequence}.values())
+    shuffled = list(unique)
+    rng.shuffle(shuffled)
+    ordered = sorted(unique, key=lambda fix: fix.timestamp)
+    a = [tr for r in Engine(HOME).update_batch(shuffled) for tr in r.transitions]
+    engine = Engine(HOME)
+    b = [tr for fix in ordered for tr in engine.update(fix).transitions]
+    assert a == b
+
+
+@hsettings(max_examples=50)
+@given(fixes(max_size=60), st.integers(min_value=0, max_value=60))
+def test_restart_anywhere_changes_nothing(sequence: list[Fix], cut: int) -> None:
+    """Serialising and restoring at any point gives the same future."""
+    straight = Engine(HOME)
+    restarted = Engine(HOME)
+    a: list[Transition] = []
+    b: list[Transition] = []
+    for index, fix in enumerate(sequence):
+        if index == cut:
+            restarted = Engine.from_dict(
+                json.loads(json.dumps(restarted.as_dict())), HOME
+            )
+        a.extend(straight.update(fix).transitions)
+        b.extend(restarted.update(fix).transitions)
+    assert a == b
+    assert straight.snapshot == restarted.snapshot
