@@ -28,8 +28,10 @@ class Settings:
     minute out in town, the moment for lights and a garage door."""
 
     stop_tolerance_s: float = 480.0
-    """A stationary approaching car is cancelled after this long. Red lights (up to ~2 min),
-    junctions and a jam of several minutes stay well under 8 minutes; parking is longer."""
+    """An approach that makes no progress towards home for this long is cancelled (a fix
+    reporting a standstill speed never counts as progress, so GPS drift of a parked car
+    does not either). Red lights (up to ~2 min), junctions and a jam of several minutes
+    stay well under 8 minutes; parking is longer."""
 
     ignition_off_tolerance_s: float = 120.0
     """The shorter tolerance when the car reports its ignition off while stationary."""
