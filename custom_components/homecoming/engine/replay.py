@@ -22,6 +22,7 @@ from datetime import datetime
 import json
 import math
 from pathlib import Path
+import signal
 import sys
 
 from .detector import Engine
@@ -241,4 +242,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Piped into `head` and the like: end quietly, as command-line tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
