@@ -440,3 +440,35 @@ def test_eta_disappears_during_a_long_standstill() -> None:
         engine.update(at(3_000, t + 10 * k, speed=0.0))
     assert engine.phase is Phase.APPROACHING
     assert engine.snapshot.eta is None
+
+
+def test_zone_only_reports_drive_the_home_phase() -> None:
+    """A tracker without positions: home / not home give arrived and departed."""
+    engine = Engine(HOME)
+    assert engine.update_presence(True, T0).transitions == ()
+    assert engine.phase is Phase.HOME
+    assert engine.snapshot.distance_m == 0.0
+    assert engine.snapshot.latitude is None
+    left = engine.update_presence(False, T0 + timedelta(hours=1))
+    assert events(list(left.transitions)) == [EventType.DEPARTED]
+    assert left.transitions[0].distance_m is None
+    assert engine.snapshot.distance_m is None
+    assert engine.snapshot.direction is None
+    assert engine.update_presence(False, T0 + timedelta(hours=2)).transitions == ()
+    back = engine.update_presence(True, T0 + timedelta(hours=3))
+    assert events(list(back.transitions)) == [EventType.ARRIVED]
+    late = engine.update_presence(False, T0 + timedelta(hours=2))
+    assert late.reason is RejectReason.STALE
+
+
+def test_zone_only_start_away_and_arrival_during_an_approach() -> None:
+    """An approach seen by GPS that ends with a zone-only "home" gives arriving, arrived."""
+    engine = Engine(HOME)
+    assert engine.update_presence(False, T0).transitions == ()
+    assert engine.phase is Phase.AWAY
+    # the first position after zone-only reports starts a fresh track (no outlier check)
+    _, t = drive(engine, 9_000, 3_000, speed=15.0, t0=10.0)
+    assert engine.phase is Phase.APPROACHING
+    result = engine.update_presence(True, T0 + timedelta(seconds=t + 30))
+    assert events(list(result.transitions)) == [EventType.ARRIVING, EventType.ARRIVED]
+    assert result.transitions[-1].distance_m == 0.0

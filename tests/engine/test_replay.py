@@ -10,10 +10,13 @@ import sys
 import pytest
 
 from custom_components.homecoming.engine import (
+    EventType,
     Fix,
     Home,
+    Phase,
     RejectReason,
     Settings,
+    Transition,
     UpdateResult,
     replay,
 )
@@ -313,3 +316,18 @@ def test_runs_as_module(
         runpy.run_module(replay.__name__, run_name="__main__")
     assert caught.value.code == 0
     assert "fixes read 3, used 3" in capsys.readouterr().out
+
+
+def test_unknown_distance_is_shown_as_such() -> None:
+    """A transition without a known distance (zone-only tracker) prints a dash / null."""
+    transition = Transition(
+        event=EventType.DEPARTED,
+        phase=Phase.AWAY,
+        previous=Phase.HOME,
+        timestamp=datetime(2026, 1, 1, 8, tzinfo=UTC),
+        distance_m=None,
+        eta=None,
+        driver=None,
+    )
+    assert "–" in replay._text_line(transition)
+    assert json.loads(replay._json_line("t", transition))["distance_m"] is None

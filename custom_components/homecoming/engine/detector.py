@@ -92,6 +92,7 @@ class Engine:
         "_path",
         "_pending_departure",
         "_phase",
+        "_positioned",
         "_qualified",
         "_settings",
         "_speed",
@@ -106,6 +107,7 @@ class Engine:
         self._phase: Phase | None = None
         self._last_t: float | None = None
         self._last_ts: datetime | None = None
+        self._positioned = False
         self._lat = 0.0
         self._lon = 0.0
         self._acc = 0.0
@@ -161,35 +163,30 @@ class Engine:
                 accuracy=None,
             )
         eta = self._eta(self._last_t)
+        positioned = self._positioned
+        at_home = self._phase is Phase.HOME
         return Snapshot(
             phase=self._phase,
-            distance_m=self._dist,
-            direction=self._direction(),
+            distance_m=self._dist if positioned or at_home else None,
+            direction=self._direction() if positioned else None,
             speed=self._speed,
             closing_speed=self._closing,
             eta=None if eta is None else datetime.fromtimestamp(eta, UTC),
             last_fix=self._last_ts,
             driver=self._driver,
-            latitude=self._lat,
-            longitude=self._lon,
-            accuracy=self._acc,
+            latitude=self._lat if positioned else None,
+            longitude=self._lon if positioned else None,
+            accuracy=self._acc if positioned else None,
         )
 
     def update(self, fix: Fix) -> UpdateResult:
         """Offer one fix; returns whether it was used and the transitions it caused."""
         s = self._settings
         t = fix.timestamp.timestamp()
+        late = self._late(t)
+        if late is not None:
+            return UpdateResult(False, late, _NO_TRANSITIONS)
         last_t = self._last_t
-        if last_t is not None:
-            if t == last_t:
-                return UpdateResult(False, RejectReason.DUPLICATE, _NO_TRANSITIONS)
-            if t < last_t:
-                reason = (
-                    RejectReason.STALE
-                    if last_t - t > s.replay_window_s
-                    else RejectReason.OUT_OF_ORDER
-                )
-                return UpdateResult(False, reason, _NO_TRANSITIONS)
         acc = s.assumed_accuracy_m if fix.accuracy is None else fix.accuracy
         if acc > s.max_accuracy_m:
             return UpdateResult(False, RejectReason.INACCURATE, _NO_TRANSITIONS)
@@ -197,6 +194,13 @@ class Engine:
         lon = fix.longitude
         if last_t is None:
             return self._first(fix, t, lat, lon, acc)
+        if not self._positioned:
+            # The first position after zone-only reports: a fresh track, nothing to compare.
+            self._window.clear()
+            self._outlier = None
+            return UpdateResult(
+                True, None, self._accept(fix, t, 0.0, lat, lon, acc, 0.0)
+            )
         dt = t - last_t
         segment = local_m(self._lat, self._lon, lat, lon)
         if segment - acc - self._acc > s.max_speed_mps * dt:
@@ -213,6 +217,38 @@ class Engine:
         return UpdateResult(
             True, None, self._accept(fix, t, dt, lat, lon, acc, segment)
         )
+
+    def update_presence(self, at_home: bool, timestamp: datetime) -> UpdateResult:
+        """Offer a report without a position: a zone-based tracker's home / not home.
+
+        It drives the home phase alone: inside is ``arrived`` (after ``arriving`` when an
+        approach was under way), outside after being home is ``departed``. The position,
+        distance and speeds are unknown from then on, until the next fix.
+        """
+        t = timestamp.timestamp()
+        late = self._late(t)
+        if late is not None:
+            return UpdateResult(False, late, _NO_TRANSITIONS)
+        previous = self._phase
+        self._last_t = t
+        self._last_ts = timestamp
+        self._positioned = False
+        self._dist = 0.0
+        self._speed = self._closing = None
+        self._window.clear()
+        self._window.append((t, 0.0, 0.0, self._path))
+        self._anchor = (t, self._lat, self._lon, self._acc)
+        self._last_speed = None
+        out: list[Transition] = []
+        if previous is None:
+            self._phase = Phase.HOME if at_home else Phase.AWAY
+        elif at_home and previous is not Phase.HOME:
+            if previous is Phase.APPROACHING:
+                self._to(EventType.ARRIVING, Phase.ARRIVING, timestamp, t, out)
+            self._to(EventType.ARRIVED, Phase.HOME, timestamp, t, out)
+        elif not at_home and previous is Phase.HOME:
+            self._to(EventType.DEPARTED, Phase.AWAY, timestamp, t, out)
+        return UpdateResult(True, None, tuple(out))
 
     def update_batch(self, fixes: Iterable[Fix]) -> list[UpdateResult]:
         """Offer several fixes delivered together (a queued upload), oldest first."""
@@ -238,6 +274,7 @@ class Engine:
             "phase": None if self._phase is None else self._phase.value,
             "last_t": self._last_t,
             "last_ts": None if self._last_ts is None else self._last_ts.isoformat(),
+            "positioned": self._positioned,
             "lat": self._lat,
             "lon": self._lon,
             "acc": self._acc,
@@ -281,6 +318,7 @@ class Engine:
             ):
                 msg = "inconsistent last fix time"
                 raise ValueError(msg)
+            engine._positioned = bool(data["positioned"])
             engine._lat = float(data["lat"])
             engine._lon = float(data["lon"])
             engine._acc = float(data["acc"])
@@ -311,6 +349,17 @@ class Engine:
 
     # ------------------------------------------------------------------ internals
 
+    def _late(self, t: float) -> RejectReason | None:
+        """Why a report at ``t`` comes too late to use, if it does."""
+        last_t = self._last_t
+        if last_t is None or t > last_t:
+            return None
+        if t == last_t:
+            return RejectReason.DUPLICATE
+        if last_t - t > self._settings.replay_window_s:
+            return RejectReason.STALE
+        return RejectReason.OUT_OF_ORDER
+
     def _plausible(
         self,
         ref: tuple[float, float, float, float],
@@ -340,6 +389,7 @@ class Engine:
     def _store(self, fix: Fix, t: float, lat: float, lon: float, acc: float) -> None:
         self._last_t = t
         self._last_ts = fix.timestamp
+        self._positioned = True
         self._lat = lat
         self._lon = lon
         self._acc = acc
@@ -575,7 +625,9 @@ class Engine:
                 phase=phase,
                 previous=previous,
                 timestamp=ts,
-                distance_m=self._dist,
+                distance_m=self._dist
+                if self._positioned or phase is Phase.HOME
+                else None,
                 eta=None if eta is None else datetime.fromtimestamp(eta, UTC),
                 driver=self._driver,
             )

@@ -149,7 +149,7 @@ class Transition:
     phase: Phase
     previous: Phase
     timestamp: datetime
-    distance_m: float
+    distance_m: float | None
     eta: datetime | None
     driver: str | None
 

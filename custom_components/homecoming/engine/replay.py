@@ -139,7 +139,9 @@ def _resolve_home(
     return Home(latitude=place.latitude, longitude=place.longitude, radius=radius)
 
 
-def _distance(metres: float) -> str:
+def _distance(metres: float | None) -> str:
+    if metres is None:
+        return "–"
     return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.0f} m"  # noqa: PLR2004
 
 
@@ -166,7 +168,11 @@ def _json_line(trace: str, transition: Transition) -> str:
             "time": transition.timestamp.isoformat(),
             "event": transition.event.value,
             "phase": transition.phase.value,
-            "distance_m": round(transition.distance_m, 1),
+            "distance_m": (
+                None
+                if transition.distance_m is None
+                else round(transition.distance_m, 1)
+            ),
             "eta": None if transition.eta is None else transition.eta.isoformat(),
         },
         ensure_ascii=False,
