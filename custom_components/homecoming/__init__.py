@@ -1,1 +1,51 @@
 """Homecoming: the car as a device of the home."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers.typing import ConfigType
+
+from .const import CONF_SOURCE, CONF_TRACKED_ENTITY, DOMAIN, SOURCE_ENTITY
+from .coordinator import HomecomingConfigEntry, HomecomingCoordinator, car_store
+from .services import async_setup_services
+from .sources.entity import EntitySource
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.DEVICE_TRACKER,
+    Platform.EVENT,
+    Platform.SENSOR,
+]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) -> bool:
+    """Set up a car."""
+    coordinator = HomecomingCoordinator(hass, entry)
+    await coordinator.async_setup()
+    entry.runtime_data = coordinator
+    if entry.data[CONF_SOURCE] == SOURCE_ENTITY:
+        source = EntitySource(hass, coordinator, entry.data[CONF_TRACKED_ENTITY])
+        entry.async_on_unload(source.async_start())
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) -> bool:
+    """Unload a car."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) -> None:
+    """Forget a removed car's saved state and repair issues."""
+    await car_store(hass, entry.entry_id).async_remove()
+    ir.async_delete_issue(hass, DOMAIN, f"source_removed_{entry.entry_id}")

@@ -1,0 +1,66 @@
+"""Constants of the Homecoming integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+from .engine import EventType
+
+DOMAIN: Final = "homecoming"
+LOGGER: Final = logging.getLogger(__package__)
+
+# Config entry data
+CONF_SOURCE: Final = "source"
+CONF_TRACKED_ENTITY: Final = "tracked_entity"
+CONF_HOME_ZONE: Final = "home_zone"
+CONF_MAKE: Final = "make"
+CONF_MODEL: Final = "model"
+CONF_VIN: Final = "vin"
+
+SOURCE_ENTITY: Final = "entity"
+SOURCE_PUSH: Final = "push"
+
+DEFAULT_HOME_ZONE: Final = "zone.home"
+
+# Options: detection settings, in the units the user sees
+CONF_REACH_KM: Final = "reach_km"
+CONF_REACH_MINUTES: Final = "reach_minutes"
+CONF_ARRIVAL_RADIUS: Final = "arrival_radius"
+CONF_STOP_TOLERANCE: Final = "stop_tolerance"
+CONF_STALE_TIMEOUT: Final = "stale_timeout"
+CONF_MAX_ACCURACY: Final = "max_accuracy"
+
+# Bus event and its data
+EVENT_HOMECOMING: Final = "homecoming_event"
+ATTR_TYPE: Final = "type"
+ATTR_ENTRY_ID: Final = "entry_id"
+ATTR_DISTANCE: Final = "distance"
+ATTR_ETA: Final = "eta"
+ATTR_DRIVER: Final = "driver"
+ATTR_PHASE: Final = "phase"
+
+EVENT_TYPES: Final = [event.value for event in EventType]
+
+# Fix fields shared by the action and the pushes
+ATTR_ACCURACY: Final = "accuracy"
+ATTR_SPEED: Final = "speed"
+ATTR_HEADING: Final = "heading"
+ATTR_IGNITION: Final = "ignition"
+ATTR_TIMESTAMP: Final = "timestamp"
+ATTR_TRAVEL_TIME: Final = "travel_time"
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+
+SERVICE_UPDATE_LOCATION: Final = "update_location"
+
+# Runtime
+TICK_INTERVAL: Final = timedelta(seconds=10)
+"""How often time is advanced while nothing arrives (stops, silence, staleness)."""
+
+SAVE_DELAY: Final = 10
+"""Seconds to batch state writes to storage; the final write happens on shutdown."""
+
+STORAGE_VERSION: Final = 1
+FUTURE_TOLERANCE: Final = timedelta(minutes=2)
+"""A fix stamped further ahead of Home Assistant's clock than this is refused."""

@@ -1,0 +1,55 @@
+"""Device tracker of a car: its position on the map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.device_tracker.const import SourceType
+from homeassistant.components.device_tracker.entity import TrackerEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import HomecomingConfigEntry
+from .entity import HomecomingEntity
+
+PARALLEL_UPDATES = 0
+
+ATTR_STALE = "stale"
+
+LOCATION = EntityDescription(key="location", name=None)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HomecomingConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a car's tracker."""
+    async_add_entities([HomecomingTracker(entry.runtime_data, LOCATION)])
+
+
+class HomecomingTracker(HomecomingEntity, TrackerEntity):
+    """The car's last known position, named after the car."""
+
+    _attr_source_type = SourceType.GPS
+
+    @property
+    def latitude(self) -> float | None:
+        """Latitude of the last position."""
+        return self.coordinator.data.snapshot.latitude
+
+    @property
+    def longitude(self) -> float | None:
+        """Longitude of the last position."""
+        return self.coordinator.data.snapshot.longitude
+
+    @property
+    def location_accuracy(self) -> float:
+        """Accuracy radius of the last position, in metres."""
+        return self.coordinator.data.snapshot.accuracy or 0.0
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Whether the position is older than the stale timeout."""
+        return {ATTR_STALE: self.coordinator.data.stale}

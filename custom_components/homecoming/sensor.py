@@ -1,0 +1,110 @@
+"""Sensors of a car: trip phase, distance, arrival time, speed, direction, last fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfLength, UnitOfSpeed
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import CarData, HomecomingConfigEntry
+from .engine import Direction, Phase
+from .entity import HomecomingEntity
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomecomingSensorEntityDescription(SensorEntityDescription):
+    """Describes a car sensor: how to read its value from the car's data."""
+
+    value_fn: Callable[[CarData], str | float | datetime | None]
+
+
+def _fresh(
+    value: Callable[[CarData], float | datetime | str | None],
+) -> Callable[[CarData], float | datetime | str | None]:
+    """Read a value that means nothing once the data is stale (speed, ETA, direction)."""
+    return lambda data: None if data.stale else value(data)
+
+
+SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
+    HomecomingSensorEntityDescription(
+        key="phase",
+        translation_key="phase",
+        device_class=SensorDeviceClass.ENUM,
+        options=[phase.value for phase in Phase],
+        value_fn=lambda data: data.snapshot.phase,
+    ),
+    HomecomingSensorEntityDescription(
+        key="distance",
+        translation_key="distance",
+        device_class=SensorDeviceClass.DISTANCE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfLength.METERS,
+        suggested_unit_of_measurement=UnitOfLength.KILOMETERS,
+        suggested_display_precision=1,
+        value_fn=lambda data: data.snapshot.distance_m,
+    ),
+    HomecomingSensorEntityDescription(
+        key="eta",
+        translation_key="eta",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_fresh(lambda data: data.snapshot.eta),
+    ),
+    HomecomingSensorEntityDescription(
+        key="speed",
+        translation_key="speed",
+        device_class=SensorDeviceClass.SPEED,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfSpeed.METERS_PER_SECOND,
+        suggested_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
+        suggested_display_precision=0,
+        value_fn=_fresh(lambda data: data.snapshot.speed),
+    ),
+    HomecomingSensorEntityDescription(
+        key="direction",
+        translation_key="direction",
+        device_class=SensorDeviceClass.ENUM,
+        options=[direction.value for direction in Direction],
+        value_fn=_fresh(lambda data: data.snapshot.direction),
+    ),
+    HomecomingSensorEntityDescription(
+        key="last_fix",
+        translation_key="last_fix",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda data: data.snapshot.last_fix,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HomecomingConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a car's sensors."""
+    async_add_entities(
+        HomecomingSensor(entry.runtime_data, description) for description in SENSORS
+    )
+
+
+class HomecomingSensor(HomecomingEntity, SensorEntity):
+    """A sensor of a car."""
+
+    entity_description: HomecomingSensorEntityDescription
+
+    @property
+    def native_value(self) -> str | float | datetime | None:
+        """The sensor's value from the car's latest data."""
+        return self.entity_description.value_fn(self.coordinator.data)

@@ -1,0 +1,122 @@
+"""Actions of the Homecoming integration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID, ATTR_LATITUDE, ATTR_LONGITUDE
+from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.util import dt as dt_util
+import probatio
+
+from .const import (
+    ATTR_ACCURACY,
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DRIVER,
+    ATTR_HEADING,
+    ATTR_IGNITION,
+    ATTR_SPEED,
+    ATTR_TIMESTAMP,
+    ATTR_TRAVEL_TIME,
+    DOMAIN,
+    SERVICE_UPDATE_LOCATION,
+)
+from .coordinator import HomecomingConfigEntry
+from .engine import Fix
+
+UPDATE_LOCATION_SCHEMA = probatio.All(
+    probatio.Schema(
+        {
+            probatio.Exclusive(ATTR_CONFIG_ENTRY_ID, "car"): cv.string,
+            probatio.Exclusive(ATTR_DEVICE_ID, "car"): cv.string,
+            probatio.Required(ATTR_LATITUDE): probatio.Coerce(float),
+            probatio.Required(ATTR_LONGITUDE): probatio.Coerce(float),
+            probatio.Optional(ATTR_ACCURACY): probatio.Coerce(float),
+            probatio.Optional(ATTR_TIMESTAMP): cv.datetime,
+            probatio.Optional(ATTR_SPEED): probatio.Coerce(float),
+            probatio.Optional(ATTR_HEADING): probatio.Coerce(float),
+            probatio.Optional(ATTR_IGNITION): cv.boolean,
+            probatio.Optional(ATTR_DRIVER): cv.string,
+            probatio.Optional(ATTR_TRAVEL_TIME): probatio.Coerce(float),
+        }
+    ),
+    cv.has_at_least_one_key(ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE_ID),
+)
+
+
+def _car_entry(hass: HomeAssistant, data: dict[str, Any]) -> HomecomingConfigEntry:
+    """Return the loaded config entry of the car an action targets."""
+    entry_id: str | None = data.get(ATTR_CONFIG_ENTRY_ID)
+    if entry_id is None:
+        device = dr.async_get(hass).async_get(data[ATTR_DEVICE_ID])
+        entry_id = next(
+            (
+                candidate
+                for candidate in (device.config_entries if device else ())
+                if (found := hass.config_entries.async_get_entry(candidate))
+                and found.domain == DOMAIN
+            ),
+            None,
+        )
+    entry = hass.config_entries.async_get_entry(entry_id) if entry_id else None
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="car_not_found",
+            translation_placeholders={
+                "car": str(data.get(ATTR_CONFIG_ENTRY_ID) or data.get(ATTR_DEVICE_ID))
+            },
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="car_not_loaded",
+            translation_placeholders={"car": entry.title},
+        )
+    return entry
+
+
+def _fix_from_call(data: dict[str, Any]) -> Fix:
+    """Return the fix an action describes; a translated error if it cannot be one."""
+    timestamp = data.get(ATTR_TIMESTAMP)
+    try:
+        return Fix(
+            latitude=data[ATTR_LATITUDE],
+            longitude=data[ATTR_LONGITUDE],
+            timestamp=dt_util.utcnow()
+            if timestamp is None
+            else dt_util.as_utc(timestamp),
+            accuracy=data.get(ATTR_ACCURACY),
+            speed=data.get(ATTR_SPEED),
+            heading=data.get(ATTR_HEADING),
+            ignition=data.get(ATTR_IGNITION),
+            driver=data.get(ATTR_DRIVER),
+            travel_time=data.get(ATTR_TRAVEL_TIME),
+        )
+    except (TypeError, ValueError) as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_location",
+            translation_placeholders={"reason": str(err)},
+        ) from err
+
+
+async def _async_update_location(call: ServiceCall) -> None:
+    """Feed one fix to a car, as if its tracker had reported it."""
+    entry = _car_entry(call.hass, dict(call.data))
+    fix = _fix_from_call(dict(call.data))
+    entry.runtime_data.async_add_fixes([fix])
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_UPDATE_LOCATION,
+        _async_update_location,
+        schema=UPDATE_LOCATION_SCHEMA,
+    )

@@ -1,0 +1,1 @@
+"""Sources: turn the outside world into fixes for the coordinator."""
