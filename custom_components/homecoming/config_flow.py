@@ -60,6 +60,7 @@ DETECTION_DEFAULTS: dict[str, float] = {
 
 
 def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
+    """Return a number box from ``low`` to ``high`` in ``unit``."""
     return NumberSelector(
         NumberSelectorConfig(
             min=low,
@@ -144,7 +145,7 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured()
                 self._async_abort_entries_match({CONF_TRACKED_ENTITY: entity_id})
                 state = self.hass.states.get(entity_id)
-                self._title = user_input.get(CONF_NAME) or (
+                self._title = (user_input.get(CONF_NAME) or "").strip() or (
                     state.name if state else entity_id
                 )
                 self._data = {
