@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFlowResult
-from homeassistant.const import CONF_NAME
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -19,12 +19,14 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.homecoming.config_flow import DETECTION_DEFAULTS
 from custom_components.homecoming.const import (
     CONF_ARRIVAL_RADIUS,
+    CONF_CLOUDHOOK,
     CONF_HOME_ZONE,
     CONF_MAKE,
     CONF_MAX_ACCURACY,
     CONF_MODEL,
     CONF_REACH_KM,
     CONF_REACH_MINUTES,
+    CONF_SECRET,
     CONF_SOURCE,
     CONF_STALE_TIMEOUT,
     CONF_STOP_TOLERANCE,
@@ -429,7 +431,7 @@ async def test_entity_registered_since_already_configured(
 async def test_push_car_created(hass: HomeAssistant, zones: None) -> None:
     """Name a push car: VIN normalised and used as the unique id, text trimmed."""
     result = await _start(hass, SOURCE_PUSH)
-    assert result.get("errors") is None
+    assert not result.get("errors")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {
@@ -448,11 +450,15 @@ async def test_push_car_created(hass: HomeAssistant, zones: None) -> None:
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Family car"
+    webhook_id = result["data"][CONF_WEBHOOK_ID]
     assert result["data"] == {
         CONF_SOURCE: SOURCE_PUSH,
         CONF_MAKE: "Volkswagen",
         CONF_MODEL: "Golf",
         CONF_VIN: VIN,
+        CONF_WEBHOOK_ID: webhook_id,
+        CONF_SECRET: "",
+        CONF_CLOUDHOOK: False,
         CONF_HOME_ZONE: "zone.work",
     }
     entry = result["result"]
@@ -478,6 +484,9 @@ async def test_push_car_without_vin(hass: HomeAssistant, zones: None) -> None:
             CONF_MAKE: "",
             CONF_MODEL: "",
             CONF_VIN: "",
+            CONF_WEBHOOK_ID: result["data"][CONF_WEBHOOK_ID],
+            CONF_SECRET: "",
+            CONF_CLOUDHOOK: False,
             CONF_HOME_ZONE: "zone.home",
         }
         unique_id = result["result"].unique_id
@@ -727,6 +736,8 @@ async def test_reconfigure_push_car(
         CONF_MAKE: "Volkswagen",
         CONF_MODEL: "Golf",
         CONF_VIN: VIN,
+        CONF_WEBHOOK_ID: "0123456789abcdef" * 4,
+        CONF_SECRET: "",
         CONF_HOME_ZONE: "zone.cottage",
     }
     after = _coordinator(init_push)
@@ -759,7 +770,7 @@ async def _open_detection(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "init"
-    assert result["menu_options"] == ["detection"]
+    assert result["menu_options"] == ["detection", "webhook"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "detection"}
     )

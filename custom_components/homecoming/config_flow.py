@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, override
 import uuid
 
+from homeassistant.components import webhook
 from homeassistant.components.zone.const import DOMAIN as ZONE_DOMAIN
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -12,27 +13,32 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_NAME, UnitOfLength, UnitOfTime
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID, UnitOfLength, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 import probatio
 
 from .const import (
     CONF_ARRIVAL_RADIUS,
+    CONF_CLOUDHOOK,
     CONF_HOME_ZONE,
     CONF_MAKE,
     CONF_MAX_ACCURACY,
     CONF_MODEL,
     CONF_REACH_KM,
     CONF_REACH_MINUTES,
+    CONF_SECRET,
     CONF_SOURCE,
     CONF_STALE_TIMEOUT,
     CONF_STOP_TOLERANCE,
@@ -45,6 +51,10 @@ from .const import (
 )
 from .engine import Settings
 from .sources.entity import can_follow
+from .sources.webhook import async_delete_cloudhook, async_webhook_url
+
+CONF_ROTATE = "rotate"
+SECRET_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 _DEFAULTS = Settings()
 
@@ -102,6 +112,9 @@ def _entity_error(hass: HomeAssistant, entity_id: str) -> str | None:
     state = hass.states.get(entity_id)
     if state is None:
         return "entity_not_found"
+    registered = er.async_get(hass).async_get(entity_id)
+    if registered is not None and registered.platform == DOMAIN:
+        return "own_entity"
     return None if can_follow(state) else "no_position"
 
 
@@ -170,8 +183,11 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_push(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Receive pushes: name the car (the webhook comes with the entry)."""
-        if user_input is not None:
+        """Receive pushes: name the car; its webhook is created with it."""
+        errors: dict[str, str] = {}
+        if user_input is not None and not user_input[CONF_NAME].strip():
+            errors[CONF_NAME] = "name_required"
+        elif user_input is not None:
             vin = "".join(user_input.get(CONF_VIN, "").split()).upper()
             await self.async_set_unique_id(vin or uuid.uuid4().hex)
             self._abort_if_unique_id_configured()
@@ -181,6 +197,8 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_MAKE: user_input.get(CONF_MAKE, "").strip(),
                 CONF_MODEL: user_input.get(CONF_MODEL, "").strip(),
                 CONF_VIN: vin,
+                CONF_WEBHOOK_ID: webhook.async_generate_id(),
+                CONF_SECRET: user_input.get(CONF_SECRET, "").strip(),
             }
             return await self.async_step_zone()
         return self.async_show_form(
@@ -191,8 +209,10 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
                     probatio.Optional(CONF_MAKE): TextSelector(),
                     probatio.Optional(CONF_MODEL): TextSelector(),
                     probatio.Optional(CONF_VIN): TextSelector(),
+                    probatio.Optional(CONF_SECRET): SECRET_SELECTOR,
                 }
             ),
+            errors=errors,
         )
 
     async def async_step_zone(
@@ -204,6 +224,20 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
             zone = user_input[CONF_HOME_ZONE]
             if self.hass.states.get(zone) is None:
                 errors[CONF_HOME_ZONE] = "zone_not_found"
+            elif self._data[CONF_SOURCE] == SOURCE_PUSH:
+                url, cloudhook = await async_webhook_url(
+                    self.hass, self._data[CONF_WEBHOOK_ID]
+                )
+                return self.async_create_entry(
+                    title=self._title,
+                    data={
+                        **self._data,
+                        CONF_CLOUDHOOK: cloudhook,
+                        CONF_HOME_ZONE: zone,
+                    },
+                    description="webhook",
+                    description_placeholders={"webhook_url": url},
+                )
             else:
                 return self.async_create_entry(
                     title=self._title,
@@ -264,7 +298,47 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show the menu."""
-        return self.async_show_menu(step_id="init", menu_options=["detection"])
+        options = ["detection"]
+        if self.config_entry.data[CONF_SOURCE] == SOURCE_PUSH:
+            options.append("webhook")
+        return self.async_show_menu(step_id="init", menu_options=options)
+
+    async def async_step_webhook(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the car's URL; change its shared secret or give it a new URL."""
+        entry = self.config_entry
+        data = dict(entry.data)
+        if user_input is not None:
+            data[CONF_SECRET] = user_input.get(CONF_SECRET, "").strip()
+            if user_input.get(CONF_ROTATE):
+                if data.get(CONF_CLOUDHOOK):
+                    await async_delete_cloudhook(self.hass, data[CONF_WEBHOOK_ID])
+                data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
+            url, data[CONF_CLOUDHOOK] = await async_webhook_url(
+                self.hass, data[CONF_WEBHOOK_ID]
+            )
+            self.hass.config_entries.async_update_entry(entry, data=data)
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            return self.async_abort(
+                reason="webhook_updated", description_placeholders={"webhook_url": url}
+            )
+        url, _ = await async_webhook_url(self.hass, data[CONF_WEBHOOK_ID])
+        return self.async_show_form(
+            step_id="webhook",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(
+                    {
+                        probatio.Optional(CONF_SECRET): SECRET_SELECTOR,
+                        probatio.Optional(
+                            CONF_ROTATE, default=False
+                        ): BooleanSelector(),
+                    }
+                ),
+                {CONF_SECRET: data.get(CONF_SECRET, "")},
+            ),
+            description_placeholders={"webhook_url": url},
+        )
 
     async def async_step_detection(
         self, user_input: dict[str, Any] | None = None

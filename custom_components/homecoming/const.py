@@ -18,6 +18,8 @@ CONF_HOME_ZONE: Final = "home_zone"
 CONF_MAKE: Final = "make"
 CONF_MODEL: Final = "model"
 CONF_VIN: Final = "vin"
+CONF_SECRET: Final = "secret"  # noqa: S105 - the name of a field, not a secret
+CONF_CLOUDHOOK: Final = "cloudhook"
 
 SOURCE_ENTITY: Final = "entity"
 SOURCE_PUSH: Final = "push"

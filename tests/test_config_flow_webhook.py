@@ -1,0 +1,195 @@
+"""Config and options flows of a push car: its webhook URL, secret and rotation."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+import sys
+from types import ModuleType
+from unittest.mock import AsyncMock, patch
+
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.homecoming.const import (
+    CONF_CLOUDHOOK,
+    CONF_HOME_ZONE,
+    CONF_SECRET,
+    DOMAIN,
+)
+
+CLOUD_URL = "https://hooks.nabu.casa/ABCDEF"
+
+
+@pytest.fixture
+def cloud() -> Generator[AsyncMock]:
+    """Stand in for Home Assistant Cloud, subscribed and connected.
+
+    The real cloud component needs libraries this test environment does not have, and
+    the service itself is remote; only its four webhook functions matter here.
+    """
+    create = AsyncMock(return_value=CLOUD_URL)
+    fake = ModuleType("homeassistant.components.cloud")
+    fake.async_active_subscription = lambda hass: True  # type: ignore[attr-defined]
+    fake.async_is_connected = lambda hass: True  # type: ignore[attr-defined]
+    fake.async_get_or_create_cloudhook = create  # type: ignore[attr-defined]
+    fake.async_delete_cloudhook = AsyncMock()  # type: ignore[attr-defined]
+    create.delete = fake.async_delete_cloudhook  # type: ignore[attr-defined]
+    with patch.dict(sys.modules, {"homeassistant.components.cloud": fake}):
+        yield create
+
+
+async def add_push_car(
+    hass: HomeAssistant, **fields: str
+) -> tuple[MockConfigEntry, dict[str, str]]:
+    """Add a push car through the flow; return its entry and the URL shown."""
+    assert await async_setup_component(hass, "webhook", {})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "push"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Van", **fields}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOME_ZONE: "zone.home"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["description"] == "webhook"
+    entry = hass.config_entries.async_get_entry(result["result"].entry_id)
+    assert entry is not None
+    await hass.async_block_till_done()
+    return entry, result["description_placeholders"]
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_push_car_gets_a_webhook_and_shows_its_url(hass: HomeAssistant) -> None:
+    """A new push car has a 64-hex webhook id, its full URL is shown, secret saved."""
+    hass.config.internal_url = "http://127.0.0.1:8123"
+    entry, placeholders = await add_push_car(hass, **{CONF_SECRET: "  s3cret "})
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
+    assert len(webhook_id) == 64
+    int(webhook_id, 16)
+    assert (
+        placeholders["webhook_url"] == f"http://127.0.0.1:8123/api/webhook/{webhook_id}"
+    )
+    assert entry.data[CONF_SECRET] == "s3cret"
+    assert entry.data[CONF_CLOUDHOOK] is False
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_push_car_with_cloud_gets_a_cloudhook(
+    hass: HomeAssistant, cloud: AsyncMock
+) -> None:
+    """With Home Assistant Cloud connected, the URL is a cloudhook; removal deletes it."""
+    hass.config.components.add("cloud")
+    entry, placeholders = await add_push_car(hass)
+    assert placeholders["webhook_url"] == CLOUD_URL
+    assert entry.data[CONF_CLOUDHOOK] is True
+    cloud.assert_awaited_with(hass, entry.data[CONF_WEBHOOK_ID])
+    await hass.config_entries.async_remove(entry.entry_id)
+    cloud.delete.assert_awaited_once_with(hass, entry.data[CONF_WEBHOOK_ID])
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_name_is_required(hass: HomeAssistant) -> None:
+    """A blank name is a form error; a real one goes on."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "push"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "   "}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NAME: "name_required"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Van"}
+    )
+    assert result["step_id"] == "zone"
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_a_car_cannot_follow_another_homecoming_car(hass: HomeAssistant) -> None:
+    """Homecoming's own trackers are refused as a source."""
+    await add_push_car(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "entity"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"tracked_entity": "device_tracker.van"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"tracked_entity": "own_entity"}
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_options_show_the_url_and_change_the_secret(hass: HomeAssistant) -> None:
+    """The webhook options step shows the URL; saving a secret keeps the URL."""
+    hass.config.internal_url = "http://127.0.0.1:8123"
+    entry, placeholders = await add_push_car(hass)
+    old_id = entry.data[CONF_WEBHOOK_ID]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["detection", "webhook"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "webhook"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["description_placeholders"] == placeholders
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SECRET: "new secret"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "webhook_updated"
+    assert result["description_placeholders"] == placeholders
+    await hass.async_block_till_done()
+    assert entry.data[CONF_SECRET] == "new secret"
+    assert entry.data[CONF_WEBHOOK_ID] == old_id
+    assert entry.runtime_data is not None
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_options_rotate_the_url(hass: HomeAssistant, cloud: AsyncMock) -> None:
+    """Rotating gives a new id (and cloudhook), deletes the old one and reloads."""
+    hass.config.components.add("cloud")
+    entry, _ = await add_push_car(hass, **{CONF_SECRET: "keep"})
+    old_id = entry.data[CONF_WEBHOOK_ID]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "webhook"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SECRET: "", "rotate": True}
+    )
+    assert result["reason"] == "webhook_updated"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_WEBHOOK_ID] != old_id
+    assert entry.data[CONF_SECRET] == ""
+    assert entry.data[CONF_CLOUDHOOK] is True
+    cloud.delete.assert_awaited_once_with(hass, old_id)
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_entity_car_has_no_webhook_options(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    """A car that follows an entity has only the detection options."""
+    hass.states.async_set(
+        "device_tracker.family_car", "home", {"latitude": 52.37, "longitude": 4.89}
+    )
+    entity_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entity_entry.entry_id)
+    result = await hass.config_entries.options.async_init(entity_entry.entry_id)
+    assert result["menu_options"] == ["detection"]
