@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Generator
 from unittest.mock import patch
 
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -12,6 +15,7 @@ from custom_components.homecoming.const import (
     CONF_HOME_ZONE,
     CONF_MAKE,
     CONF_MODEL,
+    CONF_SECRET,
     CONF_SOURCE,
     CONF_TRACKED_ENTITY,
     CONF_VIN,
@@ -19,8 +23,6 @@ from custom_components.homecoming.const import (
     SOURCE_ENTITY,
     SOURCE_PUSH,
 )
-from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 
 HOME_LAT = 52.37
 HOME_LON = 4.89
@@ -54,7 +56,7 @@ async def home_zone(hass: HomeAssistant) -> None:
 
 @pytest.fixture
 def push_entry() -> MockConfigEntry:
-    """A car that receives pushes."""
+    """Return a car that receives pushes."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Family car",
@@ -64,6 +66,8 @@ def push_entry() -> MockConfigEntry:
             CONF_MAKE: "Volkswagen",
             CONF_MODEL: "Golf",
             CONF_VIN: "WVWZZZ1JZXW000001",
+            CONF_WEBHOOK_ID: "0123456789abcdef" * 4,
+            CONF_SECRET: "",
             CONF_HOME_ZONE: "zone.home",
         },
         entry_id="01HOMECOMINGPUSH",
@@ -72,7 +76,7 @@ def push_entry() -> MockConfigEntry:
 
 @pytest.fixture
 def entity_entry() -> MockConfigEntry:
-    """A car that follows a device tracker."""
+    """Return a car that follows a device tracker."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Family car",
@@ -91,6 +95,7 @@ async def init_push(
     hass: HomeAssistant, home_zone: None, push_entry: MockConfigEntry
 ) -> MockConfigEntry:
     """Set up the push car."""
+    assert await async_setup_component(hass, "webhook", {})
     push_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(push_entry.entry_id)
     await hass.async_block_till_done()

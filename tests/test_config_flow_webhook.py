@@ -193,3 +193,56 @@ async def test_entity_car_has_no_webhook_options(
     assert await hass.config_entries.async_setup(entity_entry.entry_id)
     result = await hass.config_entries.options.async_init(entity_entry.entry_id)
     assert result["menu_options"] == ["detection"]
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_rotate_without_cloud(hass: HomeAssistant) -> None:
+    """Without Home Assistant Cloud, rotating gives a new local URL."""
+    hass.config.internal_url = "http://127.0.0.1:8123"
+    entry, _ = await add_push_car(hass)
+    old_id = entry.data[CONF_WEBHOOK_ID]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "webhook"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"rotate": True}
+    )
+    await hass.async_block_till_done()
+    new_id = entry.data[CONF_WEBHOOK_ID]
+    assert new_id != old_id
+    assert result["description_placeholders"] == {
+        "webhook_url": f"http://127.0.0.1:8123/api/webhook/{new_id}"
+    }
+    assert entry.data[CONF_CLOUDHOOK] is False
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_cloud_without_subscription_uses_the_local_url(
+    hass: HomeAssistant, cloud: AsyncMock
+) -> None:
+    """Cloud loaded but not subscribed: the local URL; nothing to delete on removal."""
+    hass.config.internal_url = "http://127.0.0.1:8123"
+    hass.config.components.add("cloud")
+    with patch.object(
+        sys.modules["homeassistant.components.cloud"],
+        "async_active_subscription",
+        lambda hass: False,
+    ):
+        entry, placeholders = await add_push_car(hass)
+    assert placeholders["webhook_url"].startswith("http://127.0.0.1:8123/api/webhook/")
+    assert entry.data[CONF_CLOUDHOOK] is False
+    await hass.config_entries.async_remove(entry.entry_id)
+    cloud.delete.assert_not_awaited()
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_cloudhook_car_removed_after_cloud_is_gone(
+    hass: HomeAssistant, cloud: AsyncMock
+) -> None:
+    """A cloudhook car removed when Cloud is no longer loaded removes cleanly."""
+    hass.config.components.add("cloud")
+    entry, _ = await add_push_car(hass)
+    hass.config.components.remove("cloud")
+    await hass.config_entries.async_remove(entry.entry_id)
+    cloud.delete.assert_not_awaited()

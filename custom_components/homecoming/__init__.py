@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
+from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_SOURCE, CONF_TRACKED_ENTITY, DOMAIN, SOURCE_ENTITY
+from .const import (
+    CONF_CLOUDHOOK,
+    CONF_SECRET,
+    CONF_SOURCE,
+    CONF_TRACKED_ENTITY,
+    DOMAIN,
+    SOURCE_ENTITY,
+)
 from .coordinator import HomecomingConfigEntry, HomecomingCoordinator, car_store
 from .services import async_setup_services
 from .sources.entity import EntitySource
+from .sources.webhook import WebhookSource, async_delete_cloudhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -36,6 +44,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) -
     if entry.data[CONF_SOURCE] == SOURCE_ENTITY:
         source = EntitySource(hass, coordinator, entry.data[CONF_TRACKED_ENTITY])
         entry.async_on_unload(source.async_start())
+    else:
+        pushes = WebhookSource(
+            hass,
+            coordinator,
+            entry.data[CONF_WEBHOOK_ID],
+            entry.data.get(CONF_SECRET, ""),
+        )
+        entry.async_on_unload(pushes.async_start())
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -46,6 +62,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) -> None:
-    """Forget a removed car's saved state and repair issues."""
+    """Forget a removed car's saved state, cloudhook and repair issues."""
     await car_store(hass, entry.entry_id).async_remove()
+    if entry.data.get(CONF_CLOUDHOOK):
+        await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     ir.async_delete_issue(hass, DOMAIN, f"source_removed_{entry.entry_id}")

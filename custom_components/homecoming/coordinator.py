@@ -106,6 +106,9 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
 
     def __init__(self, hass: HomeAssistant, entry: HomecomingConfigEntry) -> None:
         """Prepare; :meth:`async_setup` restores the state and starts the clock."""
+        # Set before the base class registers :meth:`async_shutdown` on unload: a setup
+        # that fails before the saved state was read must not overwrite it.
+        self._restored = False
         super().__init__(
             hass, LOGGER, config_entry=entry, name=f"{DOMAIN} {entry.title}"
         )
@@ -141,12 +144,13 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
                 self.engine = Engine.from_dict(
                     stored["engine"], self._home(), self.settings
                 )
-            except (KeyError, TypeError, ValueError) as err:
+            except (KeyError, TypeError, ValueError, OverflowError) as err:
                 LOGGER.warning(
                     "%s: the saved state could not be read (%s); starting afresh",
                     self.config_entry.title,
                     err,
                 )
+        self._restored = True
         # Time passed while Home Assistant was down: apply it, but fire nothing.
         self.engine.advance(dt_util.utcnow())
         self.data = self._car_data()
@@ -162,7 +166,8 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
     async def async_shutdown(self) -> None:
         """Write the state now (a reload would otherwise read an old copy)."""
         await super().async_shutdown()
-        await self._store.async_save(self._to_store())
+        if self._restored:
+            await self._store.async_save(self._to_store())
 
     # ------------------------------------------------------------ input
 
@@ -283,7 +288,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
 
     def _is_stale(self, now: datetime) -> bool:
         last = self.engine.snapshot.last_fix
-        return last is None or now - last > timedelta(
+        return last is None or now - last >= timedelta(
             seconds=self.settings.stale_timeout_s
         )
 

@@ -37,6 +37,11 @@ def _fresh(
     return lambda data: None if data.stale else value(data)
 
 
+def _scaled(value: float | None, factor: float) -> float | None:
+    """Convert an engine value (metres, metres per second) to the sensor's unit."""
+    return None if value is None else value * factor
+
+
 SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
     HomecomingSensorEntityDescription(
         key="phase",
@@ -50,10 +55,10 @@ SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
         translation_key="distance",
         device_class=SensorDeviceClass.DISTANCE,
         state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfLength.METERS,
-        suggested_unit_of_measurement=UnitOfLength.KILOMETERS,
+        # Native kilometres: shown as km (metric) or mi (US customary) by the unit system.
+        native_unit_of_measurement=UnitOfLength.KILOMETERS,
         suggested_display_precision=1,
-        value_fn=lambda data: data.snapshot.distance_m,
+        value_fn=lambda data: _scaled(data.snapshot.distance_m, 1 / 1000),
     ),
     HomecomingSensorEntityDescription(
         key="eta",
@@ -66,10 +71,10 @@ SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
         translation_key="speed",
         device_class=SensorDeviceClass.SPEED,
         state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfSpeed.METERS_PER_SECOND,
-        suggested_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
+        # Native km/h: shown as km/h (metric) or mph (US customary) by the unit system.
+        native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
         suggested_display_precision=0,
-        value_fn=_fresh(lambda data: data.snapshot.speed),
+        value_fn=_fresh(lambda data: _scaled(data.snapshot.speed, 3.6)),
     ),
     HomecomingSensorEntityDescription(
         key="direction",

@@ -51,16 +51,9 @@ def _car_entry(hass: HomeAssistant, data: dict[str, Any]) -> HomecomingConfigEnt
     """Return the loaded config entry of the car an action targets."""
     entry_id: str | None = data.get(ATTR_CONFIG_ENTRY_ID)
     if entry_id is None:
+        # A device belongs to a single config entry (Home Assistant 2026.x).
         device = dr.async_get(hass).async_get(data[ATTR_DEVICE_ID])
-        entry_id = next(
-            (
-                candidate
-                for candidate in (device.config_entries if device else ())
-                if (found := hass.config_entries.async_get_entry(candidate))
-                and found.domain == DOMAIN
-            ),
-            None,
-        )
+        entry_id = device.config_entry_id if device else None
     entry = hass.config_entries.async_get_entry(entry_id) if entry_id else None
     if entry is None or entry.domain != DOMAIN:
         raise ServiceValidationError(

@@ -36,6 +36,7 @@ def test_fix_accepts_a_full_fix() -> None:
         ({"longitude": 180.5}, ValueError),
         ({"latitude": math.nan}, ValueError),
         ({"longitude": math.inf}, ValueError),
+        ({"latitude": 10**400}, ValueError),
         ({"latitude": "52"}, TypeError),
         ({"latitude": True}, TypeError),
         ({"timestamp": "2026-01-01T00:00:00Z"}, TypeError),

@@ -71,10 +71,14 @@ def _finite(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         msg = f"{name} must be a number"
         raise TypeError(msg)
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
         msg = f"{name} must be finite"
         raise ValueError(msg)
-    return float(value)
+    return number
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

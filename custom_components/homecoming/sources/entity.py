@@ -22,6 +22,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.start import async_at_started
 
 from ..const import LOGGER
 from ..coordinator import HomecomingCoordinator
@@ -59,7 +60,8 @@ def report_from_state(state: State, *, home_zone: str = ENTITY_ID_HOME) -> Repor
                 speed=_speed(state),
                 heading=_first_number(state, HEADING_ATTRIBUTES),
             )
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, OverflowError) as err:
+            # OverflowError: an integer too large for a float (a junk attribute).
             LOGGER.debug("%s: unusable position (%s)", state.entity_id, err)
             return None
     if state.domain not in ZONE_BASED_DOMAINS or home_zone != ENTITY_ID_HOME:
@@ -80,7 +82,10 @@ def _number(value: object) -> float | None:
     """Return a non-negative finite number, or None for absent, -1 or junk values."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
     return number if math.isfinite(number) and number >= 0 else None
 
 
@@ -119,26 +124,22 @@ class EntitySource:
         state = self.hass.states.get(self.entity_id)
         if state is not None:
             self._async_handle(state, initial=True)
-        elif self.hass.is_running:
-            # Gone while Home Assistant is up: the entity was removed.
-            self.coordinator.async_set_source_available(False, removed=True)
-        else:
-            self.coordinator.async_set_source_available(False)
-            cancel_started = self.hass.bus.async_listen_once(
-                "homeassistant_started", self._async_check_after_start
-            )
+            return unsub
+        self.coordinator.async_set_source_available(False)
+        # Missing once Home Assistant has started: the entity was removed. While it is
+        # starting, its integration may simply not have set it up yet.
+        cancel_started = async_at_started(self.hass, self._async_check_after_start)
 
-            @callback
-            def _stop() -> None:
-                unsub()
-                cancel_started()
+        @callback
+        def _stop() -> None:
+            unsub()
+            cancel_started()
 
-            return _stop
-        return unsub
+        return _stop
 
     @callback
-    def _async_check_after_start(self, _event: Event) -> None:
-        """Home Assistant started: an entity still missing now was removed."""
+    def _async_check_after_start(self, _hass: HomeAssistant) -> None:
+        """Home Assistant has started: an entity still missing now was removed."""
         if self.hass.states.get(self.entity_id) is None:
             self.coordinator.async_set_source_available(False, removed=True)
 

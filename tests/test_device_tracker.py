@@ -1,0 +1,239 @@
+"""Tests of the Homecoming device tracker: the car's position on the map."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import (
+    ATTR_FRIENDLY_NAME,
+    ATTR_GPS_ACCURACY,
+    ATTR_LATITUDE,
+    ATTR_LONGITUDE,
+    STATE_HOME,
+    STATE_NOT_HOME,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    Platform,
+)
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.homecoming.const import (
+    ATTR_ACCURACY,
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_HEADING,
+    ATTR_SPEED,
+    ATTR_TIMESTAMP,
+    DOMAIN,
+    SERVICE_UPDATE_LOCATION,
+)
+from custom_components.homecoming.engine import Fix
+from tests import sim
+from tests.conftest import HOME_LAT, HOME_LON, TRACKER
+
+DRIVE = sim.straight_approach(park_s=300.0)
+"""10 km straight home at 15 m/s, then five minutes parked."""
+APPROACHING_AFTER = 12
+"""The number of the drive's first fixes after which the car is approaching."""
+STALE_AFTER = timedelta(minutes=16)
+"""Comfortably past the default stale timeout of 15 minutes."""
+
+CAR = "device_tracker.family_car"
+ATTR_STALE = "stale"
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Serialize as Home Assistant does and keep the files in ``tests/snapshots``."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def only_trackers() -> Generator[None]:
+    """Set up the device tracker platform only."""
+    with patch("custom_components.homecoming.PLATFORMS", [Platform.DEVICE_TRACKER]):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def start_of_drive(freezer: FrozenDateTimeFactory) -> None:
+    """Freeze the clock at the start of the drive, before anything is set up."""
+    freezer.move_to(DRIVE.marks["start"])
+
+
+def location_data(entry_id: str, fix: Fix) -> dict[str, Any]:
+    """Return the ``homecoming.update_location`` data reporting a fix."""
+    data: dict[str, Any] = {
+        ATTR_CONFIG_ENTRY_ID: entry_id,
+        ATTR_LATITUDE: fix.latitude,
+        ATTR_LONGITUDE: fix.longitude,
+        ATTR_TIMESTAMP: fix.timestamp,
+    }
+    optional = {
+        ATTR_ACCURACY: fix.accuracy,
+        ATTR_SPEED: fix.speed,
+        ATTR_HEADING: fix.heading,
+    }
+    data.update({key: value for key, value in optional.items() if value is not None})
+    return data
+
+
+async def feed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    fixes: Iterable[Fix],
+) -> None:
+    """Report fixes through the action, moving the clock along with them."""
+    for fix in fixes:
+        freezer.move_to(fix.timestamp)
+        await hass.services.async_call(
+            DOMAIN,
+            SERVICE_UPDATE_LOCATION,
+            location_data(entry.entry_id, fix),
+            blocking=True,
+        )
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+
+def car(hass: HomeAssistant, entity_id: str = CAR) -> State:
+    """Return the car tracker's state, failing if it has none."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state
+
+
+def assert_at(state: State, fix: Fix) -> None:
+    """Assert that the tracker shows a fix's position and accuracy."""
+    assert state.attributes[ATTR_LATITUDE] == pytest.approx(fix.latitude)
+    assert state.attributes[ATTR_LONGITUDE] == pytest.approx(fix.longitude)
+    assert state.attributes[ATTR_GPS_ACCURACY] == fix.accuracy
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_snapshot(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    init_push: MockConfigEntry,
+) -> None:
+    """Snapshot the tracker's registry entry and state during an approach."""
+    await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
+
+    await snapshot_platform(hass, entity_registry, snapshot, init_push.entry_id)
+
+
+async def test_position(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """Show the last position, its accuracy and freshness; home once in the zone."""
+    state = car(hass)
+    assert state.state == STATE_UNKNOWN
+    assert ATTR_LATITUDE not in state.attributes
+    assert ATTR_GPS_ACCURACY not in state.attributes
+
+    await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
+    state = car(hass)
+    assert state.state == STATE_NOT_HOME
+    assert_at(state, DRIVE.fixes[APPROACHING_AFTER - 1])
+    assert state.attributes[ATTR_STALE] is False
+
+    await feed(hass, freezer, init_push, DRIVE.fixes[APPROACHING_AFTER:])
+    state = car(hass)
+    assert state.state == STATE_HOME
+    assert_at(state, DRIVE.fixes[-1])
+
+
+async def test_stale(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """Mark the position stale after the stale timeout, keep it, clear on a new fix."""
+    await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
+    last = DRIVE.fixes[APPROACHING_AFTER - 1]
+
+    freezer.tick(timedelta(minutes=14))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert car(hass).attributes[ATTR_STALE] is False
+
+    freezer.tick(STALE_AFTER - timedelta(minutes=14))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    state = car(hass)
+    assert state.attributes[ATTR_STALE] is True
+    assert state.state == STATE_NOT_HOME
+    assert_at(state, last)
+
+    # A new fix, stamped now, is fresh again.
+    fix = DRIVE.fixes[APPROACHING_AFTER]
+    data = location_data(init_push.entry_id, fix)
+    del data[ATTR_TIMESTAMP]
+    await hass.services.async_call(DOMAIN, SERVICE_UPDATE_LOCATION, data, blocking=True)
+    await hass.async_block_till_done()
+    state = car(hass)
+    assert state.attributes[ATTR_STALE] is False
+    assert_at(state, fix)
+
+
+async def test_follows_source_availability(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+) -> None:
+    """Go unavailable with the tracked entity and come back when it reports again."""
+    position = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
+    hass.states.async_set(TRACKER, STATE_NOT_HOME, position | {ATTR_GPS_ACCURACY: 10})
+    entity_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entity_entry.entry_id)
+    await hass.async_block_till_done()
+    # The followed tracker already has the car's name: ours takes the next id.
+    [entity] = er.async_entries_for_config_entry(entity_registry, entity_entry.entry_id)
+    assert entity.entity_id == f"{TRACKER}_2"
+    assert car(hass, entity.entity_id).attributes[ATTR_GPS_ACCURACY] == 10
+
+    hass.states.async_set(TRACKER, STATE_UNAVAILABLE)
+    await hass.async_block_till_done()
+    assert car(hass, entity.entity_id).state == STATE_UNAVAILABLE
+
+    freezer.tick(timedelta(seconds=30))
+    hass.states.async_set(TRACKER, STATE_NOT_HOME, position | {ATTR_GPS_ACCURACY: 12})
+    await hass.async_block_till_done()
+    state = car(hass, entity.entity_id)
+    assert state.state == STATE_NOT_HOME
+    assert state.attributes[ATTR_GPS_ACCURACY] == 12
+
+
+async def test_named_after_the_car(
+    hass: HomeAssistant,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    init_push: MockConfigEntry,
+) -> None:
+    """Name the tracker after the car's device and put it on that device."""
+    entity = entity_registry.async_get(CAR)
+    assert entity is not None
+    assert entity.has_entity_name
+    assert entity.original_name is None
+    assert entity.unique_id == "WVWZZZ1JZXW000001_location"
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "WVWZZZ1JZXW000001"), init_push.entry_id
+    )
+    assert device is not None
+    assert entity.device_id == device.id
+    assert car(hass).attributes[ATTR_FRIENDLY_NAME] == device.name == "Family car"

@@ -1,0 +1,289 @@
+"""Tests of the device triggers: a car's trip events in the automation engine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import json
+from pathlib import Path
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import automation
+from homeassistant.components.device_automation import DeviceAutomationType
+from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_get_device_automations,
+    async_mock_service,
+)
+
+from custom_components.homecoming.const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_TIMESTAMP,
+    CONF_HOME_ZONE,
+    CONF_SOURCE,
+    DOMAIN,
+    EVENT_HOMECOMING,
+    EVENT_TYPES,
+    SERVICE_UPDATE_LOCATION,
+    SOURCE_PUSH,
+)
+from custom_components.homecoming.engine import EventType, Fix
+
+from . import sim
+
+
+@pytest.fixture
+def other_entry() -> MockConfigEntry:
+    """Return a second push car, to show that triggers keep to their own car."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Second car",
+        unique_id="second-car",
+        data={
+            CONF_SOURCE: SOURCE_PUSH,
+            CONF_HOME_ZONE: "zone.home",
+            "webhook_id": "fedcba9876543210" * 4,
+        },
+        entry_id="01HOMECOMINGOTHER",
+    )
+
+
+@pytest.fixture
+async def init_other(
+    hass: HomeAssistant, init_push: MockConfigEntry, other_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set up the second car next to the first."""
+    other_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(other_entry.entry_id)
+    await hass.async_block_till_done()
+    return other_entry
+
+
+@pytest.fixture
+def calls(hass: HomeAssistant) -> list[ServiceCall]:
+    """Record the calls of the automations' action, test.automation."""
+    return async_mock_service(hass, "test", "automation")
+
+
+def _device_id(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Return the device-registry id of a car."""
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, entry.unique_id or entry.entry_id), entry.entry_id
+    )
+    assert device is not None
+    return device.id
+
+
+def _round_trip() -> list[Fix]:
+    """Leave home, turn back, park on the way for a while, then come home.
+
+    The engine sees every trip event in it: departed, approach_started,
+    approach_cancelled (the long stop), approach_started again, arriving, arrived.
+    """
+    drive = sim.Drive(start=sim.DEFAULT_START + timedelta(hours=1))
+    drive.stop(120).drive_to(4_000, 0, 15).drive_to(2_500, 0, 15)
+    drive.stop(700).drive_to(0, 0, 15).stop(120)
+    return drive.fixes
+
+
+async def _drive(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    fixes: list[Fix],
+) -> None:
+    """Report a drive through the public action, Home Assistant's clock in step."""
+    for fix in fixes:
+        freezer.move_to(fix.timestamp)
+        await hass.services.async_call(
+            DOMAIN,
+            SERVICE_UPDATE_LOCATION,
+            {
+                ATTR_CONFIG_ENTRY_ID: entry.entry_id,
+                ATTR_LATITUDE: fix.latitude,
+                ATTR_LONGITUDE: fix.longitude,
+                "accuracy": fix.accuracy,
+                "speed": fix.speed,
+                ATTR_TIMESTAMP: fix.timestamp.isoformat(),
+            },
+            blocking=True,
+        )
+    await hass.async_block_till_done()
+
+
+async def _setup_automation(
+    hass: HomeAssistant, device_id: str, types: list[str]
+) -> None:
+    """Set up one automation with a device trigger of the car per type."""
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: {
+                "alias": "Car trips",
+                "triggers": [
+                    {
+                        "trigger": "device",
+                        "domain": DOMAIN,
+                        "device_id": device_id,
+                        "type": event_type,
+                        "id": event_type,
+                    }
+                    for event_type in types
+                ],
+                "actions": {
+                    "action": "test.automation",
+                    "data": {
+                        "trigger_id": "{{ trigger.id }}",
+                        "platform": "{{ trigger.platform }}",
+                        "type": "{{ trigger.event.data.type }}",
+                        "device_id": "{{ trigger.event.data.device_id }}",
+                        "entry_id": "{{ trigger.event.data.entry_id }}",
+                        "phase": "{{ trigger.event.data.phase }}",
+                    },
+                },
+            }
+        },
+    )
+    await hass.async_block_till_done()
+
+
+async def test_triggers_listed(hass: HomeAssistant, init_push: MockConfigEntry) -> None:
+    """List exactly the five trip events for a car's device."""
+    device_id = _device_id(hass, init_push)
+
+    triggers = await async_get_device_automations(
+        hass, DeviceAutomationType.TRIGGER, device_id
+    )
+
+    expected = [
+        {
+            "platform": "device",
+            "domain": DOMAIN,
+            "device_id": device_id,
+            "type": event_type,
+            "metadata": {},
+        }
+        for event_type in (
+            "approach_started",
+            "approach_cancelled",
+            "arriving",
+            "arrived",
+            "departed",
+        )
+    ]
+    own = [trigger for trigger in triggers if trigger["domain"] == DOMAIN]
+    assert sorted(own, key=lambda t: t["type"]) == sorted(
+        expected, key=lambda t: t["type"]
+    )
+    assert {trigger["type"] for trigger in own} == set(EVENT_TYPES)
+
+
+async def test_trigger_labels_translated(hass: HomeAssistant) -> None:
+    """Give every trigger type a label in the English strings."""
+    translations = await _load_en(hass)
+
+    labels = translations["device_automation"]["trigger_type"]
+
+    assert set(labels) == {event.value for event in EventType}
+    assert all("{entity_name}" in label for label in labels.values())
+
+
+async def _load_en(hass: HomeAssistant) -> dict[str, Any]:
+    """Read the integration's English strings."""
+    path = Path(__file__).parents[1] / "custom_components" / DOMAIN / "translations"
+    path /= "en.json"
+    text = await hass.async_add_executor_job(path.read_text, "utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+async def test_automation_runs_on_own_car_only(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_push: MockConfigEntry,
+    init_other: MockConfigEntry,
+    calls: list[ServiceCall],
+) -> None:
+    """Run a car's automation on each of its trip events, never on another car's."""
+    device_id = _device_id(hass, init_push)
+    other_device_id = _device_id(hass, init_other)
+    assert other_device_id != device_id
+    await _setup_automation(hass, device_id, list(EVENT_TYPES))
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+
+    # The other car drives home: its events go out, this car's automation stays quiet.
+    await _drive(hass, freezer, init_other, sim.straight_approach().fixes)
+
+    assert [event.data["device_id"] for event in events] == [other_device_id] * 3
+    assert [event.data["type"] for event in events] == [
+        "approach_started",
+        "arriving",
+        "arrived",
+    ]
+    assert calls == []
+
+    # This car leaves, turns back, stops on the way, and comes home.
+    events.clear()
+    await _drive(hass, freezer, init_push, _round_trip())
+
+    expected = [
+        ("departed", "away"),
+        ("approach_started", "approaching"),
+        ("approach_cancelled", "away"),
+        ("approach_started", "approaching"),
+        ("arriving", "arriving"),
+        ("arrived", "home"),
+    ]
+    assert [(e.data["type"], e.data["phase"]) for e in events] == expected
+    assert [call.data for call in calls] == [
+        {
+            "trigger_id": event_type,
+            "platform": "device",
+            "type": event_type,
+            "device_id": device_id,
+            "entry_id": init_push.entry_id,
+            "phase": phase,
+        }
+        for event_type, phase in expected
+    ]
+
+
+async def test_automation_runs_for_chosen_types(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_push: MockConfigEntry,
+    calls: list[ServiceCall],
+) -> None:
+    """Run an automation on the trip events it names and on no others."""
+    device_id = _device_id(hass, init_push)
+    await _setup_automation(hass, device_id, ["approach_started", "arrived"])
+
+    await _drive(hass, freezer, init_push, sim.straight_approach().fixes)
+
+    assert [call.data["type"] for call in calls] == [
+        "approach_started",
+        "arrived",
+    ]
+
+
+async def test_invalid_trigger_type(
+    hass: HomeAssistant,
+    init_push: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Refuse an automation with an unknown trip event type."""
+    device_id = _device_id(hass, init_push)
+
+    await _setup_automation(hass, device_id, ["teleported"])
+
+    assert "failed to setup triggers" in caplog.text
+    state = hass.states.get("automation.car_trips")
+    assert state is not None
+    assert state.state == STATE_UNAVAILABLE

@@ -1,0 +1,262 @@
+"""Tests of the Homecoming event entity: the car's trip transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.event import ATTR_EVENT_TYPE
+from homeassistant.const import (
+    ATTR_LATITUDE,
+    ATTR_LONGITUDE,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    Platform,
+)
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.homecoming.const import (
+    ATTR_ACCURACY,
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DISTANCE,
+    ATTR_DRIVER,
+    ATTR_ETA,
+    ATTR_HEADING,
+    ATTR_SPEED,
+    ATTR_TIMESTAMP,
+    ATTR_TYPE,
+    CONF_HOME_ZONE,
+    CONF_SOURCE,
+    DOMAIN,
+    EVENT_HOMECOMING,
+    SERVICE_UPDATE_LOCATION,
+    SOURCE_PUSH,
+)
+from custom_components.homecoming.engine import Fix
+from tests import sim
+from tests.conftest import HOME_LAT, HOME_LON, TRACKER
+
+DRIVE = (
+    sim.Drive(driver="alice")
+    .at(*sim.along(30.0, 10_000.0))
+    .drive_to(0.0, 0.0, 15.0)
+    .stop(300.0)
+)
+"""Alice drives 10 km straight home at 15 m/s, then parks for five minutes."""
+APPROACHING_AFTER = 12
+"""The number of the drive's first fixes after which the car is approaching."""
+
+TRIP = "event.family_car_trip"
+OTHER_TRIP = "event.other_car_trip"
+ATTRIBUTES = (ATTR_EVENT_TYPE, ATTR_DISTANCE, ATTR_ETA, ATTR_DRIVER)
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Serialize as Home Assistant does and keep the files in ``tests/snapshots``."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def only_events() -> Generator[None]:
+    """Set up the event platform only."""
+    with patch("custom_components.homecoming.PLATFORMS", [Platform.EVENT]):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def start_of_drive(freezer: FrozenDateTimeFactory) -> None:
+    """Freeze the clock at the start of the drive, before anything is set up."""
+    freezer.move_to(DRIVE.start)
+
+
+@pytest.fixture
+def other_entry() -> MockConfigEntry:
+    """Return a second push car, with neither make, model nor VIN."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Other car",
+        unique_id="other_car",
+        data={
+            CONF_SOURCE: SOURCE_PUSH,
+            CONF_HOME_ZONE: "zone.home",
+            "webhook_id": "fedcba9876543210" * 4,
+        },
+        entry_id="01HOMECOMINGOTHER",
+    )
+
+
+def location_data(entry_id: str, fix: Fix) -> dict[str, Any]:
+    """Return the ``homecoming.update_location`` data reporting a fix."""
+    data: dict[str, Any] = {
+        ATTR_CONFIG_ENTRY_ID: entry_id,
+        ATTR_LATITUDE: fix.latitude,
+        ATTR_LONGITUDE: fix.longitude,
+        ATTR_TIMESTAMP: fix.timestamp,
+    }
+    optional = {
+        ATTR_ACCURACY: fix.accuracy,
+        ATTR_SPEED: fix.speed,
+        ATTR_HEADING: fix.heading,
+        ATTR_DRIVER: fix.driver,
+    }
+    data.update({key: value for key, value in optional.items() if value is not None})
+    return data
+
+
+async def feed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    fixes: Iterable[Fix],
+) -> None:
+    """Report fixes through the action, moving the clock along with them."""
+    for fix in fixes:
+        freezer.move_to(fix.timestamp)
+        await hass.services.async_call(
+            DOMAIN,
+            SERVICE_UPDATE_LOCATION,
+            location_data(entry.entry_id, fix),
+            blocking=True,
+        )
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+
+def trip(hass: HomeAssistant, entity_id: str = TRIP) -> State:
+    """Return a trip event entity's state, failing if it has none."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state
+
+
+def recorded(state: State) -> dict[str, Any]:
+    """Return what an event entity recorded of its last transition."""
+    return {key: state.attributes[key] for key in ATTRIBUTES}
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_snapshot(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    init_push: MockConfigEntry,
+) -> None:
+    """Snapshot the event entity's registry entry and state after an approach began."""
+    await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
+
+    await snapshot_platform(hass, entity_registry, snapshot, init_push.entry_id)
+
+
+async def test_records_each_transition(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """Record each transition of a drive home with its type, distance, ETA, driver."""
+    assert trip(hass).state == STATE_UNKNOWN
+    transitions = async_capture_events(hass, EVENT_HOMECOMING)
+    history: list[tuple[str, dict[str, Any]]] = []
+
+    for fix in DRIVE.fixes:
+        await feed(hass, freezer, init_push, [fix])
+        state = trip(hass)
+        if state.state != STATE_UNKNOWN and (
+            not history or history[-1][0] != state.state
+        ):
+            # The event's time is the moment of the fix that caused it.
+            assert dt_util.parse_datetime(state.state) == fix.timestamp
+            history.append((state.state, recorded(state)))
+
+    assert [entry for _, entry in history] == [
+        {
+            ATTR_EVENT_TYPE: event.data[ATTR_TYPE],
+            ATTR_DISTANCE: event.data[ATTR_DISTANCE],
+            ATTR_ETA: event.data[ATTR_ETA],
+            ATTR_DRIVER: event.data[ATTR_DRIVER],
+        }
+        for event in transitions
+    ]
+    started, arriving, arrived = (entry for _, entry in history)
+    assert started[ATTR_EVENT_TYPE] == "approach_started"
+    assert arriving[ATTR_EVENT_TYPE] == "arriving"
+    assert arrived[ATTR_EVENT_TYPE] == "arrived"
+    assert started[ATTR_DISTANCE] > arriving[ATTR_DISTANCE] > arrived[ATTR_DISTANCE]
+    for entry in (started, arriving):
+        eta = dt_util.parse_datetime(entry[ATTR_ETA])
+        assert eta is not None
+        assert eta > DRIVE.start
+    assert arrived[ATTR_ETA] is None
+    assert {entry[ATTR_DRIVER] for _, entry in history} == {"alice"}
+
+
+async def test_ignores_other_cars(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_push: MockConfigEntry,
+    other_entry: MockConfigEntry,
+) -> None:
+    """Record only the own car's transitions, not those of another car."""
+    other_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(other_entry.entry_id)
+    await hass.async_block_till_done()
+
+    await feed(hass, freezer, other_entry, DRIVE.fixes[:APPROACHING_AFTER])
+
+    assert recorded(trip(hass, OTHER_TRIP))[ATTR_EVENT_TYPE] == "approach_started"
+    assert trip(hass).state == STATE_UNKNOWN
+
+
+async def test_follows_source_availability(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+) -> None:
+    """Go unavailable with the tracked entity and come back when it reports again."""
+    position = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
+    hass.states.async_set(TRACKER, "not_home", position)
+    entity_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entity_entry.entry_id)
+    await hass.async_block_till_done()
+    assert trip(hass).state == STATE_UNKNOWN
+
+    hass.states.async_set(TRACKER, STATE_UNAVAILABLE)
+    await hass.async_block_till_done()
+    assert trip(hass).state == STATE_UNAVAILABLE
+
+    freezer.tick(timedelta(seconds=30))
+    hass.states.async_set(TRACKER, "not_home", position)
+    await hass.async_block_till_done()
+    assert trip(hass).state == STATE_UNKNOWN
+
+
+async def test_on_the_car_device(
+    hass: HomeAssistant,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    init_push: MockConfigEntry,
+) -> None:
+    """Put the event entity on the car's device with a translated name."""
+    entity = entity_registry.async_get(TRIP)
+    assert entity is not None
+    assert entity.unique_id == "WVWZZZ1JZXW000001_trip"
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "WVWZZZ1JZXW000001"), init_push.entry_id
+    )
+    assert device is not None
+    assert entity.device_id == device.id
+    assert trip(hass).name == "Family car Trip"

@@ -1,0 +1,321 @@
+"""Tests of the Homecoming sensors: phase, distance, ETA, speed, direction, last fix."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import (
+    ATTR_LATITUDE,
+    ATTR_LONGITUDE,
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    Platform,
+    UnitOfLength,
+    UnitOfSpeed,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.homecoming.const import (
+    ATTR_ACCURACY,
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DRIVER,
+    ATTR_HEADING,
+    ATTR_SPEED,
+    ATTR_TIMESTAMP,
+    DOMAIN,
+    SERVICE_UPDATE_LOCATION,
+)
+from custom_components.homecoming.engine import Fix
+from tests import sim
+from tests.conftest import HOME_LAT, HOME_LON, TRACKER
+
+DRIVE = sim.straight_approach(park_s=600.0)
+"""10 km straight home at 15 m/s (54 km/h), then ten minutes parked."""
+APPROACHING_AFTER = 12
+"""The number of the drive's first fixes after which the car is approaching."""
+STALE_AFTER = timedelta(minutes=16)
+"""Comfortably past the default stale timeout of 15 minutes."""
+
+PHASE = "sensor.family_car_trip_phase"
+DISTANCE = "sensor.family_car_distance_to_home"
+ETA = "sensor.family_car_arrival_time"
+SPEED = "sensor.family_car_speed"
+DIRECTION = "sensor.family_car_direction_of_travel"
+LAST_FIX = "sensor.family_car_last_position"
+SENSORS = (PHASE, DISTANCE, ETA, SPEED, DIRECTION, LAST_FIX)
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Serialize as Home Assistant does and keep the files in ``tests/snapshots``."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def only_sensors() -> Generator[None]:
+    """Set up the sensor platform only."""
+    with patch("custom_components.homecoming.PLATFORMS", [Platform.SENSOR]):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def start_of_drive(freezer: FrozenDateTimeFactory) -> None:
+    """Freeze the clock at the start of the drive, before anything is set up."""
+    freezer.move_to(DRIVE.marks["start"])
+
+
+def location_data(entry_id: str, fix: Fix) -> dict[str, Any]:
+    """Return the ``homecoming.update_location`` data reporting a fix."""
+    data: dict[str, Any] = {
+        ATTR_CONFIG_ENTRY_ID: entry_id,
+        ATTR_LATITUDE: fix.latitude,
+        ATTR_LONGITUDE: fix.longitude,
+        ATTR_TIMESTAMP: fix.timestamp,
+    }
+    optional = {
+        ATTR_ACCURACY: fix.accuracy,
+        ATTR_SPEED: fix.speed,
+        ATTR_HEADING: fix.heading,
+        ATTR_DRIVER: fix.driver,
+    }
+    data.update({key: value for key, value in optional.items() if value is not None})
+    return data
+
+
+async def feed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    fixes: Iterable[Fix],
+) -> None:
+    """Report fixes through the action, moving the clock along with them."""
+    for fix in fixes:
+        freezer.move_to(fix.timestamp)
+        await hass.services.async_call(
+            DOMAIN,
+            SERVICE_UPDATE_LOCATION,
+            location_data(entry.entry_id, fix),
+            blocking=True,
+        )
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """Return an entity's state, failing if it has none."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+def changes(values: Iterable[str]) -> list[str]:
+    """Return the values without consecutive repeats."""
+    result: list[str] = []
+    for value in values:
+        if not result or result[-1] != value:
+            result.append(value)
+    return result
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add a car and set it up."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_snapshot(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    init_push: MockConfigEntry,
+) -> None:
+    """Snapshot the sensors' registry entries and states during an approach."""
+    await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
+
+    await snapshot_platform(hass, entity_registry, snapshot, init_push.entry_id)
+
+
+async def test_unknown_before_first_fix(
+    hass: HomeAssistant, init_push: MockConfigEntry
+) -> None:
+    """Show every sensor as unknown until the car reports a position."""
+    assert {state_of(hass, entity_id) for entity_id in SENSORS} == {STATE_UNKNOWN}
+
+
+async def test_drive_home(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """Follow a drive home: phases, shrinking distance, ETA, speed and direction."""
+    steps: list[dict[str, str]] = []
+    for fix in DRIVE.fixes:
+        await feed(hass, freezer, init_push, [fix])
+        steps.append({entity_id: state_of(hass, entity_id) for entity_id in SENSORS})
+
+    assert changes(step[PHASE] for step in steps) == [
+        "away",
+        "approaching",
+        "arriving",
+        "home",
+    ]
+    # Distance in kilometres, shrinking all the way to the zone.
+    distance = hass.states.get(DISTANCE)
+    assert distance is not None
+    assert distance.attributes[ATTR_UNIT_OF_MEASUREMENT] == UnitOfLength.KILOMETERS
+    driving = [float(step[DISTANCE]) for step in steps if step[PHASE] != "home"]
+    assert driving[0] == pytest.approx(10.0, abs=0.05)
+    assert driving == sorted(driving, reverse=True)
+    assert float(steps[-1][DISTANCE]) < 0.1
+
+    # The ETA is a time close to the true arrival while on the way, unknown otherwise.
+    arrival = DRIVE.marks["arrive"]
+    on_the_way = [step for step in steps if step[PHASE] in ("approaching", "arriving")]
+    for step in on_the_way:
+        eta = dt_util.parse_datetime(step[ETA])
+        assert eta is not None
+        assert abs(eta - arrival) < timedelta(minutes=1)
+    assert {step[ETA] for step in steps if step[PHASE] == "home"} == {STATE_UNKNOWN}
+
+    # Speed in km/h (15 m/s), direction towards home while on the way.
+    speed = hass.states.get(SPEED)
+    assert speed is not None
+    assert speed.attributes[ATTR_UNIT_OF_MEASUREMENT] == (
+        UnitOfSpeed.KILOMETERS_PER_HOUR
+    )
+    for step in on_the_way:
+        assert float(step[SPEED]) == pytest.approx(54.0, abs=3.0)
+        assert step[DIRECTION] == "towards"
+
+    # Parked at home: stationary, slowing to a standstill.
+    assert steps[-1][DIRECTION] == "stationary"
+    assert float(steps[-1][SPEED]) < 1.0
+    assert dt_util.parse_datetime(steps[-1][LAST_FIX]) == DRIVE.fixes[-1].timestamp
+
+
+async def test_us_customary_units(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    home_zone: None,
+    push_entry: MockConfigEntry,
+) -> None:
+    """Show distance in miles and speed in miles per hour in US customary units."""
+    hass.config.units = US_CUSTOMARY_SYSTEM
+    await setup_entry(hass, push_entry)
+
+    await feed(hass, freezer, push_entry, DRIVE.fixes[:APPROACHING_AFTER])
+
+    distance = hass.states.get(DISTANCE)
+    speed = hass.states.get(SPEED)
+    assert distance is not None
+    assert speed is not None
+    assert distance.attributes[ATTR_UNIT_OF_MEASUREMENT] == UnitOfLength.MILES
+    assert float(distance.state) == pytest.approx(9.2 / 1.609344, abs=0.05)
+    assert speed.attributes[ATTR_UNIT_OF_MEASUREMENT] == UnitOfSpeed.MILES_PER_HOUR
+    assert float(speed.state) == pytest.approx(54.0 / 1.609344, abs=2.0)
+
+
+async def test_stale(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """Without fixes for the stale timeout, fresh-only values go unknown until a fix."""
+    await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
+    before = {entity_id: state_of(hass, entity_id) for entity_id in SENSORS}
+    assert STATE_UNKNOWN not in before.values()
+
+    freezer.tick(STALE_AFTER)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+    for entity_id in (ETA, SPEED, DIRECTION):
+        assert state_of(hass, entity_id) == STATE_UNKNOWN
+    for entity_id in (DISTANCE, LAST_FIX):
+        assert state_of(hass, entity_id) == before[entity_id]
+
+    # A new fix, stamped now, makes the data fresh again.
+    fix = DRIVE.fixes[APPROACHING_AFTER]
+    data = location_data(init_push.entry_id, fix)
+    del data[ATTR_TIMESTAMP]
+    await hass.services.async_call(DOMAIN, SERVICE_UPDATE_LOCATION, data, blocking=True)
+    await hass.async_block_till_done()
+
+    assert state_of(hass, SPEED) != STATE_UNKNOWN
+    assert state_of(hass, DIRECTION) != STATE_UNKNOWN
+    assert dt_util.parse_datetime(state_of(hass, LAST_FIX)) == dt_util.utcnow()
+
+
+async def test_follows_source_availability(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+) -> None:
+    """Go unavailable with the tracked entity and come back when it reports again."""
+    position = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
+    hass.states.async_set(TRACKER, "not_home", position | {"gps_accuracy": 10})
+    await setup_entry(hass, entity_entry)
+    entity_ids = [
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(
+            entity_registry, entity_entry.entry_id
+        )
+    ]
+    assert len(entity_ids) == len(SENSORS)
+    assert state_of(hass, DISTANCE) != STATE_UNAVAILABLE
+
+    hass.states.async_set(TRACKER, STATE_UNAVAILABLE)
+    await hass.async_block_till_done()
+    assert {state_of(hass, entity_id) for entity_id in entity_ids} == {
+        STATE_UNAVAILABLE
+    }
+
+    hass.states.async_set(TRACKER, "not_home", position | {"gps_accuracy": 12})
+    await hass.async_block_till_done()
+    assert STATE_UNAVAILABLE not in {
+        state_of(hass, entity_id) for entity_id in entity_ids
+    }
+    assert float(state_of(hass, DISTANCE)) == pytest.approx(5.56, abs=0.01)
+
+
+async def test_device(
+    hass: HomeAssistant,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    init_push: MockConfigEntry,
+) -> None:
+    """Put the sensors on the car's one device, named after their device."""
+    devices = dr.async_entries_for_config_entry(device_registry, init_push.entry_id)
+    assert len(devices) == 1
+    device = devices[0]
+    assert device.identifiers == {(DOMAIN, "WVWZZZ1JZXW000001")}
+    assert device.name == "Family car"
+    assert device.manufacturer == "Volkswagen"
+    assert device.model == "Golf"
+    assert device.serial_number == "WVWZZZ1JZXW000001"
+
+    entities = er.async_entries_for_config_entry(entity_registry, init_push.entry_id)
+    assert sorted(entity.entity_id for entity in entities) == sorted(SENSORS)
+    for entity in entities:
+        assert entity.device_id == device.id
+        assert entity.has_entity_name
+        assert entity.unique_id.startswith("WVWZZZ1JZXW000001_")
+    distance = hass.states.get(DISTANCE)
+    assert distance is not None
+    assert distance.name == "Family car Distance to home"

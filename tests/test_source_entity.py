@@ -1,0 +1,519 @@
+"""Tests of the entity source: following a device tracker, person or positioned entity."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+import math
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, STATE_UNAVAILABLE
+from homeassistant.core import CoreState, HomeAssistant, State
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
+from hypothesis import given, settings as hsettings, strategies as st
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.homecoming.const import (
+    DOMAIN,
+    EVENT_HOMECOMING,
+    SERVICE_UPDATE_LOCATION,
+)
+from custom_components.homecoming.engine import Engine, Fix, Phase, Settings
+from custom_components.homecoming.sources.entity import can_follow, report_from_state
+from tests import sim
+
+TRACKER = "device_tracker.family_car"
+HOME = sim.home_at(*sim.DEFAULT_HOME)
+
+
+@pytest.fixture
+def tracker_registered(hass: HomeAssistant) -> None:
+    """Register the followed tracker, as its own integration would have done.
+
+    Its entity id stays taken while its state is missing, so the car's own
+    device tracker (named after the car, "Family car") cannot take it.
+    """
+    er.async_get(hass).async_get_or_create(
+        "device_tracker", "car_maker", "family_car", suggested_object_id="family_car"
+    )
+
+
+async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set up a car's entry."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def gps(lat: Any, lon: Any, **extra: Any) -> dict[str, Any]:
+    """Return the attributes of a GPS tracker state."""
+    return {"latitude": lat, "longitude": lon, "gps_accuracy": 10, **extra}
+
+
+def car_state(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Return the state of the car's trip phase sensor."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{entry.unique_id}_phase"
+    )
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.state
+
+
+def issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    """Return the car's source_removed repair issue, if raised."""
+    return ir.async_get(hass).async_get_issue(
+        DOMAIN, f"source_removed_{entry.entry_id}"
+    )
+
+
+# ------------------------------------------------------------ report_from_state
+
+
+def _state(state: str, attributes: dict[str, Any], entity_id: str = TRACKER) -> State:
+    return State(entity_id, state, attributes)
+
+
+@pytest.mark.parametrize(
+    ("attributes", "accuracy", "speed", "heading"),
+    [
+        ({"gps_accuracy": 12, "speed": 10, "course": 200}, 12.0, 10.0, 200.0),
+        ({"velocity": 36, "heading": 90}, None, 10.0, 90.0),
+        ({"speed": -1, "velocity": 72, "bearing": 45}, None, 20.0, 45.0),
+        ({"gps_accuracy": -1, "course": "N", "direction": 10}, None, None, 10.0),
+        (
+            {"gps_accuracy": True, "speed": math.nan, "course": math.inf},
+            None,
+            None,
+            None,
+        ),
+        ({"gps_accuracy": 10**400, "speed": "fast"}, None, None, None),
+    ],
+    ids=["mps", "kmh", "sentinel-speed", "junk-accuracy", "nan", "huge"],
+)
+def test_report_reads_a_position(
+    attributes: dict[str, Any],
+    accuracy: float | None,
+    speed: float | None,
+    heading: float | None,
+) -> None:
+    """Read position, accuracy, speed (m/s or km/h) and heading; ignore junk."""
+    state = _state("not_home", {"latitude": 52.4, "longitude": 4.9, **attributes})
+    report = report_from_state(state)
+    assert isinstance(report, Fix)
+    assert (report.latitude, report.longitude) == (52.4, 4.9)
+    assert report.timestamp == state.last_updated
+    assert report.accuracy == accuracy
+    assert report.speed == pytest.approx(speed)
+    assert report.heading == heading
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "state", "attributes", "home_zone", "expected"),
+    [
+        (TRACKER, "home", {}, "zone.home", True),
+        (TRACKER, "not_home", {}, "zone.home", False),
+        (TRACKER, "Work", {}, "zone.home", False),
+        ("person.anna", "home", {}, "zone.home", True),
+        (TRACKER, "home", {}, "zone.cottage", None),
+        ("sensor.car", "home", {}, "zone.home", None),
+        (TRACKER, "unknown", gps(52.4, 4.9), "zone.home", None),
+        (TRACKER, "unavailable", {}, "zone.home", None),
+        (TRACKER, "home", gps(95.0, 4.9), "zone.home", None),
+        (TRACKER, "home", gps(math.nan, 4.9), "zone.home", None),
+        (TRACKER, "home", gps("52.4", 4.9), "zone.home", None),
+        (TRACKER, "home", gps(10**400, 4.9), "zone.home", None),
+        (TRACKER, "home", {"latitude": 52.4}, "zone.home", True),
+    ],
+)
+def test_report_without_a_usable_position(
+    entity_id: str,
+    state: str,
+    attributes: dict[str, Any],
+    home_zone: str,
+    expected: bool | None,
+) -> None:
+    """Read a zone-based state as home / not home; nothing from unusable states."""
+    assert (
+        report_from_state(_state(state, attributes, entity_id), home_zone=home_zone)
+        is expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "attributes", "expected"),
+    [
+        ("sensor.car", {"latitude": 1, "longitude": 2}, True),
+        ("sensor.car", {"latitude": 1}, False),
+        ("person.anna", {}, True),
+        (TRACKER, {}, True),
+    ],
+)
+def test_can_follow(entity_id: str, attributes: dict[str, Any], expected: bool) -> None:
+    """Follow entities with a position, and zone-based trackers and persons."""
+    assert can_follow(_state("x", attributes, entity_id)) is expected
+
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(),
+    st.sampled_from([-1, -1.0, 0, 1e308, -1e308, 5e-324]),
+    st.text(max_size=8),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+KEYS = st.sampled_from(
+    [
+        "latitude",
+        "longitude",
+        "gps_accuracy",
+        "speed",
+        "velocity",
+        "course",
+        "heading",
+        "bearing",
+        "direction",
+        "battery",
+    ]
+)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(
+    entity_id=st.sampled_from([TRACKER, "person.anna", "sensor.car_position"]),
+    state=st.sampled_from(["home", "not_home", "Work", "unknown", "unavailable"]),
+    position=st.fixed_dictionaries({"latitude": JUNK, "longitude": JUNK}),
+    attributes=st.dictionaries(KEYS, JUNK, max_size=10),
+    with_position=st.booleans(),
+    home_zone=st.sampled_from(["zone.home", "zone.cottage"]),
+)
+def test_report_never_raises(
+    entity_id: str,
+    state: str,
+    position: dict[str, Any],
+    attributes: dict[str, Any],
+    with_position: bool,
+    home_zone: str,
+) -> None:
+    """Return a valid Fix, a bool or None for any attributes whatsoever."""
+    if with_position:
+        attributes = {**attributes, **position}
+    report = report_from_state(State(entity_id, state, attributes), home_zone=home_zone)
+    assert report is None or isinstance(report, (bool, Fix))
+    if isinstance(report, Fix):
+        assert math.isfinite(report.latitude) and -90 <= report.latitude <= 90
+        assert math.isfinite(report.longitude) and -180 <= report.longitude <= 180
+        assert report.timestamp.utcoffset() is not None
+        for value in (report.accuracy, report.speed):
+            assert value is None or (math.isfinite(value) and value >= 0)
+        assert report.heading is None or math.isfinite(report.heading)
+
+
+# ------------------------------------------------------------ following an entity
+
+
+async def test_gps_states_feed_fixes(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Feed each GPS state of the tracker to the car; a whole drive fires its events."""
+    fixes = (
+        sim.Drive(start=dt_util.utcnow())
+        .at(*sim.along(30.0, 10_000.0))
+        .drive_to(0.0, 0.0, 15.0)
+        .stop(120.0)
+        .fixes
+    )
+    first = fixes[0]
+    hass.states.async_set(
+        TRACKER,
+        "not_home",
+        gps(first.latitude, first.longitude, gps_accuracy=12, speed=first.speed),
+    )
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+    await setup(hass, entity_entry)
+    snapshot = entity_entry.runtime_data.data.snapshot
+    assert (snapshot.latitude, snapshot.longitude) == (first.latitude, first.longitude)
+    assert snapshot.accuracy == 12
+    assert car_state(hass, entity_entry) == "away"
+
+    for fix in fixes[1:]:
+        freezer.move_to(fix.timestamp)
+        hass.states.async_set(
+            TRACKER,
+            "home" if fix is fixes[-1] else "not_home",
+            gps(fix.latitude, fix.longitude, velocity=(fix.speed or 0) * 3.6),
+        )
+        await hass.async_block_till_done()
+    assert [event.data["type"] for event in events] == [
+        "approach_started",
+        "arriving",
+        "arrived",
+    ]
+    assert entity_entry.runtime_data.stats["accepted"] == len(fixes)
+    assert car_state(hass, entity_entry) == "home"
+
+
+@pytest.mark.parametrize(
+    ("state", "attributes"),
+    [("home", {}), ("home", gps(*sim.DEFAULT_HOME))],
+    ids=["zone-only", "gps"],
+)
+async def test_state_at_startup_is_applied_silently(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    state: str,
+    attributes: dict[str, Any],
+) -> None:
+    """Apply the state found at start-up without events: the trip ended while down."""
+    fixes = (
+        sim.Drive(start=dt_util.utcnow())
+        .at(*sim.along(30.0, 10_000.0))
+        .drive_to(0.0, 0.0, 15.0)
+        .fixes
+    )
+    engine = Engine(HOME, Settings())
+    for fix in fixes[:60]:
+        engine.update(fix)
+    assert engine.phase is Phase.APPROACHING
+    hass_storage[f"{DOMAIN}.{entity_entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "homecoming",
+        "data": {"engine": engine.as_dict()},
+    }
+    freezer.move_to(fixes[59].timestamp + timedelta(minutes=5))
+    hass.states.async_set(TRACKER, state, attributes)
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+
+    await setup(hass, entity_entry)
+    assert entity_entry.runtime_data.data.snapshot.phase is Phase.HOME
+    assert car_state(hass, entity_entry) == "home"
+    assert events == []
+
+
+async def test_zone_only_tracker(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Turn a home / not_home tracker's changes into arrived and departed."""
+    hass.states.async_set(TRACKER, "not_home")
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+    await setup(hass, entity_entry)
+    coordinator = entity_entry.runtime_data
+    assert coordinator.data.snapshot.phase is Phase.AWAY
+    assert events == []
+
+    freezer.tick(timedelta(minutes=5))
+    hass.states.async_set(TRACKER, "home")
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(hours=2))
+    hass.states.async_set(TRACKER, "not_home")
+    await hass.async_block_till_done()
+    assert [event.data["type"] for event in events] == ["arrived", "departed"]
+    arrived, departed = (event.data for event in events)
+    assert arrived["phase"] == "home"
+    assert arrived["distance"] == 0
+    assert departed["phase"] == "away"
+    assert departed["distance"] is None
+    assert departed["eta"] is None
+    assert car_state(hass, entity_entry) == "away"
+
+    # A report older than the newest one known (here pushed through the action
+    # with a clock slightly ahead) changes nothing.
+    await hass.services.async_call(
+        DOMAIN,
+        SERVICE_UPDATE_LOCATION,
+        {
+            "device_id": coordinator.device_id,
+            "latitude": 52.5,
+            "longitude": 4.9,
+            "timestamp": (dt_util.utcnow() + timedelta(minutes=1)).isoformat(),
+        },
+        blocking=True,
+    )
+    data = coordinator.data
+    hass.states.async_set(TRACKER, "home")
+    await hass.async_block_till_done()
+    assert coordinator.stats["out_of_order"] == 1
+    assert coordinator.data is data
+    assert len(events) == 2
+
+
+async def test_tracker_without_position_yet(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Wait for a first position from a tracker that has none yet."""
+    hass.states.async_set(TRACKER, "unknown")
+    await setup(hass, entity_entry)
+    coordinator = entity_entry.runtime_data
+    assert coordinator.data.available
+    assert coordinator.data.snapshot.phase is None
+    freezer.tick(timedelta(seconds=10))
+    hass.states.async_set(TRACKER, "unknown", {"source_type": "gps"})
+    await hass.async_block_till_done()
+    assert coordinator.data.snapshot.phase is None
+    hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
+    await hass.async_block_till_done()
+    assert coordinator.data.snapshot.phase is Phase.AWAY
+
+
+async def test_unavailable_source(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Make the car's entities unavailable with the source; log lost and back once."""
+    hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
+    await setup(hass, entity_entry)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="custom_components.homecoming"):
+        for attributes in ({}, {"restored": True}):
+            freezer.tick(timedelta(seconds=10))
+            hass.states.async_set(TRACKER, STATE_UNAVAILABLE, attributes)
+            await hass.async_block_till_done()
+        assert car_state(hass, entity_entry) == STATE_UNAVAILABLE
+        assert not entity_entry.runtime_data.data.available
+        for lat in (52.401, 52.402):
+            freezer.tick(timedelta(seconds=10))
+            hass.states.async_set(TRACKER, "not_home", gps(lat, 4.9))
+            await hass.async_block_till_done()
+    assert car_state(hass, entity_entry) == "away"
+    assert entity_entry.runtime_data.data.available
+    assert entity_entry.runtime_data.data.snapshot.latitude == 52.402
+    messages = [
+        (record.levelno, record.getMessage())
+        for record in caplog.records
+        if record.name == "custom_components.homecoming"
+    ]
+    assert messages == [
+        (logging.INFO, "Family car: the position source is unavailable"),
+        (logging.INFO, "Family car: the position source is back"),
+    ]
+    assert issue(hass, entity_entry) is None
+
+
+async def test_source_removed_while_running(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Raise a repair issue when the entity is removed; drop it when it is back."""
+    hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
+    await setup(hass, entity_entry)
+    assert issue(hass, entity_entry) is None
+
+    hass.states.async_remove(TRACKER)
+    await hass.async_block_till_done()
+    found = issue(hass, entity_entry)
+    assert found is not None
+    assert found.translation_key == "source_removed"
+    assert found.severity is ir.IssueSeverity.ERROR
+    assert not found.is_fixable
+    assert found.translation_placeholders == {"entity": TRACKER, "name": "Family car"}
+    assert car_state(hass, entity_entry) == STATE_UNAVAILABLE
+
+    freezer.tick(timedelta(seconds=10))
+    hass.states.async_set(TRACKER, "not_home", gps(52.4001, 4.9))
+    await hass.async_block_till_done()
+    assert issue(hass, entity_entry) is None
+    assert car_state(hass, entity_entry) == "away"
+    assert entity_entry.runtime_data.data.snapshot.latitude == 52.4001
+
+
+async def test_source_missing_while_running(
+    hass: HomeAssistant,
+    home_zone: None,
+    tracker_registered: None,
+    entity_entry: MockConfigEntry,
+) -> None:
+    """Raise the repair issue at once for an entity missing while Home Assistant runs."""
+    await setup(hass, entity_entry)
+    assert issue(hass, entity_entry) is not None
+    assert car_state(hass, entity_entry) == STATE_UNAVAILABLE
+
+
+async def test_source_missing_at_startup(
+    hass: HomeAssistant,
+    home_zone: None,
+    tracker_registered: None,
+    entity_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Raise the repair issue only if the entity is still missing once started."""
+    hass.set_state(CoreState.not_running)
+    await setup(hass, entity_entry)
+    assert issue(hass, entity_entry) is None
+    assert car_state(hass, entity_entry) == STATE_UNAVAILABLE
+
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert issue(hass, entity_entry) is not None
+
+    # Unloading after the start does not trip over the spent start listener.
+    with caplog.at_level(logging.ERROR):
+        assert await hass.config_entries.async_unload(entity_entry.entry_id)
+        await hass.async_block_till_done()
+    assert "Unable to remove unknown job listener" not in caplog.text
+
+
+async def test_source_appears_during_startup(
+    hass: HomeAssistant,
+    home_zone: None,
+    tracker_registered: None,
+    entity_entry: MockConfigEntry,
+) -> None:
+    """Raise no issue for an entity that its integration sets up during the start."""
+    hass.set_state(CoreState.not_running)
+    await setup(hass, entity_entry)
+    hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
+    await hass.async_block_till_done()
+    assert car_state(hass, entity_entry) == "away"
+
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert issue(hass, entity_entry) is None
+    assert entity_entry.runtime_data.data.available
+
+
+async def test_unload_before_start_completes(
+    hass: HomeAssistant,
+    home_zone: None,
+    tracker_registered: None,
+    entity_entry: MockConfigEntry,
+) -> None:
+    """Stop waiting for the start when the car is unloaded first."""
+    hass.set_state(CoreState.not_running)
+    await setup(hass, entity_entry)
+    assert await hass.config_entries.async_unload(entity_entry.entry_id)
+    await hass.async_block_till_done()
+
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert issue(hass, entity_entry) is None
