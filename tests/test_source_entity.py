@@ -20,9 +20,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.homecoming.const import (
+    CONF_HOME_ZONE,
+    CONF_SOURCE,
+    CONF_TRACKED_ENTITY,
     DOMAIN,
     EVENT_HOMECOMING,
     SERVICE_UPDATE_LOCATION,
+    SOURCE_ENTITY,
 )
 from custom_components.homecoming.engine import Engine, Fix, Phase, Settings
 from custom_components.homecoming.sources.entity import can_follow, report_from_state
@@ -116,33 +120,34 @@ def test_report_reads_a_position(
 
 
 @pytest.mark.parametrize(
-    ("entity_id", "state", "attributes", "home_zone", "expected"),
+    ("entity_id", "state", "attributes", "home_state", "expected"),
     [
-        (TRACKER, "home", {}, "zone.home", True),
-        (TRACKER, "not_home", {}, "zone.home", False),
-        (TRACKER, "Work", {}, "zone.home", False),
-        ("person.anna", "home", {}, "zone.home", True),
-        (TRACKER, "home", {}, "zone.cottage", None),
-        ("sensor.car", "home", {}, "zone.home", None),
-        (TRACKER, "unknown", gps(52.4, 4.9), "zone.home", None),
-        (TRACKER, "unavailable", {}, "zone.home", None),
-        (TRACKER, "home", gps(95.0, 4.9), "zone.home", None),
-        (TRACKER, "home", gps(math.nan, 4.9), "zone.home", None),
-        (TRACKER, "home", gps("52.4", 4.9), "zone.home", None),
-        (TRACKER, "home", gps(10**400, 4.9), "zone.home", None),
-        (TRACKER, "home", {"latitude": 52.4}, "zone.home", True),
+        (TRACKER, "home", {}, "home", True),
+        (TRACKER, "not_home", {}, "home", False),
+        (TRACKER, "Work", {}, "home", False),
+        ("person.anna", "home", {}, "home", True),
+        (TRACKER, "home", {}, "Cottage", False),
+        (TRACKER, "Cottage", {}, "Cottage", True),
+        ("sensor.car", "home", {}, "home", None),
+        (TRACKER, "unknown", gps(52.4, 4.9), "home", None),
+        (TRACKER, "unavailable", {}, "home", None),
+        (TRACKER, "home", gps(95.0, 4.9), "home", None),
+        (TRACKER, "home", gps(math.nan, 4.9), "home", None),
+        (TRACKER, "home", gps("52.4", 4.9), "home", None),
+        (TRACKER, "home", gps(10**400, 4.9), "home", None),
+        (TRACKER, "home", {"latitude": 52.4}, "home", True),
     ],
 )
 def test_report_without_a_usable_position(
     entity_id: str,
     state: str,
     attributes: dict[str, Any],
-    home_zone: str,
+    home_state: str,
     expected: bool | None,
 ) -> None:
     """Read a zone-based state as home / not home; nothing from unusable states."""
     assert (
-        report_from_state(_state(state, attributes, entity_id), home_zone=home_zone)
+        report_from_state(_state(state, attributes, entity_id), home_state=home_state)
         is expected
     )
 
@@ -195,7 +200,7 @@ KEYS = st.sampled_from(
     position=st.fixed_dictionaries({"latitude": JUNK, "longitude": JUNK}),
     attributes=st.dictionaries(KEYS, JUNK, max_size=10),
     with_position=st.booleans(),
-    home_zone=st.sampled_from(["zone.home", "zone.cottage"]),
+    home_state=st.sampled_from(["home", "Cottage"]),
 )
 def test_report_never_raises(
     entity_id: str,
@@ -203,12 +208,14 @@ def test_report_never_raises(
     position: dict[str, Any],
     attributes: dict[str, Any],
     with_position: bool,
-    home_zone: str,
+    home_state: str,
 ) -> None:
     """Return a valid Fix, a bool or None for any attributes whatsoever."""
     if with_position:
         attributes = {**attributes, **position}
-    report = report_from_state(State(entity_id, state, attributes), home_zone=home_zone)
+    report = report_from_state(
+        State(entity_id, state, attributes), home_state=home_state
+    )
     assert report is None or isinstance(report, (bool, Fix))
     if isinstance(report, Fix):
         assert math.isfinite(report.latitude) and -90 <= report.latitude <= 90
@@ -517,3 +524,43 @@ async def test_unload_before_start_completes(
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
     await hass.async_block_till_done()
     assert issue(hass, entity_entry) is None
+
+
+async def test_zone_only_tracker_with_another_home_zone(
+    hass: HomeAssistant,
+    home_zone: None,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With a home zone other than zone.home, the tracker shows that zone's name."""
+    hass.states.async_set(
+        "zone.cottage",
+        "0",
+        {"latitude": 52.5, "longitude": 4.7, "radius": 150, "friendly_name": "Cottage"},
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Family car",
+        unique_id=TRACKER,
+        data={
+            CONF_SOURCE: SOURCE_ENTITY,
+            CONF_TRACKED_ENTITY: TRACKER,
+            CONF_HOME_ZONE: "zone.cottage",
+        },
+    )
+    hass.states.async_set(TRACKER, "not_home")
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+    await setup(hass, entry)
+    freezer.tick(timedelta(minutes=5))
+    hass.states.async_set(TRACKER, "home")  # home is not the cottage
+    await hass.async_block_till_done()
+    assert events == []
+    freezer.tick(timedelta(minutes=5))
+    hass.states.async_set(TRACKER, "Cottage")
+    await hass.async_block_till_done()
+    assert [event.data["type"] for event in events] == ["arrived"]
+    # the zone gone: its entity id stands in for its name, and nothing matches it
+    hass.states.async_remove("zone.cottage")
+    freezer.tick(timedelta(minutes=5))
+    hass.states.async_set(TRACKER, "not_home")
+    await hass.async_block_till_done()
+    assert [event.data["type"] for event in events] == ["arrived", "departed"]

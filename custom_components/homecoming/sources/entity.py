@@ -40,12 +40,14 @@ type Report = Fix | bool | None
 """A position, a zone-only home (True) / not home (False), or nothing usable."""
 
 
-def report_from_state(state: State, *, home_zone: str = ENTITY_ID_HOME) -> Report:
+def report_from_state(state: State, *, home_state: str = STATE_HOME) -> Report:
     """Read what an entity's state says about the car's whereabouts.
 
     Entities with ``latitude`` / ``longitude`` attributes give a fix (accuracy from
     ``gps_accuracy``, speed and heading when present). Without a position, a zone-based
-    tracker's state says home or not; unknown and unavailable say nothing.
+    tracker's state says whether it is in the home zone: ``home_state`` is what such a
+    tracker shows there (``home`` for ``zone.home``, else the zone's name). Unknown and
+    unavailable say nothing.
     """
     if state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
         return None
@@ -64,10 +66,9 @@ def report_from_state(state: State, *, home_zone: str = ENTITY_ID_HOME) -> Repor
             # OverflowError: an integer too large for a float (a junk attribute).
             LOGGER.debug("%s: unusable position (%s)", state.entity_id, err)
             return None
-    if state.domain not in ZONE_BASED_DOMAINS or home_zone != ENTITY_ID_HOME:
-        # Only trackers and persons name a zone, and only "home" maps to zone.home.
-        return None
-    return state.state == STATE_HOME
+    if state.domain not in ZONE_BASED_DOMAINS:
+        return None  # only trackers and persons name the zone they are in
+    return state.state == home_state
 
 
 def can_follow(state: State) -> bool:
@@ -151,13 +152,21 @@ class EntitySource:
             return
         self._async_handle(state, initial=False)
 
+    def _home_state(self) -> str:
+        """Return what a zone-based tracker shows inside the car's home zone."""
+        zone = self.coordinator.zone_entity_id
+        if zone == ENTITY_ID_HOME:
+            return STATE_HOME
+        zone_state = self.hass.states.get(zone)
+        return zone_state.name if zone_state is not None else zone
+
     @callback
     def _async_handle(self, state: State, *, initial: bool) -> None:
         if state.state == STATE_UNAVAILABLE:
             self.coordinator.async_set_source_available(False)
             return
         self.coordinator.async_set_source_available(True)
-        report = report_from_state(state, home_zone=self.coordinator.zone_entity_id)
+        report = report_from_state(state, home_state=self._home_state())
         # The state found at start-up may tell of a trip that ended while Home Assistant
         # was down: apply it, but fire nothing.
         if isinstance(report, Fix):
