@@ -59,6 +59,8 @@ SPEED = "sensor.family_car_speed"
 DIRECTION = "sensor.family_car_direction_of_travel"
 LAST_FIX = "sensor.family_car_last_position"
 SENSORS = (PHASE, DISTANCE, ETA, SPEED, DIRECTION, LAST_FIX)
+DRIVER = "sensor.family_car_driver"
+"""Unknown without drivers; see test_drivers.py."""
 
 
 @pytest.fixture
@@ -154,6 +156,7 @@ async def test_snapshot(
     await snapshot_platform(hass, entity_registry, snapshot, init_push.entry_id)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_unknown_before_first_fix(
     hass: HomeAssistant, init_push: MockConfigEntry
 ) -> None:
@@ -161,6 +164,7 @@ async def test_unknown_before_first_fix(
     assert {state_of(hass, entity_id) for entity_id in SENSORS} == {STATE_UNKNOWN}
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_drive_home(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
 ) -> None:
@@ -210,6 +214,7 @@ async def test_drive_home(
     assert dt_util.parse_datetime(steps[-1][LAST_FIX]) == DRIVE.fixes[-1].timestamp
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_us_customary_units(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -232,6 +237,7 @@ async def test_us_customary_units(
     assert float(speed.state) == pytest.approx(54.0 / 1.609344, abs=2.0)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_stale(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
 ) -> None:
@@ -261,6 +267,7 @@ async def test_stale(
     assert dt_util.parse_datetime(state_of(hass, LAST_FIX)) == dt_util.utcnow()
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_follows_source_availability(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
@@ -277,7 +284,7 @@ async def test_follows_source_availability(
             entity_registry, entity_entry.entry_id
         )
     ]
-    assert len(entity_ids) == len(SENSORS)
+    assert len(entity_ids) == len(SENSORS) + 1  # with the driver
     assert state_of(hass, DISTANCE) != STATE_UNAVAILABLE
 
     hass.states.async_set(TRACKER, STATE_UNAVAILABLE)
@@ -294,6 +301,7 @@ async def test_follows_source_availability(
     assert float(state_of(hass, DISTANCE)) == pytest.approx(5.56, abs=0.01)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_device(
     hass: HomeAssistant,
     device_registry: dr.DeviceRegistry,
@@ -311,7 +319,7 @@ async def test_device(
     assert device.serial_number == "WVWZZZ1JZXW000001"
 
     entities = er.async_entries_for_config_entry(entity_registry, init_push.entry_id)
-    assert sorted(entity.entity_id for entity in entities) == sorted(SENSORS)
+    assert sorted(entity.entity_id for entity in entities) == sorted((*SENSORS, DRIVER))
     for entity in entities:
         assert entity.device_id == device.id
         assert entity.has_entity_name
@@ -319,3 +327,13 @@ async def test_device(
     distance = hass.states.get(DISTANCE)
     assert distance is not None
     assert distance.name == "Family car Distance to home"
+
+
+async def test_speed_is_disabled_by_default(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, init_push: MockConfigEntry
+) -> None:
+    """The speed sensor changes with every fix, so it starts disabled."""
+    entry = entity_registry.async_get("sensor.family_car_speed")
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get("sensor.family_car_speed") is None

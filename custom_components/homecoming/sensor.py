@@ -1,4 +1,4 @@
-"""Sensors of a car: trip phase, distance, arrival time, speed, direction, last fix."""
+"""Sensors of a car: trip phase, distance, ETA, speed, direction, last fix, driver."""
 
 from __future__ import annotations
 
@@ -74,6 +74,8 @@ SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
         # Native km/h: shown as km/h (metric) or mph (US customary) by the unit system.
         native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
         suggested_display_precision=0,
+        # Changes with every fix: off by default to spare the recorder.
+        entity_registry_enabled_default=False,
         value_fn=_fresh(lambda data: _scaled(data.snapshot.speed, 3.6)),
     ),
     HomecomingSensorEntityDescription(
@@ -89,6 +91,11 @@ SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda data: data.snapshot.last_fix,
+    ),
+    HomecomingSensorEntityDescription(
+        key="driver",
+        translation_key="driver",
+        value_fn=lambda data: None if data.driver is None else data.driver.name,
     ),
 )
 

@@ -472,3 +472,39 @@ def test_zone_only_start_away_and_arrival_during_an_approach() -> None:
     result = engine.update_presence(True, T0 + timedelta(seconds=t + 30))
     assert events(list(result.transitions)) == [EventType.ARRIVING, EventType.ARRIVED]
     assert result.transitions[-1].distance_m == 0.0
+
+
+def test_wifi_jumps_of_a_still_car_at_home_are_not_a_departure() -> None:
+    """Repeated jumps of a few hundred metres while reporting speed 0: still home."""
+    engine = Engine(HOME)
+    engine.update(at(0, 0, speed=0.0))
+    for k in range(1, 10):
+        assert engine.update(at(350, 60 * k, accuracy=30.0, speed=0.0)).transitions == ()
+    assert engine.phase is Phase.HOME
+    assert engine.update(at(10, 1_000, speed=0.0)).transitions == ()
+    # far away, the second fix confirms even when the car stands still (a sparse
+    # source that next reports the car parked at work)
+    assert engine.update(at(5_000, 1_200, speed=0.0)).transitions == ()
+    left = engine.update(at(5_000, 1_500, speed=0.0))
+    assert events(list(left.transitions)) == [EventType.DEPARTED]
+
+
+def test_a_still_car_never_starts_an_approach() -> None:
+    """A position jump towards home while the car reports speed 0 starts nothing."""
+    engine = Engine(HOME)
+    engine.update(at(3_000, 0, speed=0.0))
+    for k in range(1, 6):
+        assert engine.update(at(2_600, 10 * k, speed=0.0)).transitions == ()
+    assert engine.phase is Phase.AWAY
+
+
+def test_a_new_trip_forgets_the_last_trips_driver() -> None:
+    """The driver id of one trip does not stick to the next one."""
+    engine = Engine(HOME)
+    engine.update(at(0, 0, driver="anna"))
+    assert engine.snapshot.driver == "anna"
+    left = engine.update(at(2_000, 300, speed=20.0))
+    assert events(list(left.transitions)) == [EventType.DEPARTED]
+    assert left.transitions[0].driver is None
+    engine.update(at(2_300, 315, speed=20.0, driver="ben"))
+    assert engine.snapshot.driver == "ben"

@@ -476,9 +476,16 @@ class Engine:
         phase = self._phase
         ts = fix.timestamp
         if phase is Phase.HOME:
-            if dist - acc > self._home.radius + s.exit_margin_m:
-                moving = fix.speed is not None and fix.speed >= MOVING_SPEED_MPS
-                if self._pending_departure or moving:
+            outside = dist - acc - self._home.radius
+            if outside > s.exit_margin_m:
+                # Confirmed by a second fix, unless the car says it stands still and the
+                # jump is short: that is Wi-Fi or cell positioning, not a departure.
+                moving = speed is not None and speed >= MOVING_SPEED_MPS
+                still = speed is not None and speed < STILL_SPEED_MPS
+                far = outside > s.exit_margin_m + s.jump_m
+                if moving or (self._pending_departure and (far or not still)):
+                    # A new trip: its driver is whoever this trip's fixes name.
+                    self._driver = fix.driver
                     self._to(EventType.DEPARTED, Phase.AWAY, ts, t, out)
                 else:
                     self._pending_departure = True
@@ -489,7 +496,7 @@ class Engine:
                 came_from_outside = prev_dist > self._home.radius + s.exit_margin_m
                 if came_from_outside or not was_parked:
                     self._to(EventType.ARRIVED, Phase.HOME, ts, t, out)
-            elif self._qualifies(
+            elif (speed is None or speed >= STILL_SPEED_MPS) and self._qualifies(
                 dist, progress, noise, self._path - ref_path, closing_now, t
             ):
                 self._qualified += 1

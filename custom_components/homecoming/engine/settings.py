@@ -96,6 +96,11 @@ class Settings:
     """Hysteresis: to leave home the car must be this far outside the zone even after
     subtracting its accuracy, so that drift at night never makes it leave."""
 
+    jump_m: float = 400.0
+    """A car at home that reports standing still yet appears this little outside the
+    hysteresis band has not left: Wi-Fi and cell positioning jump by a few hundred metres.
+    Farther out, or moving, two fixes confirm the departure."""
+
     speed_smoothing_s: float = 120.0
     """Time constant of the smoothed speeds (ground and towards home)."""
 

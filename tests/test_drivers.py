@@ -1,0 +1,435 @@
+"""Tests of the car's drivers: who is driving, shown by the ``driver`` sensor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import replace
+from datetime import timedelta
+import math
+from types import MappingProxyType
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import (
+    ATTR_LATITUDE,
+    ATTR_LONGITUDE,
+    CONF_NAME,
+    STATE_UNKNOWN,
+    Platform,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.homecoming.const import (
+    ATTR_ACCURACY,
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DRIVER,
+    ATTR_SPEED,
+    ATTR_TIMESTAMP,
+    CONF_DRIVER_ID,
+    CONF_PERSON,
+    CONF_SCENE,
+    CONF_TEMPERATURE,
+    DOMAIN,
+    SERVICE_UPDATE_LOCATION,
+    SUBENTRY_DRIVER,
+)
+from custom_components.homecoming.drivers import Driver
+from custom_components.homecoming.engine import Fix
+from custom_components.homecoming.engine.geo import EARTH_RADIUS_M
+from tests import sim
+from tests.conftest import HOME_LAT, HOME_LON
+
+DRIVER = "sensor.family_car_driver"
+ALICE = "person.alice"
+BOB = "person.bob"
+
+DRIVE = sim.straight_approach(park_s=300.0)
+"""10 km straight home at 15 m/s (a fix every 5 s), then five minutes parked."""
+CHOSEN_AFTER = 20
+"""Fixes after which a person moving with the car has been near it long enough."""
+
+type Place = Callable[[Fix], tuple[float, float] | None]
+"""Where a person is at a fix: a latitude and longitude, or ``None`` for no GPS."""
+
+
+@pytest.fixture(autouse=True)
+def only_sensors() -> Generator[None]:
+    """Set up the sensor platform only."""
+    with patch("custom_components.homecoming.PLATFORMS", [Platform.SENSOR]):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def start_of_drive(freezer: FrozenDateTimeFactory) -> None:
+    """Freeze the clock at the start of the drive, before anything is set up."""
+    freezer.move_to(DRIVE.marks["start"])
+
+
+def driver_subentry(
+    name: str,
+    *,
+    person: str | None = None,
+    driver_id: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the data of a ``driver`` subentry."""
+    data: dict[str, Any] = {CONF_NAME: name, **(extra or {})}
+    if person is not None:
+        data[CONF_PERSON] = person
+    if driver_id is not None:
+        data[CONF_DRIVER_ID] = driver_id
+    return {
+        "data": data,
+        "subentry_id": f"driver_{name.lower()}",
+        "subentry_type": SUBENTRY_DRIVER,
+        "title": name,
+        "unique_id": None,
+    }
+
+
+async def setup_car(
+    hass: HomeAssistant,
+    push_entry: MockConfigEntry,
+    drivers: Iterable[dict[str, Any]],
+) -> MockConfigEntry:
+    """Set up the push car with these driver subentries."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=push_entry.title,
+        unique_id=push_entry.unique_id,
+        data=dict(push_entry.data),
+        entry_id=push_entry.entry_id,
+        subentries_data=list(drivers),
+    )
+    assert await async_setup_component(hass, "webhook", {})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def beside(metres: float) -> Place:
+    """Place a person ``metres`` north of the car's reported position."""
+    shift = math.degrees(metres / EARTH_RADIUS_M)
+    return lambda fix: (fix.latitude + shift, fix.longitude)
+
+
+def at_home(fix: Fix) -> tuple[float, float]:
+    """Place a person at home, whatever the car does."""
+    return HOME_LAT, HOME_LON
+
+
+def no_gps(fix: Fix) -> None:
+    """Give a person no position (a phone tracked by zone or router only)."""
+
+
+async def drive(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    fixes: Iterable[Fix],
+    people: Mapping[str, Place] | None = None,
+) -> list[str]:
+    """Move the people, report each fix through the action; return the driver states."""
+    states: list[str] = []
+    for fix in fixes:
+        freezer.move_to(fix.timestamp)
+        for person, place in (people or {}).items():
+            position = place(fix)
+            attributes = (
+                {}
+                if position is None
+                else {ATTR_LATITUDE: position[0], ATTR_LONGITUDE: position[1]}
+            )
+            hass.states.async_set(person, "not_home", attributes)
+        data: dict[str, Any] = {
+            ATTR_CONFIG_ENTRY_ID: entry.entry_id,
+            ATTR_LATITUDE: fix.latitude,
+            ATTR_LONGITUDE: fix.longitude,
+            ATTR_TIMESTAMP: fix.timestamp,
+            ATTR_ACCURACY: fix.accuracy,
+        }
+        if fix.speed is not None:
+            data[ATTR_SPEED] = fix.speed
+        if fix.driver is not None:
+            data[ATTR_DRIVER] = fix.driver
+        await hass.services.async_call(
+            DOMAIN, SERVICE_UPDATE_LOCATION, data, blocking=True
+        )
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        states.append(driver_state(hass))
+    return states
+
+
+def driver_state(hass: HomeAssistant) -> str:
+    """Return the state of the car's driver sensor."""
+    state = hass.states.get(DRIVER)
+    assert state is not None
+    return state.state
+
+
+def with_driver(fixes: Iterable[Fix], driver_id: str) -> list[Fix]:
+    """Return the fixes as if the car had sent this driver id with each."""
+    return [replace(fix, driver=driver_id) for fix in fixes]
+
+
+async def test_driver_by_id(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Take the driver whose id the car sends, before anyone moving with it."""
+    entry = await setup_car(
+        hass,
+        push_entry,
+        [
+            driver_subentry("Alice", person=ALICE, driver_id="key-1"),
+            driver_subentry(
+                "Bob",
+                driver_id="key-2",
+                extra={CONF_TEMPERATURE: 22.5, CONF_SCENE: "scene.bob"},
+            ),
+        ],
+    )
+    assert driver_state(hass) == STATE_UNKNOWN
+
+    states = await drive(
+        hass,
+        freezer,
+        entry,
+        with_driver(DRIVE.fixes[:CHOSEN_AFTER], "key-2"),
+        {ALICE: beside(10.0)},
+    )
+
+    assert set(states) == {"Bob"}
+    assert entry.runtime_data.data.driver == Driver(
+        subentry_id="driver_bob",
+        name="Bob",
+        driver_id="key-2",
+        temperature=22.5,
+        scene="scene.bob",
+    )
+
+
+async def test_driver_by_person_moving_with_car(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Take the driver whose person has been moving with the car for a minute."""
+    entry = await setup_car(hass, push_entry, [driver_subentry("Alice", person=ALICE)])
+
+    states = await drive(
+        hass, freezer, entry, DRIVE.fixes[:CHOSEN_AFTER], {ALICE: beside(30.0)}
+    )
+
+    # Not at once: a minute of company (and 400 m travelled) first.
+    assert states[:12] == [STATE_UNKNOWN] * 12
+    assert states[-1] == "Alice"
+    assert entry.runtime_data.data.driver == Driver(
+        subentry_id="driver_alice", name="Alice", person=ALICE
+    )
+
+
+async def test_person_at_home_not_chosen(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Never take a person who stays at home, not even once the car parks there."""
+    entry = await setup_car(
+        hass,
+        push_entry,
+        [
+            driver_subentry("Alice", person=ALICE),
+            driver_subentry("Bob", person=BOB),
+        ],
+    )
+
+    states = await drive(
+        hass, freezer, entry, DRIVE.fixes, {ALICE: at_home, BOB: no_gps}
+    )
+
+    assert set(states) == {STATE_UNKNOWN}
+
+
+async def test_person_at_home_when_car_departs(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Not take the person who stays in the house while the car leaves slowly."""
+    departure = sim.Drive(start=DRIVE.marks["start"]).stop(240.0)
+    departure.drive_to(*sim.along(90.0, 2_000.0), 5.0)
+    entry = await setup_car(hass, push_entry, [driver_subentry("Alice", person=ALICE)])
+
+    states = await drive(hass, freezer, entry, departure.fixes, {ALICE: at_home})
+
+    assert set(states) == {STATE_UNKNOWN}
+
+
+async def test_closer_person_wins(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Take the closer of two people who both move with the car."""
+    entry = await setup_car(
+        hass,
+        push_entry,
+        [
+            driver_subentry("Alice", person=ALICE),
+            driver_subentry("Bob", person=BOB),
+        ],
+    )
+
+    states = await drive(
+        hass,
+        freezer,
+        entry,
+        DRIVE.fixes[:CHOSEN_AFTER],
+        {ALICE: beside(150.0), BOB: beside(5.0)},
+    )
+
+    assert set(states) == {STATE_UNKNOWN, "Bob"}
+    assert states[-1] == "Bob"
+
+
+async def test_no_match_unknown(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Show unknown while neither the id nor anyone's position matches."""
+    entry = await setup_car(
+        hass,
+        push_entry,
+        [
+            driver_subentry("Alice", person=ALICE, driver_id="key-1"),
+            driver_subentry("Bob", person="person.never_seen"),
+            driver_subentry("Carol"),
+        ],
+    )
+
+    states = await drive(
+        hass,
+        freezer,
+        entry,
+        DRIVE.fixes[: CHOSEN_AFTER * 2],
+        {ALICE: beside(250.0)},
+    )
+
+    assert set(states) == {STATE_UNKNOWN}
+
+
+async def test_unknown_id_falls_back_to_person(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Fall back to the person moving with the car when the car's id is nobody's."""
+    entry = await setup_car(
+        hass,
+        push_entry,
+        [
+            driver_subentry("Alice", person=ALICE, driver_id="key-1"),
+            driver_subentry("Bob", driver_id="key-2"),
+        ],
+    )
+
+    states = await drive(
+        hass,
+        freezer,
+        entry,
+        with_driver(DRIVE.fixes[:CHOSEN_AFTER], "valet"),
+        {ALICE: beside(10.0)},
+    )
+
+    assert states[0] == STATE_UNKNOWN
+    assert states[-1] == "Alice"
+
+
+async def test_kept_for_the_trip(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Keep the driver while their phone goes quiet; forget them once parked long."""
+    entry = await setup_car(hass, push_entry, [driver_subentry("Alice", person=ALICE)])
+    fixes = sim.straight_approach(2_000.0, park_s=900.0).fixes
+    await drive(hass, freezer, entry, fixes[:CHOSEN_AFTER], {ALICE: beside(10.0)})
+    assert driver_state(hass) == "Alice"
+
+    # Parked for long after the trip: nobody is driving any more.
+    states = await drive(hass, freezer, entry, fixes[CHOSEN_AFTER:], {ALICE: no_gps})
+
+    last_moving = next(
+        index
+        for index, fix in reversed(list(enumerate(fixes)))
+        if fix.speed is not None and fix.speed > 0
+    )
+    parked = last_moving + 1 - CHOSEN_AFTER
+    assert set(states[:parked]) == {"Alice"}
+    assert states[-1] == STATE_UNKNOWN
+
+
+async def test_another_driver_takes_over(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Switch to the driver the car names, away from the person chosen earlier."""
+    entry = await setup_car(
+        hass,
+        push_entry,
+        [
+            driver_subentry("Alice", person=ALICE),
+            driver_subentry("Bob", driver_id="key-2"),
+        ],
+    )
+    fixes = DRIVE.fixes[: CHOSEN_AFTER * 2]
+    await drive(hass, freezer, entry, fixes[:CHOSEN_AFTER], {ALICE: beside(10.0)})
+    assert driver_state(hass) == "Alice"
+
+    states = await drive(
+        hass, freezer, entry, with_driver(fixes[CHOSEN_AFTER:], "key-2")
+    )
+
+    assert set(states) == {"Bob"}
+
+
+async def test_forgotten_when_silent(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Forget the driver when the car stays silent until its data goes stale."""
+    entry = await setup_car(hass, push_entry, [driver_subentry("Alice", person=ALICE)])
+    await drive(hass, freezer, entry, DRIVE.fixes[:CHOSEN_AFTER], {ALICE: beside(10.0)})
+    assert driver_state(hass) == "Alice"
+
+    freezer.tick(timedelta(minutes=16))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+    assert driver_state(hass) == STATE_UNKNOWN
+
+
+async def test_follows_subentry_changes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Count a driver added, renamed or removed from the car's next update on."""
+    entry = await setup_car(hass, push_entry, [])
+    fixes = with_driver(DRIVE.fixes[:4], "key-1")
+    assert await drive(hass, freezer, entry, fixes[:1]) == [STATE_UNKNOWN]
+
+    alice = ConfigSubentry(
+        data=MappingProxyType({CONF_NAME: "Alice", CONF_DRIVER_ID: "key-1"}),
+        subentry_type=SUBENTRY_DRIVER,
+        title="Alice",
+        unique_id=None,
+    )
+    hass.config_entries.async_add_subentry(entry, alice)
+    assert await drive(hass, freezer, entry, fixes[1:2]) == ["Alice"]
+
+    hass.config_entries.async_update_subentry(
+        entry,
+        alice,
+        data={CONF_NAME: "Alice B.", CONF_DRIVER_ID: "key-1", CONF_TEMPERATURE: ""},
+    )
+    assert await drive(hass, freezer, entry, fixes[2:3]) == ["Alice B."]
+    assert entry.runtime_data.drivers.drivers == (
+        Driver(subentry_id=alice.subentry_id, name="Alice B.", driver_id="key-1"),
+    )
+
+    hass.config_entries.async_remove_subentry(entry, alice.subentry_id)
+    assert await drive(hass, freezer, entry, fixes[3:4]) == [STATE_UNKNOWN]
