@@ -770,7 +770,7 @@ async def _open_detection(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "init"
-    assert result["menu_options"] == ["detection", "webhook"]
+    assert result["menu_options"] == ["detection", "routines", "webhook"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "detection"}
     )

@@ -142,7 +142,7 @@ async def test_options_show_the_url_and_change_the_secret(hass: HomeAssistant) -
     old_id = entry.data[CONF_WEBHOOK_ID]
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["detection", "webhook"]
+    assert result["menu_options"] == ["detection", "routines", "webhook"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "webhook"}
     )
@@ -185,14 +185,14 @@ async def test_options_rotate_the_url(hass: HomeAssistant, cloud: AsyncMock) -> 
 async def test_entity_car_has_no_webhook_options(
     hass: HomeAssistant, entity_entry: MockConfigEntry
 ) -> None:
-    """A car that follows an entity has only the detection options."""
+    """A car that follows an entity has no webhook options, only the others."""
     hass.states.async_set(
         "device_tracker.family_car", "home", {"latitude": 52.37, "longitude": 4.89}
     )
     entity_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entity_entry.entry_id)
     result = await hass.config_entries.options.async_init(entity_entry.entry_id)
-    assert result["menu_options"] == ["detection"]
+    assert result["menu_options"] == ["detection", "routines"]
 
 
 @pytest.mark.usefixtures("home_zone")

@@ -87,7 +87,7 @@ def _round_trip() -> list[Fix]:
     approach_cancelled (the long stop), approach_started again, arriving, arrived.
     """
     drive = sim.Drive(start=sim.DEFAULT_START + timedelta(hours=1))
-    drive.stop(120).drive_to(4_000, 0, 15).drive_to(2_500, 0, 15)
+    drive.stop(120).drive_to(4_000, 0, 15).drive_to(1_200, 0, 15)
     drive.stop(700).drive_to(0, 0, 15).stop(120)
     return drive.fixes
 

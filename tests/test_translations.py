@@ -30,8 +30,8 @@ from types import ModuleType
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.config_entries import SOURCE_USER, ConfigFlow
-from homeassistant.const import CONF_WEBHOOK_ID, Platform
+from homeassistant.config_entries import SOURCE_USER, ConfigFlow, ConfigSubentryData
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.helpers.entity import EntityDescription
@@ -43,6 +43,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.homecoming import event
+from custom_components.homecoming.config_flow import HomecomingConfigFlow
 from custom_components.homecoming.const import (
     CONF_HOME_ZONE,
     CONF_SOURCE,
@@ -50,6 +51,7 @@ from custom_components.homecoming.const import (
     DOMAIN,
     SOURCE_ENTITY,
     SOURCE_PUSH,
+    SUBENTRY_DRIVER,
 )
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
@@ -353,6 +355,8 @@ def _code_keys() -> tuple[set[str], dict[str, set[str]], list[str]]:
                 problems.append(f"{where}: cannot resolve translation_key")
                 continue
             category = "issues" if name == "async_create_issue" else "exceptions"
+            if name.endswith("SelectorConfig"):
+                category = "selector"  # a selector's options, not an exception
             placeholders_expr = _keyword(call, "translation_placeholders")
             given = (
                 {k.value for k in placeholders_expr.keys if isinstance(k, ast.Constant)}
@@ -596,6 +600,15 @@ def language_problems(
     return problems
 
 
+def _flows(english: Mapping[str, Any]) -> list[str]:
+    """Return where en.json has flow strings: config, options, each subentry type."""
+    flows = [flow for flow in ("config", "options") if flow in english]
+    flows += [
+        f"config_subentries.{kind}" for kind in english.get("config_subentries", {})
+    ]
+    return flows
+
+
 def english_problems(english: Mapping[str, Any]) -> list[str]:
     """Return what en.json lacks or has to spare for the code."""
     flat = _flatten(english)
@@ -639,33 +652,39 @@ def english_problems(english: Mapping[str, Any]) -> list[str]:
             for key in english.get(category, {})
             if f"{category}.{key}" not in code_needed
         ]
-    for flow in ("config", "options"):
+    for flow in _flows(english):
         for part in ("step", "error", "abort", "create_entry"):
             problems += [
                 f"unused {flow}.{part}.{key}"
-                for key in english.get(flow, {}).get(part, {})
+                for key in _node(english, flow).get(part, {})
                 if f"{flow}.{part}.{key}" not in flow_needed
             ]
-        for step, spec in english.get(flow, {}).get("step", {}).items():
+        for step, spec in _node(english, flow).get("step", {}).items():
             problems += [
                 f"unused {flow}.step.{step}.menu_options.{option}"
                 for option in spec.get("menu_options", {})
                 if f"{flow}.step.{step}.menu_options.{option}" not in flow_needed
             ]
 
-    # Config fields: every field has a label and a description, and nothing else.
-    for flow in ("config", "options"):
-        for step, spec in english.get(flow, {}).get("step", {}).items():
-            data = set(spec.get("data", {}))
-            described = set(spec.get("data_description", {}))
-            problems += [
-                f"{flow}.step.{step}.data_description.{f} missing"
-                for f in sorted(data - described)
-            ]
-            problems += [
-                f"{flow}.step.{step}.data_description.{f} has no field"
-                for f in sorted(described - data)
-            ]
+    # Config fields: every field has a label and a description, and nothing else;
+    # so do the fields of each section of a step, and of subentry flows.
+    for flow in _flows(english):
+        for step, spec in _node(english, flow).get("step", {}).items():
+            forms = {f"{flow}.step.{step}": spec} | {
+                f"{flow}.step.{step}.sections.{name}": inner
+                for name, inner in spec.get("sections", {}).items()
+            }
+            for where, form in forms.items():
+                data = set(form.get("data", {}))
+                described = set(form.get("data_description", {}))
+                problems += [
+                    f"{where}.data_description.{f} missing"
+                    for f in sorted(data - described)
+                ]
+                problems += [
+                    f"{where}.data_description.{f} has no field"
+                    for f in sorted(described - data)
+                ]
 
     # Placeholders: the code passes every one a string uses.
     for key, given in sorted(passed.items()):
@@ -833,18 +852,36 @@ SAMPLE_INPUT: dict[str, dict[str, Any]] = {
 """Input that takes the walk past a form to the next step, by step id."""
 
 
-def _form_fields(schema: Any, prefix: str = "") -> Iterator[str]:
-    """Yield the field keys of a form's schema, sections as ``sections.<name>``."""
+def _form_fields(schema: Any) -> Iterator[tuple[str, str]]:
+    """Yield each field of a form's schema as (where its strings live, key).
+
+    A field of the form itself lives at ``""``, a field of a section at
+    ``sections.<name>.``; the section itself is yielded with an empty key (its
+    label is ``sections.<name>.name``).
+    """
     for marker, value in schema.schema.items():
         key = str(getattr(marker, "schema", marker))
         if isinstance(value, section):
-            yield from _form_fields(value.schema, f"{prefix}sections.{key}.")
+            yield f"sections.{key}.", ""
+            for _, inner in _form_fields(value.schema):
+                yield f"sections.{key}.", inner
         else:
-            yield f"{prefix}{key}"
+            yield "", key
+
+
+def _field_keys(step: str, fields: set[tuple[str, str]]) -> Iterator[str]:
+    """Yield the en.json keys a form's fields need: a label and a description."""
+    for where, field in sorted(fields):
+        if not field:
+            yield f"{step}.{where}name"
+        else:
+            yield from (
+                f"{step}.{where}{part}.{field}" for part in ("data", "data_description")
+            )
 
 
 async def _walk(
-    manager: Any, start: Any, where: str, seen: dict[str, set[str]]
+    manager: Any, start: Any, where: str, seen: dict[str, set[tuple[str, str]]]
 ) -> None:
     """Walk a flow through every menu branch, recording each form's fields."""
     pending: list[list[str]] = [[]]
@@ -875,7 +912,7 @@ async def _walk(
 
 
 async def test_every_flow_field_is_translated(hass: HomeAssistant) -> None:
-    """Walk the config, reconfigure and options flows: label and describe each field.
+    """Walk the config, reconfigure, options and subentry flows: label every field.
 
     Every step config_flow.py shows must be reached, so that no form goes unchecked;
     a new step may need input in SAMPLE_INPUT (or another car below) to be reached.
@@ -894,6 +931,14 @@ async def test_every_flow_field_is_translated(hass: HomeAssistant) -> None:
                 CONF_TRACKED_ENTITY: "device_tracker.other_car",
                 CONF_HOME_ZONE: "zone.home",
             },
+            subentries_data=[
+                ConfigSubentryData(
+                    data={CONF_NAME: "Alex"},
+                    subentry_type=SUBENTRY_DRIVER,
+                    title="Alex",
+                    unique_id=None,
+                )
+            ],
         ),
         MockConfigEntry(
             domain=DOMAIN,
@@ -906,7 +951,7 @@ async def test_every_flow_field_is_translated(hass: HomeAssistant) -> None:
             },
         ),
     ]
-    seen: dict[str, set[str]] = {}
+    seen: dict[str, set[tuple[str, str]]] = {}
     flows, options = hass.config_entries.flow, hass.config_entries.options
     await _walk(
         flows,
@@ -914,21 +959,43 @@ async def test_every_flow_field_is_translated(hass: HomeAssistant) -> None:
         "config",
         seen,
     )
+    subentries = hass.config_entries.subentries
     for car in cars:
         car.add_to_hass(hass)
         await _walk(flows, partial(car.start_reconfigure_flow, hass), "config", seen)
         await _walk(options, partial(options.async_init, car.entry_id), "options", seen)
+        for kind in HomecomingConfigFlow.async_get_supported_subentry_types(car):
+            await _walk(
+                subentries,
+                partial(
+                    subentries.async_init,
+                    (car.entry_id, kind),
+                    context={"source": SOURCE_USER},
+                ),
+                f"config_subentries.{kind}",
+                seen,
+            )
+        for subentry_id, subentry in car.subentries.items():
+            await _walk(
+                subentries,
+                partial(car.start_subentry_reconfigure_flow, hass, subentry_id),
+                f"config_subentries.{subentry.subentry_type}",
+                seen,
+            )
 
     shown, _, _ = _flow_keys()
-    steps = {key for key in shown if re.fullmatch(r"(config|options)\.step\.\w+", key)}
+    steps = {
+        key
+        for key in shown
+        if re.fullmatch(r"(config|options|config_subentries\.\w+)\.step\.\w+", key)
+    }
     assert steps - seen.keys() == set(), "steps the walk did not reach"
     english = _english()
     missing = [
-        f"{step}.{part}.{field}"
+        key
         for step, fields in sorted(seen.items())
-        for field in sorted(fields)
-        for part in ("data", "data_description")
-        if not isinstance(_node(english, f"{step}.{part}.{field}"), str)
+        for key in _field_keys(step, fields)
+        if not isinstance(_node(english, key), str)
     ]
     assert missing == []
 
@@ -966,6 +1033,13 @@ def test_checks_catch_a_key_the_code_needs() -> None:
     assert "missing config.error.no_position" in problems
     assert "missing exceptions.car_not_found" in problems
     assert "config.step.push.data_description.vin missing" in problems
+
+    sections = copy.deepcopy(english)
+    routines = sections["options"]["step"]["routines"]["sections"]
+    del routines["climate"]["data_description"]["rate"]
+    assert "options.step.routines.sections.climate.data_description.rate missing" in (
+        english_problems(sections)
+    )
 
     extra = copy.deepcopy(english)
     extra["entity"]["sensor"]["phase"]["state"]["parked"] = "Parked"

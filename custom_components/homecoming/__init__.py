@@ -16,6 +16,7 @@ from .const import (
     SOURCE_ENTITY,
 )
 from .coordinator import HomecomingConfigEntry, HomecomingCoordinator, car_store
+from .routines import RoutineRunner
 from .services import async_setup_services
 from .sources.entity import EntitySource
 from .sources.webhook import WebhookSource, async_delete_cloudhook
@@ -24,9 +25,11 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.DEVICE_TRACKER,
     Platform.EVENT,
     Platform.SENSOR,
+    Platform.SWITCH,
 ]
 
 
@@ -41,6 +44,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) -
     coordinator = HomecomingCoordinator(hass, entry)
     await coordinator.async_setup()
     entry.runtime_data = coordinator
+    coordinator.routines = RoutineRunner(hass, coordinator)
+    entry.async_on_unload(coordinator.routines.async_start())
     if entry.data[CONF_SOURCE] == SOURCE_ENTITY:
         source = EntitySource(hass, coordinator, entry.data[CONF_TRACKED_ENTITY])
         entry.async_on_unload(source.async_start())

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+import copy
 from typing import Any, override
 import uuid
 
 from homeassistant.components import webhook
+from homeassistant.components.climate.const import HVACMode
+from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.components.zone.const import DOMAIN as ZONE_DOMAIN
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlowWithReload,
+    SubentryFlowResult,
 )
-from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID, UnitOfLength, UnitOfTime
+from homeassistant.const import (
+    CONF_NAME,
+    CONF_WEBHOOK_ID,
+    LIGHT_LUX,
+    UnitOfLength,
+    UnitOfTime,
+)
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -23,6 +36,9 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -30,24 +46,66 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .const import (
+    CONDITION_ALWAYS,
+    CONDITION_ILLUMINANCE,
+    CONDITION_SUN,
+    CONF_ARRIVAL_LIGHTS,
     CONF_ARRIVAL_RADIUS,
+    CONF_CLIMATE,
     CONF_CLOUDHOOK,
+    CONF_CONDITION,
+    CONF_COOLDOWN,
+    CONF_DEPARTURE,
+    CONF_DRIVER_ID,
+    CONF_ECO_TEMPERATURE,
+    CONF_ENABLED,
     CONF_HOME_ZONE,
+    CONF_HVAC_MODE,
+    CONF_ILLUMINANCE_BELOW,
+    CONF_ILLUMINANCE_SENSOR,
+    CONF_INDOOR_SENSOR,
+    CONF_LEAD,
+    CONF_LIGHTS_OFF,
     CONF_MAKE,
     CONF_MAX_ACCURACY,
+    CONF_MAX_LEAD,
+    CONF_MODE,
     CONF_MODEL,
+    CONF_PERSON,
+    CONF_RATE,
     CONF_REACH_KM,
     CONF_REACH_MINUTES,
+    CONF_SCENE,
     CONF_SECRET,
     CONF_SOURCE,
     CONF_STALE_TIMEOUT,
     CONF_STOP_TOLERANCE,
+    CONF_TARGET_TEMPERATURE,
+    CONF_TARGETS,
+    CONF_TEMPERATURE,
+    CONF_TIMING,
     CONF_TRACKED_ENTITY,
     CONF_VIN,
+    CONF_WHEN,
+    DEFAULT_COOLDOWN,
+    DEFAULT_ECO_TEMPERATURE,
     DEFAULT_HOME_ZONE,
+    DEFAULT_ILLUMINANCE_BELOW,
+    DEFAULT_LEAD,
+    DEFAULT_MAX_LEAD,
+    DEFAULT_RATE,
+    DEFAULT_TARGET_TEMPERATURE,
+    DEPARTURE_AWAY_PRESET,
+    DEPARTURE_ECO,
     DOMAIN,
+    HVAC_KEEP,
     SOURCE_ENTITY,
     SOURCE_PUSH,
+    SUBENTRY_DRIVER,
+    TIMING_FIXED,
+    TIMING_PREHEAT,
+    WHEN_APPROACH_STARTED,
+    WHEN_ARRIVING,
 )
 from .engine import Settings
 from .sources.entity import can_follow
@@ -95,6 +153,186 @@ ZONE_SELECTOR = EntitySelector(EntitySelectorConfig(domain=ZONE_DOMAIN))
 SOURCE_SELECTOR = EntitySelector(EntitySelectorConfig())
 
 
+def _select(config: SelectSelectorConfig) -> SelectSelector:
+    """Return a drop-down; its options are translated under ``selector.<key>``."""
+    return SelectSelector(
+        SelectSelectorConfig(**config, mode=SelectSelectorMode.DROPDOWN)
+    )
+
+
+def _entities(
+    domain: str | list[str],
+    *,
+    device_class: str | None = None,
+    multiple: bool = False,
+) -> EntitySelector:
+    """Return an entity picker for ``domain`` (one, or several when ``multiple``)."""
+    config = EntitySelectorConfig(domain=domain, multiple=multiple)
+    if device_class is not None:
+        config["device_class"] = device_class
+    return EntitySelector(config)
+
+
+TEMPERATURE_SELECTOR = _number(5, 95, 0.5, "°")
+"""A comfort or eco temperature, in Home Assistant's unit system (°C or °F): climate
+actions take temperatures in that unit and convert them for each thermostat."""
+
+ROUTINE_MINUTES = (CONF_MAX_LEAD, CONF_LEAD)
+"""The climate settings kept as whole minutes."""
+
+ROUTINE_DEFAULTS: dict[str, dict[str, Any]] = {
+    CONF_ARRIVAL_LIGHTS: {
+        CONF_TARGETS: [],
+        CONF_WHEN: WHEN_ARRIVING,
+        CONF_CONDITION: CONDITION_SUN,
+        CONF_ILLUMINANCE_BELOW: DEFAULT_ILLUMINANCE_BELOW,
+    },
+    CONF_CLIMATE: {
+        CONF_TARGETS: [],
+        CONF_TARGET_TEMPERATURE: DEFAULT_TARGET_TEMPERATURE,
+        CONF_HVAC_MODE: HVACMode.HEAT.value,
+        CONF_TIMING: TIMING_PREHEAT,
+        CONF_RATE: DEFAULT_RATE,
+        CONF_MAX_LEAD: DEFAULT_MAX_LEAD,
+        CONF_LEAD: DEFAULT_LEAD,
+    },
+    CONF_DEPARTURE: {
+        CONF_ENABLED: False,
+        CONF_MODE: DEPARTURE_ECO,
+        CONF_ECO_TEMPERATURE: DEFAULT_ECO_TEMPERATURE,
+        CONF_LIGHTS_OFF: False,
+    },
+}
+"""The defaults of each routine section's settings (optional sensors have none)."""
+
+ROUTINE_SELECTORS: dict[str, dict[str, Any]] = {
+    CONF_ARRIVAL_LIGHTS: {
+        CONF_TARGETS: _entities(["light", "switch", "scene", "script"], multiple=True),
+        CONF_WHEN: _select(
+            SelectSelectorConfig(
+                options=[WHEN_ARRIVING, WHEN_APPROACH_STARTED],
+                translation_key="arrival_when",
+            )
+        ),
+        CONF_CONDITION: _select(
+            SelectSelectorConfig(
+                options=[CONDITION_SUN, CONDITION_ILLUMINANCE, CONDITION_ALWAYS],
+                translation_key="arrival_condition",
+            )
+        ),
+        CONF_ILLUMINANCE_SENSOR: _entities(
+            "sensor", device_class=SensorDeviceClass.ILLUMINANCE
+        ),
+        CONF_ILLUMINANCE_BELOW: _number(0, 100_000, 1, LIGHT_LUX),
+    },
+    CONF_CLIMATE: {
+        CONF_TARGETS: _entities("climate", multiple=True),
+        CONF_TARGET_TEMPERATURE: TEMPERATURE_SELECTOR,
+        CONF_HVAC_MODE: _select(
+            SelectSelectorConfig(
+                options=[
+                    HVACMode.HEAT.value,
+                    HVACMode.COOL.value,
+                    HVACMode.HEAT_COOL.value,
+                    HVACMode.AUTO.value,
+                    HVAC_KEEP,
+                ],
+                translation_key="climate_hvac_mode",
+            )
+        ),
+        CONF_TIMING: _select(
+            SelectSelectorConfig(
+                options=[TIMING_PREHEAT, TIMING_FIXED],
+                translation_key="climate_timing",
+            )
+        ),
+        CONF_RATE: _number(0.1, 20, 0.1, "°/h"),
+        CONF_MAX_LEAD: _number(10, 480, 5, UnitOfTime.MINUTES),
+        CONF_INDOOR_SENSOR: _entities(
+            "sensor", device_class=SensorDeviceClass.TEMPERATURE
+        ),
+        CONF_LEAD: _number(0, 240, 1, UnitOfTime.MINUTES),
+    },
+    CONF_DEPARTURE: {
+        CONF_ENABLED: BooleanSelector(),
+        CONF_MODE: _select(
+            SelectSelectorConfig(
+                options=[DEPARTURE_ECO, DEPARTURE_AWAY_PRESET],
+                translation_key="departure_mode",
+            )
+        ),
+        CONF_ECO_TEMPERATURE: TEMPERATURE_SELECTOR,
+        CONF_LIGHTS_OFF: BooleanSelector(),
+    },
+}
+"""Each routine section's fields, in the order the form shows them."""
+
+COOLDOWN_SELECTOR = _number(0, 240, 1, UnitOfTime.MINUTES)
+
+
+def _routine_configured(key: str, settings: Any) -> bool:
+    """Tell whether a routine section is in use (so its section opens)."""
+    if not isinstance(settings, dict):
+        return False
+    return bool(settings.get(CONF_ENABLED if key == CONF_DEPARTURE else CONF_TARGETS))
+
+
+def routines_schema(
+    values: Mapping[str, Any], errors: Mapping[str, str]
+) -> probatio.Schema:
+    """Return the routines form: a section per routine, then the cooldown.
+
+    The defaults are the documented ones; ``values`` (the saved options or the
+    input being corrected) are suggested over them. A section opens when its
+    routine is in use or has an error.
+    """
+    fields: dict[Any, Any] = {}
+    for key, selectors in ROUTINE_SELECTORS.items():
+        inner: dict[Any, Any] = {}
+        for field, selector in selectors.items():
+            if field in ROUTINE_DEFAULTS[key]:
+                marker: Any = probatio.Required(
+                    field, default=ROUTINE_DEFAULTS[key][field]
+                )
+            else:
+                marker = probatio.Optional(field)
+            inner[marker] = selector
+        collapsed = not _routine_configured(key, values.get(key)) and key not in errors
+        fields[probatio.Required(key)] = section(
+            probatio.Schema(inner), {"collapsed": collapsed}
+        )
+    fields[probatio.Required(CONF_COOLDOWN, default=DEFAULT_COOLDOWN)] = (
+        COOLDOWN_SELECTOR
+    )
+    return probatio.Schema(fields)
+
+
+def routines_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the routine options to store from the form's input.
+
+    A deep copy: a default's target list must not be shared with the options.
+    """
+    options: dict[str, Any] = copy.deepcopy(
+        {key: dict(user_input[key]) for key in ROUTINE_DEFAULTS}
+    )
+    for key in ROUTINE_MINUTES:
+        options[CONF_CLIMATE][key] = int(options[CONF_CLIMATE][key])
+    options[CONF_COOLDOWN] = int(user_input[CONF_COOLDOWN])
+    return options
+
+
+DRIVER_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_NAME): TextSelector(),
+        probatio.Optional(CONF_PERSON): _entities("person"),
+        probatio.Optional(CONF_DRIVER_ID): TextSelector(),
+        probatio.Optional(CONF_TEMPERATURE): TEMPERATURE_SELECTOR,
+        probatio.Optional(CONF_SCENE): _entities("scene"),
+    }
+)
+"""A driver: a name, and what identifies and personalises them (all optional)."""
+
+
 def car_unique_id(hass: HomeAssistant, entity_id: str) -> str:
     """Return the identity of the car an entity reports for.
 
@@ -134,6 +372,15 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(config_entry: ConfigEntry) -> HomecomingOptionsFlow:
         """Return the options flow."""
         return HomecomingOptionsFlow()
+
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the children a car can have: its drivers."""
+        return {SUBENTRY_DRIVER: DriverSubentryFlow}
 
     @override
     async def async_step_user(
@@ -298,7 +545,7 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show the menu."""
-        options = ["detection"]
+        options = ["detection", "routines"]
         if self.config_entry.data[CONF_SOURCE] == SOURCE_PUSH:
             options.append("webhook")
         return self.async_show_menu(step_id="init", menu_options=options)
@@ -357,4 +604,107 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
                     for key, selector in DETECTION_SELECTORS.items()
                 }
             ),
+        )
+
+    async def async_step_routines(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Edit what the home does when the car comes home and when it leaves."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            lights = user_input[CONF_ARRIVAL_LIGHTS]
+            if lights[CONF_CONDITION] == CONDITION_ILLUMINANCE and not lights.get(
+                CONF_ILLUMINANCE_SENSOR
+            ):
+                errors[CONF_ARRIVAL_LIGHTS] = "illuminance_sensor_required"
+            else:
+                return self.async_create_entry(
+                    data={**self.config_entry.options, **routines_options(user_input)}
+                )
+        values = user_input or dict(self.config_entry.options)
+        return self.async_show_form(
+            step_id="routines",
+            data_schema=self.add_suggested_values_to_schema(
+                routines_schema(values, errors), values
+            ),
+            errors=errors,
+        )
+
+
+class DriverSubentryFlow(ConfigSubentryFlow):
+    """Add or change a driver of a car."""
+
+    def _driver(
+        self, user_input: Mapping[str, Any], own_id: str | None
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Return a driver's data from the form, and what is wrong with it.
+
+        Names (ignoring case) and driver ids must be unique among the car's
+        drivers other than ``own_id`` (the one being changed).
+        """
+        name = user_input[CONF_NAME].strip()
+        driver_id = user_input.get(CONF_DRIVER_ID, "").strip()
+        data: dict[str, Any] = {CONF_NAME: name}
+        if driver_id:
+            data[CONF_DRIVER_ID] = driver_id
+        data |= {
+            key: user_input[key]
+            for key in (CONF_PERSON, CONF_TEMPERATURE, CONF_SCENE)
+            if key in user_input
+        }
+        others = [
+            subentry.data
+            for subentry_id, subentry in self._get_entry().subentries.items()
+            if subentry.subentry_type == SUBENTRY_DRIVER and subentry_id != own_id
+        ]
+        errors: dict[str, str] = {}
+        if not name:
+            errors[CONF_NAME] = "name_required"
+        elif any(
+            str(other.get(CONF_NAME, "")).casefold() == name.casefold()
+            for other in others
+        ):
+            errors[CONF_NAME] = "name_taken"
+        if driver_id and any(
+            other.get(CONF_DRIVER_ID) == driver_id for other in others
+        ):
+            errors[CONF_DRIVER_ID] = "driver_id_taken"
+        return data, errors
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Add a driver."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = self._driver(user_input, None)
+            if not errors:
+                return self.async_create_entry(title=data[CONF_NAME], data=data)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(DRIVER_SCHEMA, user_input),
+            description_placeholders={"car": self._get_entry().title},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a driver: its name, person, id or preferences."""
+        entry = self._get_entry()
+        subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = self._driver(user_input, subentry.subentry_id)
+            if not errors:
+                return self.async_update_and_abort(
+                    entry, subentry, title=data[CONF_NAME], data=data
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                DRIVER_SCHEMA, user_input or dict(subentry.data)
+            ),
+            description_placeholders={"name": subentry.title, "car": entry.title},
+            errors=errors,
         )

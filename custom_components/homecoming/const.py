@@ -66,3 +66,60 @@ SAVE_DELAY: Final = 10
 STORAGE_VERSION: Final = 1
 FUTURE_TOLERANCE: Final = timedelta(minutes=2)
 """A fix stamped further ahead of Home Assistant's clock than this is refused."""
+
+# Routines (entry.options), see docs/routines.md
+CONF_ARRIVAL_LIGHTS: Final = "arrival_lights"
+CONF_CLIMATE: Final = "climate"
+CONF_DEPARTURE: Final = "departure"
+CONF_COOLDOWN: Final = "cooldown"
+CONF_TARGETS: Final = "targets"
+CONF_WHEN: Final = "when"
+CONF_CONDITION: Final = "condition"
+CONF_ILLUMINANCE_SENSOR: Final = "illuminance_sensor"
+CONF_ILLUMINANCE_BELOW: Final = "illuminance_below"
+CONF_TARGET_TEMPERATURE: Final = "target_temperature"
+CONF_HVAC_MODE: Final = "hvac_mode"
+CONF_TIMING: Final = "timing"
+CONF_RATE: Final = "rate"
+CONF_MAX_LEAD: Final = "max_lead"
+CONF_INDOOR_SENSOR: Final = "indoor_sensor"
+CONF_LEAD: Final = "lead"
+CONF_ENABLED: Final = "enabled"
+CONF_MODE: Final = "mode"
+CONF_ECO_TEMPERATURE: Final = "eco_temperature"
+CONF_LIGHTS_OFF: Final = "lights_off"
+
+WHEN_ARRIVING: Final = "arriving"
+WHEN_APPROACH_STARTED: Final = "approach_started"
+CONDITION_SUN: Final = "sun"
+CONDITION_ILLUMINANCE: Final = "illuminance"
+CONDITION_ALWAYS: Final = "always"
+HVAC_KEEP: Final = "keep"
+TIMING_PREHEAT: Final = "preheat"
+TIMING_FIXED: Final = "fixed"
+DEPARTURE_ECO: Final = "eco"
+DEPARTURE_AWAY_PRESET: Final = "away_preset"
+
+DEFAULT_COOLDOWN: Final = 15
+DEFAULT_TARGET_TEMPERATURE: Final = 21.0
+DEFAULT_RATE: Final = 2.0
+DEFAULT_MAX_LEAD: Final = 120
+DEFAULT_LEAD: Final = 30
+DEFAULT_ECO_TEMPERATURE: Final = 17.0
+DEFAULT_ILLUMINANCE_BELOW: Final = 50.0
+
+# Drivers (config subentries)
+SUBENTRY_DRIVER: Final = "driver"
+CONF_PERSON: Final = "person"
+CONF_DRIVER_ID: Final = "driver_id"
+CONF_TEMPERATURE: Final = "temperature"
+CONF_SCENE: Final = "scene"
+
+# Control
+SERVICE_SNOOZE: Final = "snooze"
+SERVICE_RUN_ROUTINE: Final = "run_routine"
+ATTR_DURATION: Final = "duration"
+ATTR_ROUTINE: Final = "routine"
+ROUTINE_ARRIVAL: Final = "arrival"
+ROUTINE_DEPARTURE: Final = "departure"
+EVENT_ROUTINE: Final = "homecoming_routine"

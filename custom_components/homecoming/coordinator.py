@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -48,7 +54,11 @@ from .const import (
     STORAGE_VERSION,
     TICK_INTERVAL,
 )
+from .drivers import Driver, DriverTracker
 from .engine import Engine, Fix, Home, Settings, Snapshot, Transition, UpdateResult
+
+if TYPE_CHECKING:
+    from .routines import RoutineRunner
 
 type HomecomingConfigEntry = ConfigEntry[HomecomingCoordinator]
 
@@ -70,6 +80,8 @@ class CarData:
     """No fix for longer than the stale timeout: the position is the last one known."""
     available: bool
     """The position source works (for an entity source: it exists and is available)."""
+    driver: Driver | None
+    """The driver driving now, if known (see :mod:`.drivers`)."""
 
 
 def settings_from_options(options: Mapping[str, Any]) -> Settings:
@@ -103,6 +115,8 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
     """Feeds a car's fixes to its engine and tells everyone what changed."""
 
     config_entry: HomecomingConfigEntry
+    routines: RoutineRunner
+    """The car's routines (set up with the entry, right after the coordinator)."""
 
     def __init__(self, hass: HomeAssistant, entry: HomecomingConfigEntry) -> None:
         """Prepare; :meth:`async_setup` restores the state and starts the clock."""
@@ -117,8 +131,11 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         self.stats: Counter[str] = Counter()
         self.device_id: str = ""
         self.source_available = True
+        self._transition_listeners: list[Callable[[Transition], None]] = []
         self._store = car_store(hass, entry.entry_id)
         self.engine = Engine(self._home(), self.settings)
+        # Drivers are config subentries; the tracker follows changes to them itself.
+        self.drivers = DriverTracker(hass, entry)
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -297,6 +314,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             snapshot=self.engine.snapshot,
             stale=self._is_stale(dt_util.utcnow()),
             available=self.source_available,
+            driver=self.drivers.active,
         )
 
     async def _async_update_data(self) -> CarData:
@@ -305,11 +323,27 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
 
     @callback
     def _changed(self, transitions: list[Transition]) -> None:
-        """Fire the transitions' events, save, and update the entities."""
+        """Save, update the entities, then announce the transitions."""
+        self._store.async_delay_save(self._to_store, SAVE_DELAY)
+        self.drivers.update(self.engine.snapshot, dt_util.utcnow())
+        self.async_set_updated_data(self._car_data())
         for transition in transitions:
             self._fire(transition)
-        self._store.async_delay_save(self._to_store, SAVE_DELAY)
-        self.async_set_updated_data(self._car_data())
+            for listener in list(self._transition_listeners):
+                listener(transition)
+
+    @callback
+    def async_add_transition_listener(
+        self, listener: Callable[[Transition], None]
+    ) -> CALLBACK_TYPE:
+        """Call ``listener`` with every transition as it happens (never on restore)."""
+        self._transition_listeners.append(listener)
+
+        @callback
+        def _remove() -> None:
+            self._transition_listeners.remove(listener)
+
+        return _remove
 
     @callback
     def _fire(self, transition: Transition) -> None:

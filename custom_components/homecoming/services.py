@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -16,12 +17,18 @@ from .const import (
     ATTR_ACCURACY,
     ATTR_CONFIG_ENTRY_ID,
     ATTR_DRIVER,
+    ATTR_DURATION,
     ATTR_HEADING,
     ATTR_IGNITION,
+    ATTR_ROUTINE,
     ATTR_SPEED,
     ATTR_TIMESTAMP,
     ATTR_TRAVEL_TIME,
     DOMAIN,
+    ROUTINE_ARRIVAL,
+    ROUTINE_DEPARTURE,
+    SERVICE_RUN_ROUTINE,
+    SERVICE_SNOOZE,
     SERVICE_UPDATE_LOCATION,
 )
 from .coordinator import HomecomingConfigEntry
@@ -41,6 +48,31 @@ UPDATE_LOCATION_SCHEMA = probatio.All(
             probatio.Optional(ATTR_IGNITION): cv.boolean,
             probatio.Optional(ATTR_DRIVER): cv.string,
             probatio.Optional(ATTR_TRAVEL_TIME): probatio.Coerce(float),
+        }
+    ),
+    cv.has_at_least_one_key(ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE_ID),
+)
+
+CAR_FIELDS: dict[Any, Any] = {
+    probatio.Exclusive(ATTR_CONFIG_ENTRY_ID, "car"): cv.string,
+    probatio.Exclusive(ATTR_DEVICE_ID, "car"): cv.string,
+}
+"""The fields that name the car an action is for: its entry or its device."""
+
+SNOOZE_SCHEMA = probatio.All(
+    probatio.Schema(
+        {**CAR_FIELDS, probatio.Required(ATTR_DURATION): cv.positive_time_period}
+    ),
+    cv.has_at_least_one_key(ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE_ID),
+)
+
+RUN_ROUTINE_SCHEMA = probatio.All(
+    probatio.Schema(
+        {
+            **CAR_FIELDS,
+            probatio.Required(ATTR_ROUTINE): probatio.In(
+                [ROUTINE_ARRIVAL, ROUTINE_DEPARTURE]
+            ),
         }
     ),
     cv.has_at_least_one_key(ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE_ID),
@@ -104,6 +136,31 @@ async def _async_update_location(call: ServiceCall) -> None:
     entry.runtime_data.async_add_fixes([fix])
 
 
+async def _async_snooze(call: ServiceCall) -> None:
+    """Hold a car's routines for a while; a duration of 0 ends the snooze."""
+    entry = _car_entry(call.hass, dict(call.data))
+    duration: timedelta = call.data[ATTR_DURATION]
+    entry.runtime_data.routines.async_snooze(duration)
+
+
+async def async_run_routine(entry: HomecomingConfigEntry, routine: str) -> None:
+    """Run a car's routine now; refused while its routines are switched off."""
+    runner = entry.runtime_data.routines
+    if not runner.enabled:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="routines_off",
+            translation_placeholders={"car": entry.title},
+        )
+    await runner.async_run(routine)
+
+
+async def _async_run_routine(call: ServiceCall) -> None:
+    """Run a car's arrival or departure routine now."""
+    entry = _car_entry(call.hass, dict(call.data))
+    await async_run_routine(entry, call.data[ATTR_ROUTINE])
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -112,4 +169,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_UPDATE_LOCATION,
         _async_update_location,
         schema=UPDATE_LOCATION_SCHEMA,
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_SNOOZE, _async_snooze, schema=SNOOZE_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_RUN_ROUTINE, _async_run_routine, schema=RUN_ROUTINE_SCHEMA
     )

@@ -1,0 +1,702 @@
+"""Routines: get the home ready when the car comes home, set it back when it leaves.
+
+A :class:`RoutineRunner` per car reacts to the car's transitions (never to a restored state:
+the coordinator announces no transition on restore or start-up) and to its updates while
+it approaches (for pre-heat timing). Every target is handled on its own: a missing or failing
+entity is reported and skipped, the others go on. Targets are shared between cars through a
+guard, so two cars arriving together switch a light on and start the heating once.
+See ``docs/routines.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from homeassistant.components.climate.const import (
+    ATTR_CURRENT_TEMPERATURE,
+    ATTR_HVAC_MODE,
+    ATTR_HVAC_MODES,
+    ATTR_PRESET_MODE,
+    ATTR_PRESET_MODES,
+    ATTR_TARGET_TEMP_HIGH,
+    ATTR_TARGET_TEMP_LOW,
+    PRESET_AWAY,
+    HVACMode,
+)
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    ATTR_TEMPERATURE,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_HOME,
+    STATE_ON,
+)
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback, split_entity_id
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.sun import is_up
+from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
+
+from .const import (
+    CONDITION_ALWAYS,
+    CONDITION_ILLUMINANCE,
+    CONF_ARRIVAL_LIGHTS,
+    CONF_CLIMATE,
+    CONF_CONDITION,
+    CONF_COOLDOWN,
+    CONF_DEPARTURE,
+    CONF_ECO_TEMPERATURE,
+    CONF_ENABLED,
+    CONF_HVAC_MODE,
+    CONF_ILLUMINANCE_BELOW,
+    CONF_ILLUMINANCE_SENSOR,
+    CONF_INDOOR_SENSOR,
+    CONF_LEAD,
+    CONF_LIGHTS_OFF,
+    CONF_MAX_LEAD,
+    CONF_MODE,
+    CONF_RATE,
+    CONF_TARGET_TEMPERATURE,
+    CONF_TARGETS,
+    CONF_TIMING,
+    CONF_WHEN,
+    DEFAULT_COOLDOWN,
+    DEFAULT_ECO_TEMPERATURE,
+    DEFAULT_ILLUMINANCE_BELOW,
+    DEFAULT_LEAD,
+    DEFAULT_MAX_LEAD,
+    DEFAULT_RATE,
+    DEFAULT_TARGET_TEMPERATURE,
+    DEPARTURE_AWAY_PRESET,
+    DOMAIN,
+    EVENT_ROUTINE,
+    HVAC_KEEP,
+    LOGGER,
+    ROUTINE_ARRIVAL,
+    ROUTINE_DEPARTURE,
+    TIMING_FIXED,
+    WHEN_APPROACH_STARTED,
+)
+from .coordinator import HomecomingCoordinator
+from .engine import ClimateMode, EventType, Phase, Transition, preheat_lead
+
+CLIMATE_DOMAIN: Final = "climate"
+SWITCHABLE_DOMAINS: Final = frozenset({"light", "switch"})
+"""Domains with an on/off state: left alone when already on, turned off on departure."""
+HEAT_COOL_SPREAD: Final = 1.0
+"""For heat_cool, the comfort target becomes target ± this as the low / high setpoints."""
+
+TARGET_GUARD: HassKey[dict[tuple[str, str], datetime]] = HassKey(
+    f"{DOMAIN}_target_guard"
+)
+"""When each target was last acted on, and how, by any car: two cars, one action."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LightsOptions:
+    """The arrival-lights section of a car's options."""
+
+    targets: tuple[str, ...] = ()
+    when: str = "arriving"
+    condition: str = "sun"
+    illuminance_sensor: str | None = None
+    illuminance_below: float = DEFAULT_ILLUMINANCE_BELOW
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClimateOptions:
+    """The climate section of a car's options."""
+
+    targets: tuple[str, ...] = ()
+    target_temperature: float = DEFAULT_TARGET_TEMPERATURE
+    hvac_mode: str = HVACMode.HEAT
+    timing: str = "preheat"
+    rate: float = DEFAULT_RATE
+    max_lead: float = DEFAULT_MAX_LEAD
+    indoor_sensor: str | None = None
+    lead: float = DEFAULT_LEAD
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DepartureOptions:
+    """The departure section of a car's options."""
+
+    enabled: bool = False
+    mode: str = "eco"
+    eco_temperature: float = DEFAULT_ECO_TEMPERATURE
+    lights_off: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutineOptions:
+    """A car's routine options, with the defaults for anything not set."""
+
+    lights: LightsOptions = field(default_factory=LightsOptions)
+    climate: ClimateOptions = field(default_factory=ClimateOptions)
+    departure: DepartureOptions = field(default_factory=DepartureOptions)
+    cooldown: timedelta = timedelta(minutes=DEFAULT_COOLDOWN)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> RoutineOptions:
+        """Read the routine options of a config entry."""
+        lights = options.get(CONF_ARRIVAL_LIGHTS) or {}
+        climate = options.get(CONF_CLIMATE) or {}
+        departure = options.get(CONF_DEPARTURE) or {}
+        return cls(
+            lights=LightsOptions(
+                targets=tuple(lights.get(CONF_TARGETS) or ()),
+                when=lights.get(CONF_WHEN, "arriving"),
+                condition=lights.get(CONF_CONDITION, "sun"),
+                illuminance_sensor=lights.get(CONF_ILLUMINANCE_SENSOR) or None,
+                illuminance_below=float(
+                    lights.get(CONF_ILLUMINANCE_BELOW, DEFAULT_ILLUMINANCE_BELOW)
+                ),
+            ),
+            climate=ClimateOptions(
+                targets=tuple(climate.get(CONF_TARGETS) or ()),
+                target_temperature=float(
+                    climate.get(CONF_TARGET_TEMPERATURE, DEFAULT_TARGET_TEMPERATURE)
+                ),
+                hvac_mode=climate.get(CONF_HVAC_MODE, HVACMode.HEAT),
+                timing=climate.get(CONF_TIMING, "preheat"),
+                rate=float(climate.get(CONF_RATE, DEFAULT_RATE)),
+                max_lead=float(climate.get(CONF_MAX_LEAD, DEFAULT_MAX_LEAD)),
+                indoor_sensor=climate.get(CONF_INDOOR_SENSOR) or None,
+                lead=float(climate.get(CONF_LEAD, DEFAULT_LEAD)),
+            ),
+            departure=DepartureOptions(
+                enabled=bool(departure.get(CONF_ENABLED, False)),
+                mode=departure.get(CONF_MODE, "eco"),
+                eco_temperature=float(
+                    departure.get(CONF_ECO_TEMPERATURE, DEFAULT_ECO_TEMPERATURE)
+                ),
+                lights_off=bool(departure.get(CONF_LIGHTS_OFF, False)),
+            ),
+            cooldown=timedelta(
+                minutes=float(options.get(CONF_COOLDOWN, DEFAULT_COOLDOWN))
+            ),
+        )
+
+
+@dataclass(slots=True)
+class _Changed:
+    """What Homecoming set on a thermostat, and what was there before."""
+
+    hvac_mode: str
+    setpoints: dict[str, float]
+    previous_hvac_mode: str
+    previous_setpoints: dict[str, float]
+
+
+def _climate_mode(hvac_mode: str) -> ClimateMode:
+    if hvac_mode == HVACMode.HEAT:
+        return ClimateMode.HEAT
+    if hvac_mode == HVACMode.COOL:
+        return ClimateMode.COOL
+    return ClimateMode.AUTO
+
+
+def _setpoints(attributes: Mapping[str, Any]) -> dict[str, float]:
+    """Return the target temperature(s) a thermostat has now."""
+    return {
+        key: float(attributes[key])
+        for key in (ATTR_TEMPERATURE, ATTR_TARGET_TEMP_LOW, ATTR_TARGET_TEMP_HIGH)
+        if isinstance(attributes.get(key), (int, float))
+    }
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except TypeError, ValueError:
+        return None
+    return number if number == number else None  # noqa: PLR0124 - NaN
+
+
+class RoutineRunner:
+    """Runs one car's routines."""
+
+    def __init__(self, hass: HomeAssistant, coordinator: HomecomingCoordinator) -> None:
+        """Prepare the routines of ``coordinator``'s car."""
+        self.hass = hass
+        self.coordinator = coordinator
+        self.entry = coordinator.config_entry
+        self.options = RoutineOptions.from_options(self.entry.options)
+        self.enabled = True
+        self.snoozed_until: datetime | None = None
+        self._last_run: dict[str, datetime] = {}
+        self._changed: dict[str, _Changed] = {}
+        self._comfort_done: set[str] = set()
+        self._lights_done = False
+        self._following = False
+        """An approach announced by a transition is under way (none after a restore)."""
+        self._reported_missing: set[str] = set()
+
+    @callback
+    def async_start(self) -> CALLBACK_TYPE:
+        """Follow the car; returns the function that stops it."""
+        remove_transitions = self.coordinator.async_add_transition_listener(
+            self._async_transition
+        )
+        remove_updates = self.coordinator.async_add_listener(self._async_update)
+
+        @callback
+        def _stop() -> None:
+            remove_transitions()
+            remove_updates()
+
+        return _stop
+
+    # ------------------------------------------------------------ control
+
+    @property
+    def active(self) -> bool:
+        """Whether routines run on their own now (switched on and not snoozed)."""
+        if not self.enabled:
+            return False
+        return self.snoozed_until is None or dt_util.utcnow() >= self.snoozed_until
+
+    @callback
+    def async_snooze(self, duration: timedelta) -> None:
+        """Hold the routines for ``duration`` (zero ends a snooze)."""
+        self.snoozed_until = (
+            dt_util.utcnow() + duration if duration > timedelta(0) else None
+        )
+        self.coordinator.async_update_listeners()
+
+    async def async_run(self, routine: str) -> None:
+        """Run a routine now, ignoring conditions, cooldown and snooze."""
+        if routine == ROUTINE_DEPARTURE:
+            await self._async_departure(forced=True)
+        else:
+            actions = await self._async_lights(forced=True)
+            actions += await self._async_comfort(
+                self.options.climate.targets, forced=True
+            )
+            self._log(ROUTINE_ARRIVAL, None, actions)
+
+    # ------------------------------------------------------------ reactions
+
+    @callback
+    def _async_transition(self, transition: Transition) -> None:
+        """React to a transition of the car (never called on restore)."""
+        event = transition.event
+        if event is EventType.APPROACH_STARTED:
+            self._lights_done = False
+            self._comfort_done.clear()
+            self._changed.clear()
+        # Updates check the pre-heat only inside an approach announced by a transition:
+        # the update that starts one comes before its transition (which does the first
+        # check, with the trigger for the logbook), and a restored one is decided at
+        # arriving.
+        self._following = event in (EventType.APPROACH_STARTED, EventType.ARRIVING)
+        if not self.active:
+            LOGGER.debug(
+                "%s: routines are off or snoozed; %s ignored", self.entry.title, event
+            )
+            return
+        _ = self.entry.async_create_task(
+            self.hass, self._async_react(transition), f"{DOMAIN} routine {event}"
+        )
+
+    async def _async_react(self, transition: Transition) -> None:
+        event = transition.event
+        actions: list[dict[str, Any]] = []
+        lights = self.options.lights
+        lights_now = (
+            event is EventType.APPROACH_STARTED and lights.when == WHEN_APPROACH_STARTED
+        ) or event in (EventType.ARRIVING, EventType.ARRIVED)
+        if lights_now and not self._lights_done and self._cooled(ROUTINE_ARRIVAL):
+            self._lights_done = True
+            actions += await self._async_lights(forced=False)
+        if event is EventType.APPROACH_STARTED:
+            actions += await self._async_preheat()
+        elif event in (EventType.ARRIVING, EventType.ARRIVED):
+            pending = [
+                t for t in self.options.climate.targets if t not in self._comfort_done
+            ]
+            actions += await self._async_comfort(pending, forced=False)
+        if event is EventType.ARRIVED:
+            # The trip is over: the next arrival (with or without an approach) starts
+            # afresh; the cooldown and the guard keep it from repeating too soon.
+            self._changed.clear()
+            self._lights_done = False
+            self._comfort_done.clear()
+            self._last_run[ROUTINE_ARRIVAL] = dt_util.utcnow()
+        elif event is EventType.APPROACH_CANCELLED:
+            actions += await self._async_restore()
+        elif event is EventType.DEPARTED:
+            await self._async_departure(forced=False)
+            return
+        self._log(ROUTINE_ARRIVAL, transition, actions)
+
+    @callback
+    def _async_update(self) -> None:
+        """Check on every update while approaching whether the heating must start."""
+        data = self.coordinator.data
+        if (
+            not self.active
+            or not self._following
+            or data.snapshot.phase not in (Phase.APPROACHING, Phase.ARRIVING)
+            or not self.options.climate.targets
+            or all(
+                target in self._comfort_done for target in self.options.climate.targets
+            )
+        ):
+            return
+        _ = self.entry.async_create_task(
+            self.hass, self._async_preheat_logged(), f"{DOMAIN} pre-heat check"
+        )
+
+    async def _async_preheat_logged(self) -> None:
+        if actions := await self._async_preheat():
+            self._log(ROUTINE_ARRIVAL, None, actions)
+
+    # ------------------------------------------------------------ lights
+
+    def _light_condition(self) -> bool:
+        lights = self.options.lights
+        if lights.condition == CONDITION_ALWAYS:
+            return True
+        if lights.condition == CONDITION_ILLUMINANCE and lights.illuminance_sensor:
+            state = self.hass.states.get(lights.illuminance_sensor)
+            value = _number(state.state) if state else None
+            if value is not None:
+                return value < lights.illuminance_below
+            LOGGER.debug("%s: no illuminance reading; using the sun", self.entry.title)
+        return not is_up(self.hass)
+
+    async def _async_lights(self, *, forced: bool) -> list[dict[str, Any]]:
+        lights = self.options.lights
+        targets = list(lights.targets)
+        driver = self.coordinator.data.driver
+        if driver is not None and driver.scene:
+            targets.append(driver.scene)
+        if not targets or not (forced or self._light_condition()):
+            return []
+        actions: list[dict[str, Any]] = []
+        for entity_id in targets:
+            state = self.hass.states.get(entity_id)
+            if state is None:
+                self._report_missing(entity_id)
+                continue
+            self._clear_missing(entity_id)
+            domain = split_entity_id(entity_id)[0]
+            if domain in SWITCHABLE_DOMAINS and state.state == STATE_ON:
+                continue
+            if not forced and self._guarded(entity_id, SERVICE_TURN_ON):
+                continue
+            if await self._async_call(
+                domain, SERVICE_TURN_ON, {ATTR_ENTITY_ID: entity_id}
+            ):
+                self._guard(entity_id, SERVICE_TURN_ON)
+                actions.append({"action": "turn_on", "entity_id": entity_id})
+        return actions
+
+    # ------------------------------------------------------------ climate
+
+    def _comfort_target(self) -> float:
+        driver = self.coordinator.data.driver
+        if driver is not None and driver.temperature is not None:
+            return driver.temperature
+        return self.options.climate.target_temperature
+
+    def _indoor(self, entity_id: str) -> float | None:
+        sensor = self.options.climate.indoor_sensor
+        if sensor and (state := self.hass.states.get(sensor)) is not None:
+            if (value := _number(state.state)) is not None:
+                return value
+        state = self.hass.states.get(entity_id)
+        return (
+            _number(state.attributes.get(ATTR_CURRENT_TEMPERATURE)) if state else None
+        )
+
+    async def _async_preheat(self) -> list[dict[str, Any]]:
+        """Start each thermostat whose lead before the ETA has come."""
+        climate = self.options.climate
+        eta = self.coordinator.data.snapshot.eta
+        if eta is None:
+            return []
+        now = dt_util.utcnow()
+        due: list[str] = []
+        target = self._comfort_target()
+        for entity_id in climate.targets:
+            if entity_id in self._comfort_done:
+                continue
+            if climate.timing == TIMING_FIXED:
+                lead: timedelta | None = timedelta(minutes=climate.lead)
+            else:
+                indoor = self._indoor(entity_id)
+                if indoor is None:
+                    continue  # decided at arriving at the latest
+                lead = preheat_lead(
+                    indoor=indoor,
+                    target=target,
+                    rate_per_hour=climate.rate,
+                    mode=_climate_mode(climate.hvac_mode),
+                    max_lead=timedelta(minutes=climate.max_lead),
+                )
+            if lead is not None and now >= eta - lead:
+                due.append(entity_id)
+        return await self._async_comfort(due, forced=False)
+
+    async def _async_comfort(
+        self, targets: Iterable[str], *, forced: bool
+    ) -> list[dict[str, Any]]:
+        """Set the comfort target (and mode) on thermostats, each on its own."""
+        climate = self.options.climate
+        temperature = self._comfort_target()
+        actions: list[dict[str, Any]] = []
+        for entity_id in targets:
+            self._comfort_done.add(entity_id)
+            state = self.hass.states.get(entity_id)
+            if state is None:
+                self._report_missing(entity_id)
+                continue
+            self._clear_missing(entity_id)
+            if (
+                climate.hvac_mode == HVAC_KEEP
+                or climate.hvac_mode not in state.attributes.get(ATTR_HVAC_MODES, ())
+            ):
+                mode = state.state
+            else:
+                mode = climate.hvac_mode
+            if mode == HVACMode.HEAT_COOL:
+                wanted = {
+                    ATTR_TARGET_TEMP_LOW: temperature - HEAT_COOL_SPREAD,
+                    ATTR_TARGET_TEMP_HIGH: temperature + HEAT_COOL_SPREAD,
+                }
+            else:
+                wanted = {ATTR_TEMPERATURE: temperature}
+            before = _setpoints(state.attributes)
+            if state.state == mode and all(
+                before.get(k) == v for k, v in wanted.items()
+            ):
+                continue  # already there (another car, or the user)
+            if not forced and self._guarded(entity_id, "comfort"):
+                continue
+            ok = True
+            if mode != state.state:
+                ok = await self._async_call(
+                    CLIMATE_DOMAIN,
+                    "set_hvac_mode",
+                    {ATTR_ENTITY_ID: entity_id, ATTR_HVAC_MODE: mode},
+                )
+            ok = ok and await self._async_call(
+                CLIMATE_DOMAIN, "set_temperature", {ATTR_ENTITY_ID: entity_id, **wanted}
+            )
+            if not ok:
+                continue
+            self._guard(entity_id, "comfort")
+            self._changed[entity_id] = _Changed(
+                hvac_mode=mode,
+                setpoints=wanted,
+                previous_hvac_mode=state.state,
+                previous_setpoints=before,
+            )
+            actions.append(
+                {
+                    "action": "comfort",
+                    "entity_id": entity_id,
+                    "temperature": temperature,
+                }
+            )
+        return actions
+
+    async def _async_restore(self) -> list[dict[str, Any]]:
+        """Put back what Homecoming changed, where nobody changed it since."""
+        actions: list[dict[str, Any]] = []
+        changed, self._changed = self._changed, {}
+        self._comfort_done.clear()
+        for entity_id, change in changed.items():
+            state = self.hass.states.get(entity_id)
+            if state is None:
+                continue
+            now_setpoints = _setpoints(state.attributes)
+            if state.state != change.hvac_mode or any(
+                now_setpoints.get(key) != value
+                for key, value in change.setpoints.items()
+            ):
+                LOGGER.debug(
+                    "%s: %s was changed meanwhile; left alone",
+                    self.entry.title,
+                    entity_id,
+                )
+                continue
+            ok = True
+            if change.previous_hvac_mode != change.hvac_mode:
+                ok = await self._async_call(
+                    CLIMATE_DOMAIN,
+                    "set_hvac_mode",
+                    {
+                        ATTR_ENTITY_ID: entity_id,
+                        ATTR_HVAC_MODE: change.previous_hvac_mode,
+                    },
+                )
+            if ok and change.previous_setpoints:
+                ok = await self._async_call(
+                    CLIMATE_DOMAIN,
+                    "set_temperature",
+                    {ATTR_ENTITY_ID: entity_id, **change.previous_setpoints},
+                )
+            if ok:
+                # Undone: a new approach within the cooldown may start it again.
+                self._unguard(entity_id, "comfort")
+                actions.append(
+                    {
+                        "action": "restore",
+                        "entity_id": entity_id,
+                        **change.previous_setpoints,
+                    }
+                )
+        return actions
+
+    # ------------------------------------------------------------ departure
+
+    def _nobody_home(self) -> bool:
+        return not any(
+            state.state == STATE_HOME for state in self.hass.states.async_all("person")
+        )
+
+    async def _async_departure(self, *, forced: bool) -> None:
+        departure = self.options.departure
+        if not forced and (
+            not departure.enabled
+            or not self._cooled(ROUTINE_DEPARTURE)
+            or not self._nobody_home()
+        ):
+            return
+        self._last_run[ROUTINE_DEPARTURE] = dt_util.utcnow()
+        actions: list[dict[str, Any]] = []
+        for entity_id in self.options.climate.targets:
+            state = self.hass.states.get(entity_id)
+            if state is None:
+                self._report_missing(entity_id)
+                continue
+            if departure.mode == DEPARTURE_AWAY_PRESET and PRESET_AWAY in (
+                state.attributes.get(ATTR_PRESET_MODES) or ()
+            ):
+                if state.attributes.get(
+                    ATTR_PRESET_MODE
+                ) != PRESET_AWAY and await self._async_call(
+                    CLIMATE_DOMAIN,
+                    "set_preset_mode",
+                    {ATTR_ENTITY_ID: entity_id, ATTR_PRESET_MODE: PRESET_AWAY},
+                ):
+                    actions.append({"action": "away", "entity_id": entity_id})
+                continue
+            if _setpoints(state.attributes).get(
+                ATTR_TEMPERATURE
+            ) != departure.eco_temperature and await self._async_call(
+                CLIMATE_DOMAIN,
+                "set_temperature",
+                {
+                    ATTR_ENTITY_ID: entity_id,
+                    ATTR_TEMPERATURE: departure.eco_temperature,
+                },
+            ):
+                actions.append(
+                    {
+                        "action": "eco",
+                        "entity_id": entity_id,
+                        "temperature": departure.eco_temperature,
+                    }
+                )
+        if departure.lights_off:
+            for entity_id in self.options.lights.targets:
+                state = self.hass.states.get(entity_id)
+                if (
+                    state is None
+                    or split_entity_id(entity_id)[0] not in SWITCHABLE_DOMAINS
+                ):
+                    continue
+                if state.state == STATE_ON and await self._async_call(
+                    split_entity_id(entity_id)[0],
+                    SERVICE_TURN_OFF,
+                    {ATTR_ENTITY_ID: entity_id},
+                ):
+                    actions.append({"action": "turn_off", "entity_id": entity_id})
+        self._log(ROUTINE_DEPARTURE, None, actions)
+
+    # ------------------------------------------------------------ plumbing
+
+    def _cooled(self, routine: str) -> bool:
+        last = self._last_run.get(routine)
+        return last is None or dt_util.utcnow() - last >= self.options.cooldown
+
+    def _guarded(self, entity_id: str, action: str) -> bool:
+        last = self.hass.data.setdefault(TARGET_GUARD, {}).get((entity_id, action))
+        return last is not None and dt_util.utcnow() - last < self.options.cooldown
+
+    def _guard(self, entity_id: str, action: str) -> None:
+        self.hass.data.setdefault(TARGET_GUARD, {})[(entity_id, action)] = (
+            dt_util.utcnow()
+        )
+
+    def _unguard(self, entity_id: str, action: str) -> None:
+        self.hass.data.setdefault(TARGET_GUARD, {}).pop((entity_id, action), None)
+
+    async def _async_call(
+        self, domain: str, service: str, data: dict[str, Any]
+    ) -> bool:
+        """Call one service for one target; a failure is logged and skipped."""
+        try:
+            await self.hass.services.async_call(domain, service, data, blocking=True)
+        except Exception as err:  # noqa: BLE001 - any target's failure stays its own
+            # Not only HomeAssistantError: a template entity's action that fails its
+            # schema raises a validation error, an integration may raise anything.
+            LOGGER.warning(
+                "%s: %s.%s for %s failed: %s",
+                self.entry.title,
+                domain,
+                service,
+                data.get(ATTR_ENTITY_ID),
+                err,
+            )
+            return False
+        return True
+
+    def _report_missing(self, entity_id: str) -> None:
+        if entity_id in self._reported_missing:
+            return
+        self._reported_missing.add(entity_id)
+        LOGGER.warning(
+            "%s: routine target %s does not exist", self.entry.title, entity_id
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"missing_target_{self.entry.entry_id}_{entity_id}",
+            data={"entry_id": self.entry.entry_id, "entity_id": entity_id},
+            is_fixable=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="missing_target",
+            translation_placeholders={"entity": entity_id, "name": self.entry.title},
+        )
+
+    def _clear_missing(self, entity_id: str) -> None:
+        if entity_id in self._reported_missing:
+            self._reported_missing.discard(entity_id)
+            ir.async_delete_issue(
+                self.hass, DOMAIN, f"missing_target_{self.entry.entry_id}_{entity_id}"
+            )
+
+    def _log(
+        self, routine: str, transition: Transition | None, actions: list[dict[str, Any]]
+    ) -> None:
+        """Tell the logbook what a routine did (nothing, if it did nothing)."""
+        if not actions:
+            return
+        self.hass.bus.async_fire(
+            EVENT_ROUTINE,
+            {
+                "entry_id": self.entry.entry_id,
+                "device_id": self.coordinator.device_id,
+                "routine": routine,
+                "trigger": transition.event.value if transition else None,
+                "actions": actions,
+            },
+        )

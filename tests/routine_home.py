@@ -1,0 +1,355 @@
+"""A real home for the routine tests: lights, thermostats, persons, built from core parts.
+
+Everything the routines act on is a real Home Assistant component: template lights and
+switches backed by ``input_boolean`` helpers, a scene and a script, ``generic_thermostat``
+climates whose heater is an ``input_boolean`` and whose sensor is a template sensor over an
+``input_number``, a template heat pump (``heat_cool``), ``sun`` and ``person``. The drives are
+fed through ``homecoming.update_location`` on a frozen clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.homecoming.const import (
+    CONF_HOME_ZONE,
+    CONF_SECRET,
+    CONF_SOURCE,
+    DOMAIN,
+    SERVICE_UPDATE_LOCATION,
+    SOURCE_PUSH,
+)
+from custom_components.homecoming.engine import Engine, Fix, Phase, Settings
+from tests import sim
+
+HOME = sim.home_at(*sim.DEFAULT_HOME)
+NIGHT = sim.DEFAULT_START
+"""16:30 UTC on a January Monday: the sun has set in Amsterdam."""
+DAY = NIGHT.replace(hour=11)
+"""11:00 UTC the same day: the sun is up."""
+
+PORCH = "light.porch"
+HALL = "light.hall"
+BROKEN = "light.broken"
+DRIVEWAY = "switch.driveway"
+WELCOME = "scene.welcome"
+GARAGE = "script.garage"
+LIVING = "climate.living_room"
+STUDY = "climate.study"
+BEDROOM = "climate.bedroom"
+HEAT_PUMP = "climate.heat_pump"
+LUX = "sensor.outdoor_lux"
+INDOOR = "sensor.living_room_temperature"
+ANNA_PHONE = "device_tracker.anna_phone"
+
+
+def _toggle(name: str, flag: str) -> dict[str, Any]:
+    """Return a template light or switch backed by ``input_boolean.<flag>``."""
+    target = {"entity_id": f"input_boolean.{flag}"}
+    return {
+        "name": name,
+        "state": f"{{{{ is_state('input_boolean.{flag}', 'on') }}}}",
+        "turn_on": [{"action": "input_boolean.turn_on", "target": target}],
+        "turn_off": [{"action": "input_boolean.turn_off", "target": target}],
+    }
+
+
+def _set_number(entity_id: str, value: str) -> dict[str, Any]:
+    """Return an action that sets an ``input_number``."""
+    return {
+        "action": "input_number.set_value",
+        "target": {"entity_id": entity_id},
+        "data": {"value": value},
+    }
+
+
+def _when_running(entity_id: str) -> str:
+    """Return a template of the number's value while the heat pump runs, else none."""
+    return (
+        f"{{{{ states('{entity_id}') | float "
+        "if not is_state('input_select.pump_mode', 'off') else none }}"
+    )
+
+
+def thermostat(name: str, heater: str, **extra: Any) -> dict[str, Any]:
+    """Return a generic_thermostat heating from ``input_boolean.<heater>``."""
+    return {
+        "platform": "generic_thermostat",
+        "name": name,
+        "heater": f"input_boolean.{heater}",
+        "target_sensor": INDOOR,
+        "target_temp": 19.0,
+        "initial_hvac_mode": "off",
+        **extra,
+    }
+
+
+DEFAULT_THERMOSTATS: tuple[dict[str, Any], ...] = (
+    thermostat("Living room", "heater", away_temp=16.0),
+    thermostat("Study", "study_heater"),
+    thermostat("Bedroom", "air_conditioner", ac_mode=True, target_temp=26.0),
+)
+
+
+async def async_build_home(
+    hass: HomeAssistant,
+    *,
+    indoor: float = 19.0,
+    lux: float = 20.0,
+    thermostats: Sequence[dict[str, Any]] = DEFAULT_THERMOSTATS,
+    persons_home: bool = False,
+) -> None:
+    """Set up the home's helpers, lights, thermostats and people."""
+    flags = ["porch", "hall", "driveway", "welcome", "garage", "lux_ok"]
+    flags += ["heater", "study_heater", "air_conditioner"]
+    assert await async_setup_component(
+        hass,
+        "input_boolean",
+        {"input_boolean": {flag: {"initial": flag == "lux_ok"} for flag in flags}},
+    )
+    numbers = {
+        "indoor": {"min": 0, "max": 40, "step": 0.1, "initial": indoor},
+        "lux": {"min": 0, "max": 10_000, "step": 1, "initial": lux},
+        "pump_low": {"min": 10, "max": 30, "step": 0.5, "initial": 18},
+        "pump_high": {"min": 10, "max": 30, "step": 0.5, "initial": 24},
+    }
+    assert await async_setup_component(hass, "input_number", {"input_number": numbers})
+    assert await async_setup_component(
+        hass,
+        "input_select",
+        {"input_select": {"pump_mode": {"options": ["off", "heat_cool"]}}},
+    )
+    # Before the template heat pump: a second setup of "climate" would be a no-op.
+    assert await async_setup_component(
+        hass, "climate", {"climate": [dict(spec) for spec in thermostats]}
+    )
+    pump = {
+        "name": "Heat pump",
+        "hvac_modes": "{{ ['off', 'heat_cool'] }}",
+        "hvac_mode": "{{ states('input_select.pump_mode') }}",
+        "current_temperature": "{{ states('input_number.indoor') | float }}",
+        # Like many heat pumps, it reports no setpoints while it is off.
+        "target_temperature_low": _when_running("input_number.pump_low"),
+        "target_temperature_high": _when_running("input_number.pump_high"),
+        "set_hvac_mode": [
+            {
+                "action": "input_select.select_option",
+                "target": {"entity_id": "input_select.pump_mode"},
+                "data": {"option": "{{ hvac_mode }}"},
+            }
+        ],
+        "set_temperature": [
+            _set_number("input_number.pump_low", "{{ target_temp_low }}"),
+            _set_number("input_number.pump_high", "{{ target_temp_high }}"),
+        ],
+    }
+    assert await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": [
+                {
+                    "light": [
+                        _toggle("Porch", "porch"),
+                        _toggle("Hall", "hall"),
+                        {
+                            # Its action fails: the number does not go that high.
+                            **_toggle("Broken", "hall"),
+                            "turn_on": [_set_number("input_number.indoor", "99")],
+                        },
+                    ],
+                    "switch": [_toggle("Driveway", "driveway")],
+                    "climate": [pump],
+                    "sensor": [
+                        {
+                            "name": "Living room temperature",
+                            "state": "{{ states('input_number.indoor') }}",
+                            "unit_of_measurement": "°C",
+                            "device_class": "temperature",
+                        },
+                        {
+                            "name": "Outdoor lux",
+                            "state": "{{ states('input_number.lux') }}",
+                            "availability": "{{ is_state('input_boolean.lux_ok', 'on') }}",
+                            "unit_of_measurement": "lx",
+                            "device_class": "illuminance",
+                        },
+                    ],
+                }
+            ]
+        },
+    )
+    assert await async_setup_component(
+        hass,
+        "scene",
+        {
+            "scene": [
+                {"name": "Welcome", "entities": {"input_boolean.welcome": "on"}},
+            ]
+        },
+    )
+    garage_on = {
+        "action": "input_boolean.turn_on",
+        "target": {"entity_id": "input_boolean.garage"},
+    }
+    assert await async_setup_component(
+        hass, "script", {"script": {"garage": {"sequence": [garage_on]}}}
+    )
+    assert await async_setup_component(hass, "sun", {})
+    hass.states.async_set(ANNA_PHONE, "home" if persons_home else "not_home")
+    assert await async_setup_component(
+        hass,
+        "person",
+        {"person": [{"id": "anna", "name": "Anna", "device_trackers": [ANNA_PHONE]}]},
+    )
+    await hass.async_block_till_done()
+
+
+def car(
+    title: str,
+    options: dict[str, Any],
+    *,
+    number: int = 1,
+    drivers: Sequence[dict[str, Any]] = (),
+) -> MockConfigEntry:
+    """Return a push car with these routine options (and driver subentries)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=title,
+        unique_id=f"car{number}",
+        data={
+            CONF_SOURCE: SOURCE_PUSH,
+            CONF_WEBHOOK_ID: f"{number:064d}",
+            CONF_SECRET: "",
+            CONF_HOME_ZONE: "zone.home",
+        },
+        options=options,
+        entry_id=f"01ROUTINECAR{number}",
+        subentries_data=list(drivers),
+    )
+
+
+def driver(name: str, driver_id: str, **preferences: Any) -> dict[str, Any]:
+    """Return the data of a ``driver`` subentry recognised by the fix's driver id."""
+    return {
+        "data": {"name": name, "driver_id": driver_id, **preferences},
+        "subentry_id": f"driver_{driver_id}",
+        "subentry_type": "driver",
+        "title": name,
+        "unique_id": None,
+    }
+
+
+async def async_add_car(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set up a car."""
+    assert await async_setup_component(hass, "webhook", {})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def drive_home(
+    start: datetime,
+    distance_m: float = 5_000.0,
+    *,
+    speed: float = 15.0,
+    interval: float = 10.0,
+    park_s: float = 60.0,
+    bearing: float = 30.0,
+    driver: str | None = None,
+) -> list[Fix]:
+    """Return a drive straight home at ``speed``, then parked for ``park_s``."""
+    drive = sim.Drive(start=start, interval=interval, driver=driver)
+    drive.at(*sim.along(bearing, distance_m))
+    return drive.drive_to(0.0, 0.0, speed).stop(park_s).fixes
+
+
+def drive_away(start: datetime, *, interval: float = 10.0) -> list[Fix]:
+    """Return a car parked at home for two minutes that then drives 3 km away."""
+    drive = sim.Drive(start=start, interval=interval).stop(120.0)
+    return drive.drive_to(*sim.along(30.0, 3_000.0), 15.0).fixes
+
+
+def drive_and_stop(
+    start: datetime, *, interval: float = 10.0, resume: bool = False
+) -> list[Fix]:
+    """Return an approach that halts 3 km out for ten minutes (then goes on home)."""
+    drive = sim.Drive(start=start, interval=interval).at(*sim.along(30.0, 8_000.0))
+    drive.drive_to(*sim.along(30.0, 3_000.0), 15.0).stop(600.0)
+    if resume:
+        drive.drive_to(0.0, 0.0, 15.0).stop(60.0)
+    return drive.fixes
+
+
+def half_way(fixes: list[Fix], count: int) -> Engine:
+    """Return an engine that saw the first ``count`` fixes of a drive: approaching."""
+    engine = Engine(HOME, Settings())
+    for fix in fixes[:count]:
+        engine.update(fix)
+    assert engine.phase is Phase.APPROACHING
+    return engine
+
+
+def stored(engine: Engine) -> dict[str, Any]:
+    """Wrap an engine's state the way the Store writes it."""
+    return {
+        "version": 1,
+        "minor_version": 1,
+        "key": DOMAIN,
+        "data": {"engine": engine.as_dict()},
+    }
+
+
+def fix_data(entry: MockConfigEntry, fix: Fix) -> dict[str, Any]:
+    """Return the update_location data that reports a fix for a car."""
+    data: dict[str, Any] = {
+        "config_entry_id": entry.entry_id,
+        "latitude": fix.latitude,
+        "longitude": fix.longitude,
+        "timestamp": fix.timestamp.isoformat(),
+    }
+    for name in ("accuracy", "speed", "heading", "driver"):
+        if (value := getattr(fix, name)) is not None:
+            data[name] = value
+    return data
+
+
+async def async_feed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    drives: Iterable[tuple[MockConfigEntry, Iterable[Fix]]],
+) -> None:
+    """Report the fixes of one or more cars in time order, each at its own time."""
+    reports = sorted(
+        ((fix, entry) for entry, fixes in drives for fix in fixes),
+        key=lambda report: report[0].timestamp,
+    )
+    for fix, entry in reports:
+        freezer.move_to(fix.timestamp)
+        await hass.services.async_call(
+            DOMAIN, SERVICE_UPDATE_LOCATION, fix_data(entry, fix), blocking=True
+        )
+        await hass.async_block_till_done()
+
+
+async def async_tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Let time pass in ten-second steps (the coordinator's tick)."""
+    end = dt_util.utcnow() + timedelta(seconds=seconds)
+    while dt_util.utcnow() < end:
+        freezer.tick(timedelta(seconds=10))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()

@@ -1,0 +1,83 @@
+"""Tests of the run-arrival button."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import ATTR_TEMPERATURE, STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    snapshot_platform,
+)
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.homecoming.const import DOMAIN, SERVICE_SNOOZE
+
+from .routine_helpers import LIVING_ROOM, PORCH, SWITCH, call, set_up_car, state
+
+BUTTON = "button.family_car_run_arrival_routine"
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Serialize as Home Assistant does and keep the files in ``tests/snapshots``."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+async def press(hass: HomeAssistant) -> None:
+    """Press the button and wait for the routine."""
+    await hass.services.async_call(
+        "button", "press", {"entity_id": BUTTON}, blocking=True
+    )
+    await hass.async_block_till_done()
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_snapshot(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    push_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Snapshot the button's registry entry and state."""
+    with patch("custom_components.homecoming.PLATFORMS", ["button"]):
+        car = await set_up_car(hass, freezer, push_entry)
+    await snapshot_platform(hass, entity_registry, snapshot, car.entry_id)
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_press_runs_arrival(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Run the arrival routine now, even while snoozed: porch on, heating to 21."""
+    car = await set_up_car(hass, freezer, push_entry)
+    await call(hass, SERVICE_SNOOZE, config_entry_id=car.entry_id, duration=3600)
+    await press(hass)
+    assert state(hass, PORCH) == STATE_ON
+    thermostat = hass.states.get(LIVING_ROOM)
+    assert thermostat is not None
+    assert thermostat.state == "heat"
+    assert thermostat.attributes[ATTR_TEMPERATURE] == 21
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_press_refused_while_off(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Refuse to run anything while the routines are switched off."""
+    await set_up_car(hass, freezer, push_entry)
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": SWITCH}, blocking=True
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await press(hass)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "routines_off"
+    assert state(hass, PORCH) == STATE_OFF

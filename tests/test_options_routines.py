@@ -1,0 +1,381 @@
+"""Options flow of a car's routines: arrival lights, climate, departure, cooldown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData, section
+import probatio
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.homecoming.config_flow import ROUTINE_DEFAULTS
+from custom_components.homecoming.const import (
+    CONDITION_ILLUMINANCE,
+    CONF_ARRIVAL_LIGHTS,
+    CONF_CLIMATE,
+    CONF_CONDITION,
+    CONF_COOLDOWN,
+    CONF_DEPARTURE,
+    CONF_ILLUMINANCE_SENSOR,
+    CONF_REACH_KM,
+    CONF_TARGETS,
+    DEFAULT_COOLDOWN,
+    DEFAULT_ECO_TEMPERATURE,
+    DEFAULT_ILLUMINANCE_BELOW,
+    DEFAULT_LEAD,
+    DEFAULT_MAX_LEAD,
+    DEFAULT_RATE,
+    DEFAULT_TARGET_TEMPERATURE,
+)
+
+SECTIONS = (CONF_ARRIVAL_LIGHTS, CONF_CLIMATE, CONF_DEPARTURE)
+
+DOCUMENTED: dict[str, Any] = {
+    "arrival_lights": {
+        "targets": ["light.porch", "switch.driveway", "scene.welcome", "script.garage"],
+        "when": "arriving",
+        "condition": "illuminance",
+        "illuminance_sensor": "sensor.outdoor_lux",
+        "illuminance_below": 50.0,
+    },
+    "climate": {
+        "targets": ["climate.living_room"],
+        "target_temperature": 21.0,
+        "hvac_mode": "heat",
+        "timing": "preheat",
+        "rate": 2.0,
+        "max_lead": 120,
+        "indoor_sensor": "sensor.living_room_temperature",
+        "lead": 30,
+    },
+    "departure": {
+        "enabled": True,
+        "mode": "eco",
+        "eco_temperature": 17.0,
+        "lights_off": False,
+    },
+    "cooldown": 15,
+}
+"""The example of docs/routines.md (with the illuminance condition), as stored."""
+
+EXISTING_OPTIONS = {CONF_REACH_KM: 12.0}
+"""A detection option saved before: the routines step must keep it."""
+
+
+@pytest.fixture
+def home_entities(hass: HomeAssistant) -> None:
+    """Create the lights, thermostat and sensors the routines refer to."""
+    for entity_id, state, attributes in (
+        ("light.porch", "off", {}),
+        ("switch.driveway", "off", {}),
+        ("scene.welcome", "unknown", {}),
+        ("script.garage", "off", {}),
+        ("climate.living_room", "off", {"current_temperature": 17.5}),
+        ("climate.bedroom", "heat", {"current_temperature": 19.0}),
+        (
+            "sensor.outdoor_lux",
+            "120",
+            {"device_class": "illuminance", "unit_of_measurement": "lx"},
+        ),
+        (
+            "sensor.living_room_temperature",
+            "17.5",
+            {"device_class": "temperature", "unit_of_measurement": "°C"},
+        ),
+    ):
+        hass.states.async_set(entity_id, state, attributes)
+
+
+def _schema(result: ConfigFlowResult) -> probatio.Schema:
+    """Return a form's schema."""
+    schema = result["data_schema"]
+    assert schema is not None
+    return schema
+
+
+def _sections(result: ConfigFlowResult) -> dict[str, section]:
+    """Return the sections of the routines form, by name."""
+    return {
+        str(marker): value
+        for marker, value in _schema(result).schema.items()
+        if isinstance(value, section)
+    }
+
+
+def _suggested(schema: probatio.Schema) -> dict[str, Any]:
+    """Return the suggested values of a form's (or a section's) fields that have one.
+
+    A section is shown as a dict of its own suggested values.
+    """
+    suggested: dict[str, Any] = {}
+    for marker, value in schema.schema.items():
+        if isinstance(value, section):
+            suggested[str(marker)] = _suggested(value.schema)
+        elif "suggested_value" in (marker.description or {}):
+            suggested[str(marker)] = marker.description["suggested_value"]
+    return suggested
+
+
+async def _open_routines(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> ConfigFlowResult:
+    """Open the options menu and choose the routines."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert "routines" in result["menu_options"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "routines"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "routines"
+    assert result["errors"] == {}
+    return result
+
+
+def _documented_input() -> dict[str, Any]:
+    """Return the form input that stores the documented example."""
+    return {
+        key: dict(value) if isinstance(value, dict) else value
+        for key, value in DOCUMENTED.items()
+    }
+
+
+async def test_routines_for_every_car(
+    hass: HomeAssistant, init_push: MockConfigEntry, entity_entry: MockConfigEntry
+) -> None:
+    """Offer the routines to a car that pushes and to one that follows an entity."""
+    hass.states.async_set(
+        "device_tracker.family_car", "home", {"latitude": 52.37, "longitude": 4.89}
+    )
+    entity_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entity_entry.entry_id)
+    for entry in (init_push, entity_entry):
+        await _open_routines(hass, entry)
+
+
+async def test_defaults_shown(hass: HomeAssistant, init_push: MockConfigEntry) -> None:
+    """Show the documented defaults, nothing suggested and every section closed."""
+    result = await _open_routines(hass, init_push)
+    assert _schema(result)({key: {} for key in SECTIONS}) == {
+        CONF_ARRIVAL_LIGHTS: {
+            "targets": [],
+            "when": "arriving",
+            "condition": "sun",
+            "illuminance_below": DEFAULT_ILLUMINANCE_BELOW,
+        },
+        CONF_CLIMATE: {
+            "targets": [],
+            "target_temperature": DEFAULT_TARGET_TEMPERATURE,
+            "hvac_mode": "heat",
+            "timing": "preheat",
+            "rate": DEFAULT_RATE,
+            "max_lead": DEFAULT_MAX_LEAD,
+            "lead": DEFAULT_LEAD,
+        },
+        CONF_DEPARTURE: {
+            "enabled": False,
+            "mode": "eco",
+            "eco_temperature": DEFAULT_ECO_TEMPERATURE,
+            "lights_off": False,
+        },
+        CONF_COOLDOWN: DEFAULT_COOLDOWN,
+    }
+    assert _suggested(_schema(result)) == {key: {} for key in SECTIONS}
+    assert {key: value.options for key, value in _sections(result).items()} == {
+        key: {"collapsed": True} for key in SECTIONS
+    }
+    assert ROUTINE_DEFAULTS[CONF_CLIMATE]["hvac_mode"] == "heat"
+
+
+@pytest.mark.usefixtures("home_entities")
+async def test_values_saved_and_car_reloaded(
+    hass: HomeAssistant, init_push: MockConfigEntry
+) -> None:
+    """Store the documented options next to the others, reload, then show them."""
+    hass.config_entries.async_update_entry(init_push, options=EXISTING_OPTIONS)
+    await hass.async_block_till_done()
+    before = init_push.runtime_data
+    result = await _open_routines(hass, init_push)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _documented_input()
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert dict(init_push.options) == {**EXISTING_OPTIONS, **DOCUMENTED}
+    climate = init_push.options[CONF_CLIMATE]
+    assert isinstance(climate["max_lead"], int)
+    assert isinstance(climate["lead"], int)
+    assert isinstance(init_push.options[CONF_COOLDOWN], int)
+
+    assert init_push.state is ConfigEntryState.LOADED
+    assert init_push.runtime_data is not before  # reloaded
+
+    # Opened again: the saved values are suggested, and the sections in use open.
+    result = await _open_routines(hass, init_push)
+    assert _suggested(_schema(result)) == DOCUMENTED
+    assert {key: value.options for key, value in _sections(result).items()} == {
+        key: {"collapsed": False} for key in SECTIONS
+    }
+
+
+@pytest.mark.usefixtures("home_entities")
+async def test_illuminance_needs_a_sensor(
+    hass: HomeAssistant, init_push: MockConfigEntry
+) -> None:
+    """Refuse the illuminance condition without a sensor; keep the input; recover."""
+    result = await _open_routines(hass, init_push)
+    user_input = _documented_input()
+    del user_input[CONF_ARRIVAL_LIGHTS][CONF_ILLUMINANCE_SENSOR]
+    user_input[CONF_ARRIVAL_LIGHTS][CONF_TARGETS] = []
+    user_input[CONF_DEPARTURE]["enabled"] = False
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "routines"
+    assert result["errors"] == {CONF_ARRIVAL_LIGHTS: "illuminance_sensor_required"}
+    # The section with the error opens (though it has no targets); what was entered
+    # is suggested again.
+    assert {key: value.options for key, value in _sections(result).items()} == {
+        CONF_ARRIVAL_LIGHTS: {"collapsed": False},
+        CONF_CLIMATE: {"collapsed": False},
+        CONF_DEPARTURE: {"collapsed": True},
+    }
+    suggested = _suggested(_schema(result))
+    assert suggested[CONF_ARRIVAL_LIGHTS][CONF_CONDITION] == CONDITION_ILLUMINANCE
+    assert suggested[CONF_CLIMATE] == DOCUMENTED[CONF_CLIMATE]
+    assert init_push.options == {}
+
+    user_input[CONF_ARRIVAL_LIGHTS][CONF_ILLUMINANCE_SENSOR] = "sensor.outdoor_lux"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], user_input
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_push.options[CONF_ARRIVAL_LIGHTS] == {
+        **DOCUMENTED[CONF_ARRIVAL_LIGHTS],
+        CONF_TARGETS: [],
+    }
+    assert init_push.options[CONF_DEPARTURE]["enabled"] is False
+
+
+@pytest.mark.usefixtures("home_entities")
+async def test_untouched_form_stores_the_defaults(
+    hass: HomeAssistant, init_push: MockConfigEntry
+) -> None:
+    """Save the sections untouched: routines off, defaults stored, no sensors."""
+    result = await _open_routines(hass, init_push)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {key: {} for key in SECTIONS}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert dict(init_push.options) == {
+        **ROUTINE_DEFAULTS,
+        CONF_COOLDOWN: DEFAULT_COOLDOWN,
+    }
+    # The stored lists are the entry's own, not the defaults' (never shared).
+    for key in (CONF_ARRIVAL_LIGHTS, CONF_CLIMATE):
+        stored = init_push.options[key][CONF_TARGETS]
+        assert stored is not ROUTINE_DEFAULTS[key][CONF_TARGETS]
+
+
+@pytest.mark.usefixtures("home_entities")
+async def test_sun_condition_and_fixed_timing(
+    hass: HomeAssistant, init_push: MockConfigEntry
+) -> None:
+    """Store the other choices: approach started, sun, cool, fixed, away preset."""
+    result = await _open_routines(hass, init_push)
+    user_input = {
+        CONF_ARRIVAL_LIGHTS: {
+            "targets": ["light.porch"],
+            "when": "approach_started",
+            "condition": "sun",
+        },
+        CONF_CLIMATE: {
+            "targets": ["climate.living_room", "climate.bedroom"],
+            "target_temperature": 24.5,
+            "hvac_mode": "keep",
+            "timing": "fixed",
+            "lead": 45.0,
+        },
+        CONF_DEPARTURE: {"enabled": True, "mode": "away_preset", "lights_off": True},
+        CONF_COOLDOWN: 0,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], user_input
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert dict(init_push.options) == {
+        CONF_ARRIVAL_LIGHTS: {
+            "targets": ["light.porch"],
+            "when": "approach_started",
+            "condition": "sun",
+            "illuminance_below": DEFAULT_ILLUMINANCE_BELOW,
+        },
+        CONF_CLIMATE: {
+            "targets": ["climate.living_room", "climate.bedroom"],
+            "target_temperature": 24.5,
+            "hvac_mode": "keep",
+            "timing": "fixed",
+            "rate": DEFAULT_RATE,
+            "max_lead": DEFAULT_MAX_LEAD,
+            "lead": 45,
+        },
+        CONF_DEPARTURE: {
+            "enabled": True,
+            "mode": "away_preset",
+            "eco_temperature": DEFAULT_ECO_TEMPERATURE,
+            "lights_off": True,
+        },
+        CONF_COOLDOWN: 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("section_key", "field", "value"),
+    [
+        (CONF_ARRIVAL_LIGHTS, "targets", ["sensor.outdoor_lux"]),
+        (CONF_ARRIVAL_LIGHTS, "targets", "light.porch"),
+        (CONF_ARRIVAL_LIGHTS, "when", "arrived"),
+        (CONF_ARRIVAL_LIGHTS, "condition", "night"),
+        (CONF_ARRIVAL_LIGHTS, "illuminance_sensor", "light.porch"),
+        (CONF_ARRIVAL_LIGHTS, "illuminance_below", -1),
+        (CONF_CLIMATE, "targets", ["light.porch"]),
+        (CONF_CLIMATE, "target_temperature", 100),
+        (CONF_CLIMATE, "target_temperature", 2),
+        (CONF_CLIMATE, "hvac_mode", "dry"),
+        (CONF_CLIMATE, "timing", "asap"),
+        (CONF_CLIMATE, "rate", 0),
+        (CONF_CLIMATE, "max_lead", 5),
+        (CONF_CLIMATE, "max_lead", 600),
+        (CONF_CLIMATE, "indoor_sensor", "climate.bedroom"),
+        (CONF_CLIMATE, "lead", -5),
+        (CONF_DEPARTURE, "mode", "off"),
+        (CONF_DEPARTURE, "eco_temperature", 2),
+        (None, CONF_COOLDOWN, -1),
+        (None, CONF_COOLDOWN, 1000),
+    ],
+)
+@pytest.mark.usefixtures("home_entities")
+async def test_out_of_range_refused(
+    hass: HomeAssistant,
+    init_push: MockConfigEntry,
+    section_key: str | None,
+    field: str,
+    value: Any,
+) -> None:
+    """Refuse wrong domains, unknown choices and values out of range; store nothing."""
+    result = await _open_routines(hass, init_push)
+    user_input: dict[str, Any] = {key: {} for key in SECTIONS}
+    if section_key is None:
+        user_input[field] = value
+    else:
+        user_input[section_key][field] = value
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    assert init_push.options == {}

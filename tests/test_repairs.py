@@ -1,0 +1,224 @@
+"""Tests of the missing_target repair: its fix removes the entity from the options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.homecoming.const import DOMAIN, SERVICE_RUN_ROUTINE
+
+from .routine_helpers import LIVING_ROOM, OPTIONS, PORCH, call, set_up_car, state
+
+GONE = "switch.garden_lights"
+LUX = "sensor.outdoor_lux"
+INDOOR = "sensor.hall_temperature"
+
+WITH_GONE: dict[str, Any] = {
+    **OPTIONS,
+    "arrival_lights": {
+        "targets": [PORCH, GONE],
+        "when": "arriving",
+        "condition": "illuminance",
+        "illuminance_sensor": LUX,
+        "illuminance_below": 50.0,
+    },
+    "climate": {**OPTIONS["climate"], "indoor_sensor": INDOOR},
+    "departure": {**OPTIONS["departure"], "lights_off": True},
+}
+"""The routines with a target that does not exist, and two sensors."""
+
+
+def issue_id(entry: MockConfigEntry, entity_id: str) -> str:
+    """Return the id of the repair issue of a missing routine target."""
+    return f"missing_target_{entry.entry_id}_{entity_id}"
+
+
+async def fix(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, issue: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Open the issue's fix flow over HTTP and confirm it; return both answers."""
+    assert await async_setup_component(hass, "repairs", {})
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue}
+    )
+    assert response.status == 200
+    shown: dict[str, Any] = await response.json()
+    if shown["type"] != "form":
+        return shown, {}
+    response = await client.post(f"/api/repairs/issues/fix/{shown['flow_id']}")
+    assert response.status == 200
+    done: dict[str, Any] = await response.json()
+    await hass.async_block_till_done()
+    return shown, done
+
+
+@pytest.fixture
+async def car(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    home_zone: None,
+    push_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """Set up the car whose arrival lights include an entity that does not exist."""
+    return await set_up_car(hass, freezer, push_entry, WITH_GONE)
+
+
+async def test_missing_target_fixed(
+    hass: HomeAssistant,
+    car: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Explain the missing entity, then drop it from the options and reload."""
+    await call(
+        hass, SERVICE_RUN_ROUTINE, config_entry_id=car.entry_id, routine="arrival"
+    )
+    assert state(hass, PORCH) == STATE_ON
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id(car, GONE))
+    assert issue is not None
+    assert issue.is_fixable
+    assert issue.translation_key == "missing_target"
+    old_runner = car.runtime_data.routines
+
+    shown, done = await fix(hass, hass_client, issue_id(car, GONE))
+
+    assert shown["step_id"] == "confirm"
+    assert shown["description_placeholders"] == {"entity": GONE, "name": "Family car"}
+    assert done["type"] == "create_entry"
+    assert car.options["arrival_lights"]["targets"] == [PORCH]
+    assert car.options["arrival_lights"]["illuminance_sensor"] == LUX
+    assert car.options["climate"]["targets"] == [LIVING_ROOM]
+    assert car.options["departure"] == WITH_GONE["departure"]
+    assert issue_registry.async_get_issue(DOMAIN, issue_id(car, GONE)) is None
+    # Reloaded: the routines run with the new options and raise no issue again.
+    assert car.state is ConfigEntryState.LOADED
+    assert car.runtime_data.routines is not old_runner
+    await call(
+        hass, SERVICE_RUN_ROUTINE, config_entry_id=car.entry_id, routine="arrival"
+    )
+    assert issue_registry.async_get_issue(DOMAIN, issue_id(car, GONE)) is None
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "section", "key"),
+    [
+        (LUX, "arrival_lights", "illuminance_sensor"),
+        (INDOOR, "climate", "indoor_sensor"),
+    ],
+)
+async def test_missing_sensor_fixed(
+    hass: HomeAssistant,
+    car: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    issue_registry: ir.IssueRegistry,
+    entity_id: str,
+    section: str,
+    key: str,
+) -> None:
+    """Drop a missing illuminance or indoor sensor from its section."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(car, entity_id),
+        data={"entry_id": car.entry_id, "entity_id": entity_id},
+        is_fixable=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="missing_target",
+        translation_placeholders={"entity": entity_id, "name": car.title},
+    )
+    _, done = await fix(hass, hass_client, issue_id(car, entity_id))
+    assert done["type"] == "create_entry"
+    assert key not in car.options[section]
+    assert car.options["arrival_lights"]["targets"] == [PORCH, GONE]
+    assert issue_registry.async_get_issue(DOMAIN, issue_id(car, entity_id)) is None
+
+
+async def test_fixed_while_unloaded(
+    hass: HomeAssistant,
+    car: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Change the options of an unloaded car without loading it."""
+    await call(
+        hass, SERVICE_RUN_ROUTINE, config_entry_id=car.entry_id, routine="arrival"
+    )
+    assert await hass.config_entries.async_unload(car.entry_id)
+    _, done = await fix(hass, hass_client, issue_id(car, GONE))
+    assert done["type"] == "create_entry"
+    assert car.options["arrival_lights"]["targets"] == [PORCH]
+    assert car.state is ConfigEntryState.NOT_LOADED
+
+
+ODD_OPTIONS: dict[str, Any] = {
+    "reach_km": 10,
+    "arrival_lights": None,
+    "climate": {"targets": None},
+}
+"""Options without routine targets: a section that is not a mapping, no targets."""
+
+
+@pytest.fixture
+async def odd_car(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    home_zone: None,
+    push_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """Set up the car with options that have no routine targets."""
+    return await set_up_car(hass, freezer, push_entry, ODD_OPTIONS)
+
+
+async def test_options_without_routines(
+    hass: HomeAssistant,
+    odd_car: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Leave options alone that have no routine sections (or odd ones)."""
+    car = odd_car
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(car, GONE),
+        data={"entry_id": car.entry_id, "entity_id": GONE},
+        is_fixable=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="missing_target",
+        translation_placeholders={"entity": GONE, "name": car.title},
+    )
+    _, done = await fix(hass, hass_client, issue_id(car, GONE))
+    assert done["type"] == "create_entry"
+    assert car.options == ODD_OPTIONS
+
+
+async def test_car_removed(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Abort the fix when the car itself is gone, and keep the issue."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        "missing_target_gone_car_light.porch",
+        data={"entry_id": "gone_car", "entity_id": "light.porch"},
+        is_fixable=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="missing_target",
+        translation_placeholders={"entity": "light.porch", "name": "Old car"},
+    )
+    shown, _ = await fix(hass, hass_client, "missing_target_gone_car_light.porch")
+    assert shown["type"] == "abort"
+    assert shown["reason"] == "car_removed"
+    assert issue_registry.async_get_issue(DOMAIN, "missing_target_gone_car_light.porch")
