@@ -479,7 +479,9 @@ def test_wifi_jumps_of_a_still_car_at_home_are_not_a_departure() -> None:
     engine = Engine(HOME)
     engine.update(at(0, 0, speed=0.0))
     for k in range(1, 10):
-        assert engine.update(at(350, 60 * k, accuracy=30.0, speed=0.0)).transitions == ()
+        assert (
+            engine.update(at(350, 60 * k, accuracy=30.0, speed=0.0)).transitions == ()
+        )
     assert engine.phase is Phase.HOME
     assert engine.update(at(10, 1_000, speed=0.0)).transitions == ()
     # far away, the second fix confirms even when the car stands still (a sparse
