@@ -25,7 +25,6 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     snapshot_platform,
 )
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import (
@@ -49,12 +48,6 @@ APPROACHING_AFTER = 12
 """The number of the drive's first fixes after which the car is approaching."""
 
 APPROACHING = "binary_sensor.family_car_approaching_home"
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Serialize as Home Assistant does and keep the files in ``tests/snapshots``."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture(autouse=True)

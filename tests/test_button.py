@@ -14,7 +14,6 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     snapshot_platform,
 )
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import DOMAIN, SERVICE_SNOOZE
@@ -22,12 +21,6 @@ from custom_components.homecoming.const import DOMAIN, SERVICE_SNOOZE
 from .routine_helpers import LIVING_ROOM, PORCH, SWITCH, call, set_up_car, state
 
 BUTTON = "button.family_car_run_arrival_routine"
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Serialize as Home Assistant does and keep the files in ``tests/snapshots``."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 async def press(hass: HomeAssistant) -> None:

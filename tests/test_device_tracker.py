@@ -27,7 +27,6 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     snapshot_platform,
 )
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import (
@@ -52,12 +51,6 @@ STALE_AFTER = timedelta(minutes=16)
 
 CAR = "device_tracker.family_car"
 ATTR_STALE = "stale"
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Serialize as Home Assistant does and keep the files in ``tests/snapshots``."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture(autouse=True)

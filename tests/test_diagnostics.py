@@ -18,7 +18,6 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
     get_diagnostics_for_device,
 )
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
@@ -41,12 +40,6 @@ engine's sample window is long (its shape is asserted instead)."""
 
 APPROACH = sim.straight_approach(distance_m=6_000.0)
 """A drive home; the car is reported until it is half-way."""
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Serialize as Home Assistant does and keep the files in ``tests/snapshots``."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 def _report(fix: Fix) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     snapshot_platform,
 )
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import (
@@ -63,12 +62,6 @@ APPROACHING_AFTER = 12
 TRIP = "event.family_car_trip"
 OTHER_TRIP = "event.other_car_trip"
 ATTRIBUTES = (ATTR_EVENT_TYPE, ATTR_DISTANCE, ATTR_ETA, ATTR_DRIVER)
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Serialize as Home Assistant does and keep the files in ``tests/snapshots``."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture(autouse=True)

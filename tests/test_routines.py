@@ -1046,6 +1046,27 @@ async def test_drivers_get_their_own_temperature_and_scene(
         start = dt_util.utcnow() + timedelta(minutes=20)  # past the cooldown
 
 
+async def test_a_drivers_missing_scene_is_logged_not_a_repair(
+    hass: HomeAssistant,
+    home_zone: None,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A driver's scene that is gone: logged once; the routine's lights still run."""
+    freezer.move_to(home.NIGHT)
+    await home.async_build_home(hass)
+    drivers = [home.driver("Anna", "anna", scene="scene.gone")]
+    entry = home.car("Family car", {LIGHTS: {"targets": [home.PORCH]}}, drivers=drivers)
+    await home.async_add_car(hass, entry)
+    await home.async_feed(
+        hass, freezer, [(entry, home.drive_home(home.NIGHT, driver="anna"))]
+    )
+    assert state(hass, home.PORCH) == "on"
+    assert caplog.text.count("scene.gone does not exist") == 1
+    issues = ir.async_get(hass).issues
+    assert not [key for key in issues if "scene.gone" in key[1]]
+
+
 # ------------------------------------------------------------------ options
 
 

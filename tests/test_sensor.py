@@ -28,7 +28,6 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     snapshot_platform,
 )
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import (
@@ -61,12 +60,6 @@ LAST_FIX = "sensor.family_car_last_position"
 SENSORS = (PHASE, DISTANCE, ETA, SPEED, DIRECTION, LAST_FIX)
 DRIVER = "sensor.family_car_driver"
 """Unknown without drivers; see test_drivers.py."""
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Serialize as Home Assistant does and keep the files in ``tests/snapshots``."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,6 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache,
     snapshot_platform,
 )
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import (
@@ -43,12 +42,6 @@ from .routine_helpers import (
     set_up_home,
     state,
 )
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Serialize as Home Assistant does and keep the files in ``tests/snapshots``."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 async def switch(hass: HomeAssistant, service: str) -> None:

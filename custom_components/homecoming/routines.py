@@ -373,15 +373,18 @@ class RoutineRunner:
         lights = self.options.lights
         targets = list(lights.targets)
         driver = self.coordinator.data.driver
-        if driver is not None and driver.scene:
-            targets.append(driver.scene)
+        scene = driver.scene if driver is not None else None
+        if scene:
+            targets.append(scene)
         if not targets or not (forced or self._light_condition()):
             return []
         actions: list[dict[str, Any]] = []
         for entity_id in targets:
             state = self.hass.states.get(entity_id)
             if state is None:
-                self._report_missing(entity_id)
+                # A driver's scene is the driver's setting, not the routine's: the
+                # routine's repair could not remove it, so it is only logged.
+                self._report_missing(entity_id, fixable=entity_id != scene)
                 continue
             self._clear_missing(entity_id)
             domain = split_entity_id(entity_id)[0]
@@ -659,13 +662,15 @@ class RoutineRunner:
             return False
         return True
 
-    def _report_missing(self, entity_id: str) -> None:
+    def _report_missing(self, entity_id: str, *, fixable: bool = True) -> None:
         if entity_id in self._reported_missing:
             return
         self._reported_missing.add(entity_id)
         LOGGER.warning(
             "%s: routine target %s does not exist", self.entry.title, entity_id
         )
+        if not fixable:
+            return
         ir.async_create_issue(
             self.hass,
             DOMAIN,
