@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -25,10 +26,26 @@ from custom_components.homecoming.const import (
     SOURCE_ENTITY,
     SOURCE_PUSH,
 )
+from tests import sim
+from tests.common import HOME_LAT, HOME_LON, TRACKER, add_car
 
-HOME_LAT = 52.37
-HOME_LON = 4.89
-TRACKER = "device_tracker.family_car"
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``platforms`` marker."""
+    config.addinivalue_line(
+        "markers", "platforms(*platforms): set up only these platforms of a car"
+    )
+
+
+@pytest.fixture(autouse=True)
+def only_platforms(request: pytest.FixtureRequest) -> Generator[None]:
+    """Set up only the platforms of the ``platforms`` marker, if a test has one."""
+    marker = request.node.get_closest_marker("platforms")
+    if marker is None:
+        yield
+        return
+    with patch("custom_components.homecoming.PLATFORMS", list(marker.args)):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +67,12 @@ def entity_registry_enabled_by_default() -> Generator[None]:
         return_value=True,
     ):
         yield
+
+
+@pytest.fixture
+def start_of_drive(freezer: FrozenDateTimeFactory) -> None:
+    """Freeze the clock at the start of the simulated drives, before anything is set up."""
+    freezer.move_to(sim.DEFAULT_START)
 
 
 @pytest.fixture
@@ -83,6 +106,22 @@ def push_entry() -> MockConfigEntry:
 
 
 @pytest.fixture
+def other_entry() -> MockConfigEntry:
+    """Return a second push car, with neither make, model nor VIN."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Other car",
+        unique_id="other_car",
+        data={
+            CONF_SOURCE: SOURCE_PUSH,
+            CONF_HOME_ZONE: "zone.home",
+            CONF_WEBHOOK_ID: "fedcba9876543210" * 4,
+        },
+        entry_id="01HOMECOMINGOTHER",
+    )
+
+
+@pytest.fixture
 def entity_entry() -> MockConfigEntry:
     """Return a car that follows a device tracker."""
     return MockConfigEntry(
@@ -103,8 +142,4 @@ async def init_push(
     hass: HomeAssistant, home_zone: None, push_entry: MockConfigEntry
 ) -> MockConfigEntry:
     """Set up the push car."""
-    assert await async_setup_component(hass, "webhook", {})
-    push_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(push_entry.entry_id)
-    await hass.async_block_till_done()
-    return push_entry
+    return await add_car(hass, push_entry, webhook=True)

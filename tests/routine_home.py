@@ -9,32 +9,25 @@ fed through ``homecoming.update_location`` on a frozen clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.homecoming.const import (
     CONF_HOME_ZONE,
     CONF_SECRET,
     CONF_SOURCE,
     DOMAIN,
-    SERVICE_UPDATE_LOCATION,
     SOURCE_PUSH,
 )
-from custom_components.homecoming.engine import Engine, Fix, Phase, Settings
+from custom_components.homecoming.engine import Fix
 from tests import sim
 
-HOME = sim.home_at(*sim.DEFAULT_HOME)
 NIGHT = sim.DEFAULT_START
 """16:30 UTC on a January Monday: the sun has set in Amsterdam."""
 DAY = NIGHT.replace(hour=11)
@@ -252,30 +245,6 @@ def driver(name: str, driver_id: str, **preferences: Any) -> dict[str, Any]:
     }
 
 
-async def async_add_car(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Set up a car."""
-    assert await async_setup_component(hass, "webhook", {})
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-
-def drive_home(
-    start: datetime,
-    distance_m: float = 5_000.0,
-    *,
-    speed: float = 15.0,
-    interval: float = 10.0,
-    park_s: float = 60.0,
-    bearing: float = 30.0,
-    driver: str | None = None,
-) -> list[Fix]:
-    """Return a drive straight home at ``speed``, then parked for ``park_s``."""
-    drive = sim.Drive(start=start, interval=interval, driver=driver)
-    drive.at(*sim.along(bearing, distance_m))
-    return drive.drive_to(0.0, 0.0, speed).stop(park_s).fixes
-
-
 def drive_away(start: datetime, *, interval: float = 10.0) -> list[Fix]:
     """Return a car parked at home for two minutes that then drives 3 km away."""
     drive = sim.Drive(start=start, interval=interval).stop(120.0)
@@ -291,65 +260,3 @@ def drive_and_stop(
     if resume:
         drive.drive_to(0.0, 0.0, 15.0).stop(60.0)
     return drive.fixes
-
-
-def half_way(fixes: list[Fix], count: int) -> Engine:
-    """Return an engine that saw the first ``count`` fixes of a drive: approaching."""
-    engine = Engine(HOME, Settings())
-    for fix in fixes[:count]:
-        engine.update(fix)
-    assert engine.phase is Phase.APPROACHING
-    return engine
-
-
-def stored(engine: Engine) -> dict[str, Any]:
-    """Wrap an engine's state the way the Store writes it."""
-    return {
-        "version": 1,
-        "minor_version": 1,
-        "key": DOMAIN,
-        "data": {"engine": engine.as_dict()},
-    }
-
-
-def fix_data(entry: MockConfigEntry, fix: Fix) -> dict[str, Any]:
-    """Return the update_location data that reports a fix for a car."""
-    data: dict[str, Any] = {
-        "config_entry_id": entry.entry_id,
-        "latitude": fix.latitude,
-        "longitude": fix.longitude,
-        "timestamp": fix.timestamp.isoformat(),
-    }
-    for name in ("accuracy", "speed", "heading", "driver"):
-        if (value := getattr(fix, name)) is not None:
-            data[name] = value
-    return data
-
-
-async def async_feed(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    drives: Iterable[tuple[MockConfigEntry, Iterable[Fix]]],
-) -> None:
-    """Report the fixes of one or more cars in time order, each at its own time."""
-    reports = sorted(
-        ((fix, entry) for entry, fixes in drives for fix in fixes),
-        key=lambda report: report[0].timestamp,
-    )
-    for fix, entry in reports:
-        freezer.move_to(fix.timestamp)
-        await hass.services.async_call(
-            DOMAIN, SERVICE_UPDATE_LOCATION, fix_data(entry, fix), blocking=True
-        )
-        await hass.async_block_till_done()
-
-
-async def async_tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Let time pass in ten-second steps (the coordinator's tick)."""
-    end = dt_util.utcnow() + timedelta(seconds=seconds)
-    while dt_util.utcnow() < end:
-        freezer.tick(timedelta(seconds=10))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
-from typing import Any
-from unittest.mock import patch
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import (
     ATTR_LATITUDE,
@@ -22,88 +18,31 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.homecoming.const import (
-    ATTR_ACCURACY,
-    ATTR_CONFIG_ENTRY_ID,
-    ATTR_HEADING,
-    ATTR_SPEED,
-    ATTR_TIMESTAMP,
-    ATTR_TYPE,
-    DOMAIN,
-    EVENT_HOMECOMING,
-    SERVICE_UPDATE_LOCATION,
-)
-from custom_components.homecoming.engine import Fix
+from custom_components.homecoming.const import ATTR_TYPE, DOMAIN, EVENT_HOMECOMING
 from tests import sim
-from tests.conftest import HOME_LAT, HOME_LON, TRACKER
+from tests.common import (
+    APPROACHING_AFTER,
+    HOME_LAT,
+    HOME_LON,
+    TRACKER,
+    add_car,
+    feed,
+    state,
+)
 
 DRIVE = sim.straight_approach(park_s=300.0)
 """10 km straight home at 15 m/s, then five minutes parked."""
-APPROACHING_AFTER = 12
-"""The number of the drive's first fixes after which the car is approaching."""
 
 APPROACHING = "binary_sensor.family_car_approaching_home"
 
-
-@pytest.fixture(autouse=True)
-def only_binary_sensors() -> Generator[None]:
-    """Set up the binary sensor platform only."""
-    with patch("custom_components.homecoming.PLATFORMS", [Platform.BINARY_SENSOR]):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def start_of_drive(freezer: FrozenDateTimeFactory) -> None:
-    """Freeze the clock at the start of the drive, before anything is set up."""
-    freezer.move_to(DRIVE.marks["start"])
-
-
-def location_data(entry_id: str, fix: Fix) -> dict[str, Any]:
-    """Return the ``homecoming.update_location`` data reporting a fix."""
-    data: dict[str, Any] = {
-        ATTR_CONFIG_ENTRY_ID: entry_id,
-        ATTR_LATITUDE: fix.latitude,
-        ATTR_LONGITUDE: fix.longitude,
-        ATTR_TIMESTAMP: fix.timestamp,
-    }
-    optional = {
-        ATTR_ACCURACY: fix.accuracy,
-        ATTR_SPEED: fix.speed,
-        ATTR_HEADING: fix.heading,
-    }
-    data.update({key: value for key, value in optional.items() if value is not None})
-    return data
-
-
-async def feed(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entry: MockConfigEntry,
-    fixes: Iterable[Fix],
-) -> None:
-    """Report fixes through the action, moving the clock along with them."""
-    for fix in fixes:
-        freezer.move_to(fix.timestamp)
-        await hass.services.async_call(
-            DOMAIN,
-            SERVICE_UPDATE_LOCATION,
-            location_data(entry.entry_id, fix),
-            blocking=True,
-        )
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> str:
-    """Return an entity's state, failing if it has none."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
+pytestmark = [
+    pytest.mark.platforms(Platform.BINARY_SENSOR),
+    pytest.mark.usefixtures("start_of_drive"),
+]
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -125,14 +64,14 @@ async def test_on_while_coming_home(
 ) -> None:
     """Turn on when the approach starts, stay on while arriving, turn off at home."""
     # Before any position the car is at no phase at all: not approaching.
-    assert state_of(hass, APPROACHING) == STATE_OFF
+    assert state(hass, APPROACHING) == STATE_OFF
     transitions = async_capture_events(hass, EVENT_HOMECOMING)
     seen: list[tuple[str | None, str]] = []
 
     for fix in DRIVE.fixes:
         await feed(hass, freezer, init_push, [fix])
         last = transitions[-1].data[ATTR_TYPE] if transitions else None
-        seen.append((last, state_of(hass, APPROACHING)))
+        seen.append((last, state(hass, APPROACHING)))
 
     # Each stretch of the drive, named by the last transition, has one state.
     stretches = {
@@ -152,18 +91,16 @@ async def test_follows_source_availability(
     """Go unavailable with the tracked entity and come back when it reports again."""
     position = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
     hass.states.async_set(TRACKER, "not_home", position)
-    entity_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entity_entry.entry_id)
-    await hass.async_block_till_done()
-    assert state_of(hass, APPROACHING) == STATE_OFF
+    await add_car(hass, entity_entry)
+    assert state(hass, APPROACHING) == STATE_OFF
 
     hass.states.async_set(TRACKER, STATE_UNAVAILABLE)
     await hass.async_block_till_done()
-    assert state_of(hass, APPROACHING) == STATE_UNAVAILABLE
+    assert state(hass, APPROACHING) == STATE_UNAVAILABLE
 
     hass.states.async_set(TRACKER, STATE_UNKNOWN)
     await hass.async_block_till_done()
-    assert state_of(hass, APPROACHING) == STATE_OFF
+    assert state(hass, APPROACHING) == STATE_OFF
 
 
 async def test_on_the_car_device(

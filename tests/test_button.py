@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import ATTR_TEMPERATURE, STATE_OFF, STATE_ON
+from homeassistant.const import ATTR_TEMPERATURE, STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
@@ -18,7 +16,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import DOMAIN, SERVICE_SNOOZE
 
-from .routine_helpers import LIVING_ROOM, PORCH, SWITCH, call, set_up_car, state
+from .common import call, state
+from .routine_helpers import LIVING_ROOM, PORCH, SWITCH, set_up_car
 
 BUTTON = "button.family_car_run_arrival_routine"
 
@@ -32,6 +31,7 @@ async def press(hass: HomeAssistant) -> None:
 
 
 @pytest.mark.usefixtures("home_zone")
+@pytest.mark.platforms(Platform.BUTTON)
 async def test_snapshot(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -40,8 +40,7 @@ async def test_snapshot(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Snapshot the button's registry entry and state."""
-    with patch("custom_components.homecoming.PLATFORMS", ["button"]):
-        car = await set_up_car(hass, freezer, push_entry)
+    car = await set_up_car(hass, freezer, push_entry)
     await snapshot_platform(hass, entity_registry, snapshot, car.entry_id)
 
 

@@ -38,11 +38,8 @@ from custom_components.homecoming.const import (
 )
 from custom_components.homecoming.coordinator import HomecomingCoordinator
 from custom_components.homecoming.engine import Settings
+from tests.common import HOME_LAT, HOME_LON, TRACKER
 
-HOME_LAT = 52.37
-HOME_LON = 4.89
-TRACKER = "device_tracker.family_car"
-"""The tracker the ``entity_entry`` fixture follows (not in the entity registry)."""
 VIN = "WVWZZZ1JZXW000001"
 """The VIN of the ``push_entry`` fixture."""
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
+from functools import partial
 import logging
 import math
 from typing import Any
@@ -17,7 +18,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
 )
 
 from custom_components.homecoming.const import (
@@ -33,95 +33,11 @@ from custom_components.homecoming.const import (
 )
 from custom_components.homecoming.coordinator import settings_from_options
 from custom_components.homecoming.engine import Engine, Fix, Phase, Settings
-from tests import sim
+from tests import common, sim
+from tests.common import HOME, add_car, feed, half_way, phase_state, stored, tick
 
-HOME = sim.home_at(*sim.DEFAULT_HOME)
-
-
-def drive_home(
-    start: datetime, *, driver: str | None = None, distance_m: float = 10_000.0
-) -> list[Fix]:
-    """Return the fixes of a drive straight home at 54 km/h, then two minutes parked."""
-    drive = sim.Drive(start=start, driver=driver).at(*sim.along(30.0, distance_m))
-    return drive.drive_to(0.0, 0.0, 15.0).stop(120.0).fixes
-
-
-def action_data(entry_id: str, fix: Fix) -> dict[str, Any]:
-    """Return the update_location data that reports a fix."""
-    data: dict[str, Any] = {
-        "config_entry_id": entry_id,
-        "latitude": fix.latitude,
-        "longitude": fix.longitude,
-        "timestamp": fix.timestamp.isoformat(),
-    }
-    for name in ("accuracy", "speed", "heading", "driver"):
-        if (value := getattr(fix, name)) is not None:
-            data[name] = value
-    return data
-
-
-async def feed(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entry: MockConfigEntry,
-    fixes: list[Fix],
-) -> None:
-    """Report fixes through the action, each at its own time on the clock."""
-    for fix in fixes:
-        freezer.move_to(fix.timestamp)
-        await hass.services.async_call(
-            DOMAIN,
-            SERVICE_UPDATE_LOCATION,
-            action_data(entry.entry_id, fix),
-            blocking=True,
-        )
-
-
-async def tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Let time pass in steps of the coordinator's tick interval."""
-    for _ in range(math.ceil(seconds / 10)):
-        freezer.tick(timedelta(seconds=10))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-
-
-def stored(engine: Engine) -> dict[str, Any]:
-    """Wrap an engine's state the way the Store writes it."""
-    return {
-        "version": 1,
-        "minor_version": 1,
-        "key": "homecoming",
-        "data": {"engine": engine.as_dict()},
-    }
-
-
-def phase_state(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    """Return the state of the car's trip phase sensor."""
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{entry.unique_id}_phase"
-    )
-    assert entity_id is not None
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state.state
-
-
-async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Set up a car's entry."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-
-def half_way_engine(fixes: list[Fix]) -> Engine:
-    """Return an engine that saw the first 60 fixes of a drive: approaching."""
-    engine = Engine(HOME, Settings())
-    for fix in fixes[:60]:
-        engine.update(fix)
-    assert engine.phase is Phase.APPROACHING
-    return engine
+drive_home = partial(common.drive_home, distance_m=10_000.0, interval=5.0, park_s=120.0)
+"""A drive straight home from 10 km at 54 km/h, then two minutes parked."""
 
 
 async def test_drive_home_fires_each_event_once(
@@ -169,12 +85,12 @@ async def test_restart_mid_approach_is_silent(
 ) -> None:
     """Restore a saved approach silently; the rest of the drive completes it."""
     fixes = drive_home(dt_util.utcnow())
-    engine = half_way_engine(fixes)
+    engine = half_way(fixes, 60)
     hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = stored(engine)
     freezer.move_to(fixes[60].timestamp)
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
-    await setup(hass, push_entry)
+    await add_car(hass, push_entry)
     snapshot = push_entry.runtime_data.data.snapshot
     assert snapshot.phase is Phase.APPROACHING
     assert snapshot.latitude == engine.snapshot.latitude
@@ -214,7 +130,7 @@ async def test_corrupt_saved_state_starts_afresh(
         "data": data,
     }
     with caplog.at_level(logging.WARNING):
-        await setup(hass, push_entry)
+        await add_car(hass, push_entry)
     assert push_entry.runtime_data.data.snapshot.phase is None
     assert phase_state(hass, push_entry) == STATE_UNKNOWN
     assert "the saved state could not be read" in caplog.text
@@ -250,11 +166,11 @@ async def test_time_while_down_cancels_silently(
 ) -> None:
     """End a saved approach that went silent while Home Assistant was down, quietly."""
     fixes = drive_home(dt_util.utcnow())
-    hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = stored(half_way_engine(fixes))
+    hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = stored(half_way(fixes, 60))
     freezer.move_to(fixes[59].timestamp + timedelta(minutes=30))
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
-    await setup(hass, push_entry)
+    await add_car(hass, push_entry)
     data = push_entry.runtime_data.data
     assert data.snapshot.phase is Phase.AWAY
     assert data.stale
@@ -523,5 +439,5 @@ async def test_options_reach_the_engine(
         data=dict(push_entry.data),
         options={CONF_STOP_TOLERANCE: 2},
     )
-    await setup(hass, entry)
+    await add_car(hass, entry)
     assert entry.runtime_data.engine.settings.stop_tolerance_s == 120.0

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
 from datetime import timedelta
-from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import (
@@ -29,84 +26,31 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.homecoming.const import (
-    ATTR_ACCURACY,
-    ATTR_CONFIG_ENTRY_ID,
-    ATTR_HEADING,
-    ATTR_SPEED,
-    ATTR_TIMESTAMP,
-    DOMAIN,
-    SERVICE_UPDATE_LOCATION,
-)
+from custom_components.homecoming.const import DOMAIN
 from custom_components.homecoming.engine import Fix
 from tests import sim
-from tests.conftest import HOME_LAT, HOME_LON, TRACKER
+from tests.common import (
+    APPROACHING_AFTER,
+    HOME_LAT,
+    HOME_LON,
+    STALE_AFTER,
+    TRACKER,
+    add_car,
+    entity_state,
+    feed,
+    update_location,
+)
 
 DRIVE = sim.straight_approach(park_s=300.0)
 """10 km straight home at 15 m/s, then five minutes parked."""
-APPROACHING_AFTER = 12
-"""The number of the drive's first fixes after which the car is approaching."""
-STALE_AFTER = timedelta(minutes=16)
-"""Comfortably past the default stale timeout of 15 minutes."""
 
 CAR = "device_tracker.family_car"
 ATTR_STALE = "stale"
 
-
-@pytest.fixture(autouse=True)
-def only_trackers() -> Generator[None]:
-    """Set up the device tracker platform only."""
-    with patch("custom_components.homecoming.PLATFORMS", [Platform.DEVICE_TRACKER]):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def start_of_drive(freezer: FrozenDateTimeFactory) -> None:
-    """Freeze the clock at the start of the drive, before anything is set up."""
-    freezer.move_to(DRIVE.marks["start"])
-
-
-def location_data(entry_id: str, fix: Fix) -> dict[str, Any]:
-    """Return the ``homecoming.update_location`` data reporting a fix."""
-    data: dict[str, Any] = {
-        ATTR_CONFIG_ENTRY_ID: entry_id,
-        ATTR_LATITUDE: fix.latitude,
-        ATTR_LONGITUDE: fix.longitude,
-        ATTR_TIMESTAMP: fix.timestamp,
-    }
-    optional = {
-        ATTR_ACCURACY: fix.accuracy,
-        ATTR_SPEED: fix.speed,
-        ATTR_HEADING: fix.heading,
-    }
-    data.update({key: value for key, value in optional.items() if value is not None})
-    return data
-
-
-async def feed(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entry: MockConfigEntry,
-    fixes: Iterable[Fix],
-) -> None:
-    """Report fixes through the action, moving the clock along with them."""
-    for fix in fixes:
-        freezer.move_to(fix.timestamp)
-        await hass.services.async_call(
-            DOMAIN,
-            SERVICE_UPDATE_LOCATION,
-            location_data(entry.entry_id, fix),
-            blocking=True,
-        )
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-
-
-def car(hass: HomeAssistant, entity_id: str = CAR) -> State:
-    """Return the car tracker's state, failing if it has none."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state
+pytestmark = [
+    pytest.mark.platforms(Platform.DEVICE_TRACKER),
+    pytest.mark.usefixtures("start_of_drive"),
+]
 
 
 def assert_at(state: State, fix: Fix) -> None:
@@ -134,19 +78,19 @@ async def test_position(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
 ) -> None:
     """Show the last position, its accuracy and freshness; home once in the zone."""
-    state = car(hass)
+    state = entity_state(hass, CAR)
     assert state.state == STATE_UNKNOWN
     assert ATTR_LATITUDE not in state.attributes
     assert ATTR_GPS_ACCURACY not in state.attributes
 
     await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
-    state = car(hass)
+    state = entity_state(hass, CAR)
     assert state.state == STATE_NOT_HOME
     assert_at(state, DRIVE.fixes[APPROACHING_AFTER - 1])
     assert state.attributes[ATTR_STALE] is False
 
     await feed(hass, freezer, init_push, DRIVE.fixes[APPROACHING_AFTER:])
-    state = car(hass)
+    state = entity_state(hass, CAR)
     assert state.state == STATE_HOME
     assert_at(state, DRIVE.fixes[-1])
 
@@ -161,23 +105,21 @@ async def test_stale(
     freezer.tick(timedelta(minutes=14))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
-    assert car(hass).attributes[ATTR_STALE] is False
+    assert entity_state(hass, CAR).attributes[ATTR_STALE] is False
 
     freezer.tick(STALE_AFTER - timedelta(minutes=14))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
-    state = car(hass)
+    state = entity_state(hass, CAR)
     assert state.attributes[ATTR_STALE] is True
     assert state.state == STATE_NOT_HOME
     assert_at(state, last)
 
     # A new fix, stamped now, is fresh again.
     fix = DRIVE.fixes[APPROACHING_AFTER]
-    data = location_data(init_push.entry_id, fix)
-    del data[ATTR_TIMESTAMP]
-    await hass.services.async_call(DOMAIN, SERVICE_UPDATE_LOCATION, data, blocking=True)
+    await update_location(hass, init_push, fix, stamped=False)
     await hass.async_block_till_done()
-    state = car(hass)
+    state = entity_state(hass, CAR)
     assert state.attributes[ATTR_STALE] is False
     assert_at(state, fix)
 
@@ -192,22 +134,20 @@ async def test_follows_source_availability(
     """Go unavailable with the tracked entity and come back when it reports again."""
     position = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
     hass.states.async_set(TRACKER, STATE_NOT_HOME, position | {ATTR_GPS_ACCURACY: 10})
-    entity_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entity_entry.entry_id)
-    await hass.async_block_till_done()
+    await add_car(hass, entity_entry)
     # The followed tracker already has the car's name: ours takes the next id.
     [entity] = er.async_entries_for_config_entry(entity_registry, entity_entry.entry_id)
     assert entity.entity_id == f"{TRACKER}_2"
-    assert car(hass, entity.entity_id).attributes[ATTR_GPS_ACCURACY] == 10
+    assert entity_state(hass, entity.entity_id).attributes[ATTR_GPS_ACCURACY] == 10
 
     hass.states.async_set(TRACKER, STATE_UNAVAILABLE)
     await hass.async_block_till_done()
-    assert car(hass, entity.entity_id).state == STATE_UNAVAILABLE
+    assert entity_state(hass, entity.entity_id).state == STATE_UNAVAILABLE
 
     freezer.tick(timedelta(seconds=30))
     hass.states.async_set(TRACKER, STATE_NOT_HOME, position | {ATTR_GPS_ACCURACY: 12})
     await hass.async_block_till_done()
-    state = car(hass, entity.entity_id)
+    state = entity_state(hass, entity.entity_id)
     assert state.state == STATE_NOT_HOME
     assert state.attributes[ATTR_GPS_ACCURACY] == 12
 
@@ -229,4 +169,8 @@ async def test_named_after_the_car(
     )
     assert device is not None
     assert entity.device_id == device.id
-    assert car(hass).attributes[ATTR_FRIENDLY_NAME] == device.name == "Family car"
+    assert (
+        entity_state(hass, CAR).attributes[ATTR_FRIENDLY_NAME]
+        == device.name
+        == "Family car"
+    )

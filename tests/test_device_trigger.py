@@ -10,7 +10,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import automation
 from homeassistant.components.device_automation import DeviceAutomationType
-from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
@@ -22,36 +22,11 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
-from custom_components.homecoming.const import (
-    ATTR_CONFIG_ENTRY_ID,
-    ATTR_TIMESTAMP,
-    CONF_HOME_ZONE,
-    CONF_SOURCE,
-    DOMAIN,
-    EVENT_HOMECOMING,
-    EVENT_TYPES,
-    SERVICE_UPDATE_LOCATION,
-    SOURCE_PUSH,
-)
+from custom_components.homecoming.const import DOMAIN, EVENT_HOMECOMING, EVENT_TYPES
 from custom_components.homecoming.engine import EventType, Fix
 
 from . import sim
-
-
-@pytest.fixture
-def other_entry() -> MockConfigEntry:
-    """Return a second push car, to show that triggers keep to their own car."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Second car",
-        unique_id="second-car",
-        data={
-            CONF_SOURCE: SOURCE_PUSH,
-            CONF_HOME_ZONE: "zone.home",
-            "webhook_id": "fedcba9876543210" * 4,
-        },
-        entry_id="01HOMECOMINGOTHER",
-    )
+from .common import add_car, feed
 
 
 @pytest.fixture
@@ -59,10 +34,7 @@ async def init_other(
     hass: HomeAssistant, init_push: MockConfigEntry, other_entry: MockConfigEntry
 ) -> MockConfigEntry:
     """Set up the second car next to the first."""
-    other_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(other_entry.entry_id)
-    await hass.async_block_till_done()
-    return other_entry
+    return await add_car(hass, other_entry)
 
 
 @pytest.fixture
@@ -90,31 +62,6 @@ def _round_trip() -> list[Fix]:
     drive.stop(120).drive_to(4_000, 0, 15).drive_to(1_200, 0, 15)
     drive.stop(700).drive_to(0, 0, 15).stop(120)
     return drive.fixes
-
-
-async def _drive(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entry: MockConfigEntry,
-    fixes: list[Fix],
-) -> None:
-    """Report a drive through the public action, Home Assistant's clock in step."""
-    for fix in fixes:
-        freezer.move_to(fix.timestamp)
-        await hass.services.async_call(
-            DOMAIN,
-            SERVICE_UPDATE_LOCATION,
-            {
-                ATTR_CONFIG_ENTRY_ID: entry.entry_id,
-                ATTR_LATITUDE: fix.latitude,
-                ATTR_LONGITUDE: fix.longitude,
-                "accuracy": fix.accuracy,
-                "speed": fix.speed,
-                ATTR_TIMESTAMP: fix.timestamp.isoformat(),
-            },
-            blocking=True,
-        )
-    await hass.async_block_till_done()
 
 
 async def _setup_automation(
@@ -219,7 +166,7 @@ async def test_automation_runs_on_own_car_only(
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
     # The other car drives home: its events go out, this car's automation stays quiet.
-    await _drive(hass, freezer, init_other, sim.straight_approach().fixes)
+    await feed(hass, freezer, init_other, sim.straight_approach().fixes)
 
     assert [event.data["device_id"] for event in events] == [other_device_id] * 3
     assert [event.data["type"] for event in events] == [
@@ -231,7 +178,7 @@ async def test_automation_runs_on_own_car_only(
 
     # This car leaves, turns back, stops on the way, and comes home.
     events.clear()
-    await _drive(hass, freezer, init_push, _round_trip())
+    await feed(hass, freezer, init_push, _round_trip())
 
     expected = [
         ("departed", "away"),
@@ -265,7 +212,7 @@ async def test_automation_runs_for_chosen_types(
     device_id = _device_id(hass, init_push)
     await _setup_automation(hass, device_id, ["approach_started", "arrived"])
 
-    await _drive(hass, freezer, init_push, sim.straight_approach().fixes)
+    await feed(hass, freezer, init_push, sim.straight_approach().fixes)
 
     assert [call.data["type"] for call in calls] == [
         "approach_started",

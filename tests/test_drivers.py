@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 import math
 from types import MappingProxyType
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentry
@@ -20,7 +19,6 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -28,24 +26,17 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.homecoming.const import (
-    ATTR_ACCURACY,
-    ATTR_CONFIG_ENTRY_ID,
-    ATTR_DRIVER,
-    ATTR_SPEED,
-    ATTR_TIMESTAMP,
     CONF_DRIVER_ID,
     CONF_PERSON,
     CONF_SCENE,
     CONF_TEMPERATURE,
-    DOMAIN,
-    SERVICE_UPDATE_LOCATION,
     SUBENTRY_DRIVER,
 )
 from custom_components.homecoming.drivers import Driver
 from custom_components.homecoming.engine import Fix
 from custom_components.homecoming.engine.geo import EARTH_RADIUS_M
 from tests import sim
-from tests.conftest import HOME_LAT, HOME_LON
+from tests.common import HOME_LAT, HOME_LON, add_car, push_car, state, update_location
 
 DRIVER = "sensor.family_car_driver"
 ALICE = "person.alice"
@@ -59,18 +50,10 @@ CHOSEN_AFTER = 20
 type Place = Callable[[Fix], tuple[float, float] | None]
 """Where a person is at a fix: a latitude and longitude, or ``None`` for no GPS."""
 
-
-@pytest.fixture(autouse=True)
-def only_sensors() -> Generator[None]:
-    """Set up the sensor platform only."""
-    with patch("custom_components.homecoming.PLATFORMS", [Platform.SENSOR]):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def start_of_drive(freezer: FrozenDateTimeFactory) -> None:
-    """Freeze the clock at the start of the drive, before anything is set up."""
-    freezer.move_to(DRIVE.marks["start"])
+pytestmark = [
+    pytest.mark.platforms(Platform.SENSOR),
+    pytest.mark.usefixtures("start_of_drive"),
+]
 
 
 def driver_subentry(
@@ -101,19 +84,7 @@ async def setup_car(
     drivers: Iterable[dict[str, Any]],
 ) -> MockConfigEntry:
     """Set up the push car with these driver subentries."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=push_entry.title,
-        unique_id=push_entry.unique_id,
-        data=dict(push_entry.data),
-        entry_id=push_entry.entry_id,
-        subentries_data=list(drivers),
-    )
-    assert await async_setup_component(hass, "webhook", {})
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
+    return await add_car(hass, push_car(push_entry, drivers=drivers), webhook=True)
 
 
 def beside(metres: float) -> Place:
@@ -150,31 +121,11 @@ async def drive(
                 else {ATTR_LATITUDE: position[0], ATTR_LONGITUDE: position[1]}
             )
             hass.states.async_set(person, "not_home", attributes)
-        data: dict[str, Any] = {
-            ATTR_CONFIG_ENTRY_ID: entry.entry_id,
-            ATTR_LATITUDE: fix.latitude,
-            ATTR_LONGITUDE: fix.longitude,
-            ATTR_TIMESTAMP: fix.timestamp,
-            ATTR_ACCURACY: fix.accuracy,
-        }
-        if fix.speed is not None:
-            data[ATTR_SPEED] = fix.speed
-        if fix.driver is not None:
-            data[ATTR_DRIVER] = fix.driver
-        await hass.services.async_call(
-            DOMAIN, SERVICE_UPDATE_LOCATION, data, blocking=True
-        )
+        await update_location(hass, entry, fix)
         async_fire_time_changed(hass)
         await hass.async_block_till_done()
-        states.append(driver_state(hass))
+        states.append(state(hass, DRIVER))
     return states
-
-
-def driver_state(hass: HomeAssistant) -> str:
-    """Return the state of the car's driver sensor."""
-    state = hass.states.get(DRIVER)
-    assert state is not None
-    return state.state
 
 
 def with_driver(fixes: Iterable[Fix], driver_id: str) -> list[Fix]:
@@ -198,7 +149,7 @@ async def test_driver_by_id(
             ),
         ],
     )
-    assert driver_state(hass) == STATE_UNKNOWN
+    assert state(hass, DRIVER) == STATE_UNKNOWN
 
     states = await drive(
         hass,
@@ -351,7 +302,7 @@ async def test_kept_for_the_trip(
     entry = await setup_car(hass, push_entry, [driver_subentry("Alice", person=ALICE)])
     fixes = sim.straight_approach(2_000.0, park_s=900.0).fixes
     await drive(hass, freezer, entry, fixes[:CHOSEN_AFTER], {ALICE: beside(10.0)})
-    assert driver_state(hass) == "Alice"
+    assert state(hass, DRIVER) == "Alice"
 
     # Parked for long after the trip: nobody is driving any more.
     states = await drive(hass, freezer, entry, fixes[CHOSEN_AFTER:], {ALICE: no_gps})
@@ -380,7 +331,7 @@ async def test_another_driver_takes_over(
     )
     fixes = DRIVE.fixes[: CHOSEN_AFTER * 2]
     await drive(hass, freezer, entry, fixes[:CHOSEN_AFTER], {ALICE: beside(10.0)})
-    assert driver_state(hass) == "Alice"
+    assert state(hass, DRIVER) == "Alice"
 
     states = await drive(
         hass, freezer, entry, with_driver(fixes[CHOSEN_AFTER:], "key-2")
@@ -395,13 +346,13 @@ async def test_forgotten_when_silent(
     """Forget the driver when the car stays silent until its data goes stale."""
     entry = await setup_car(hass, push_entry, [driver_subentry("Alice", person=ALICE)])
     await drive(hass, freezer, entry, DRIVE.fixes[:CHOSEN_AFTER], {ALICE: beside(10.0)})
-    assert driver_state(hass) == "Alice"
+    assert state(hass, DRIVER) == "Alice"
 
     freezer.tick(timedelta(minutes=16))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
 
-    assert driver_state(hass) == STATE_UNKNOWN
+    assert state(hass, DRIVER) == STATE_UNKNOWN
 
 
 async def test_follows_subentry_changes(

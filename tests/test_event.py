@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
 from datetime import timedelta
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.event import ATTR_EVENT_TYPE
@@ -23,31 +21,28 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import (
-    ATTR_ACCURACY,
-    ATTR_CONFIG_ENTRY_ID,
     ATTR_DISTANCE,
     ATTR_DRIVER,
     ATTR_ETA,
-    ATTR_HEADING,
-    ATTR_SPEED,
-    ATTR_TIMESTAMP,
     ATTR_TYPE,
-    CONF_HOME_ZONE,
-    CONF_SOURCE,
     DOMAIN,
     EVENT_HOMECOMING,
-    SERVICE_UPDATE_LOCATION,
-    SOURCE_PUSH,
 )
-from custom_components.homecoming.engine import Fix
 from tests import sim
-from tests.conftest import HOME_LAT, HOME_LON, TRACKER
+from tests.common import (
+    APPROACHING_AFTER,
+    HOME_LAT,
+    HOME_LON,
+    TRACKER,
+    add_car,
+    entity_state,
+    feed,
+)
 
 DRIVE = (
     sim.Drive(driver="alice")
@@ -56,85 +51,15 @@ DRIVE = (
     .stop(300.0)
 )
 """Alice drives 10 km straight home at 15 m/s, then parks for five minutes."""
-APPROACHING_AFTER = 12
-"""The number of the drive's first fixes after which the car is approaching."""
 
 TRIP = "event.family_car_trip"
 OTHER_TRIP = "event.other_car_trip"
 ATTRIBUTES = (ATTR_EVENT_TYPE, ATTR_DISTANCE, ATTR_ETA, ATTR_DRIVER)
 
-
-@pytest.fixture(autouse=True)
-def only_events() -> Generator[None]:
-    """Set up the event platform only."""
-    with patch("custom_components.homecoming.PLATFORMS", [Platform.EVENT]):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def start_of_drive(freezer: FrozenDateTimeFactory) -> None:
-    """Freeze the clock at the start of the drive, before anything is set up."""
-    freezer.move_to(DRIVE.start)
-
-
-@pytest.fixture
-def other_entry() -> MockConfigEntry:
-    """Return a second push car, with neither make, model nor VIN."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Other car",
-        unique_id="other_car",
-        data={
-            CONF_SOURCE: SOURCE_PUSH,
-            CONF_HOME_ZONE: "zone.home",
-            "webhook_id": "fedcba9876543210" * 4,
-        },
-        entry_id="01HOMECOMINGOTHER",
-    )
-
-
-def location_data(entry_id: str, fix: Fix) -> dict[str, Any]:
-    """Return the ``homecoming.update_location`` data reporting a fix."""
-    data: dict[str, Any] = {
-        ATTR_CONFIG_ENTRY_ID: entry_id,
-        ATTR_LATITUDE: fix.latitude,
-        ATTR_LONGITUDE: fix.longitude,
-        ATTR_TIMESTAMP: fix.timestamp,
-    }
-    optional = {
-        ATTR_ACCURACY: fix.accuracy,
-        ATTR_SPEED: fix.speed,
-        ATTR_HEADING: fix.heading,
-        ATTR_DRIVER: fix.driver,
-    }
-    data.update({key: value for key, value in optional.items() if value is not None})
-    return data
-
-
-async def feed(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entry: MockConfigEntry,
-    fixes: Iterable[Fix],
-) -> None:
-    """Report fixes through the action, moving the clock along with them."""
-    for fix in fixes:
-        freezer.move_to(fix.timestamp)
-        await hass.services.async_call(
-            DOMAIN,
-            SERVICE_UPDATE_LOCATION,
-            location_data(entry.entry_id, fix),
-            blocking=True,
-        )
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-
-
-def trip(hass: HomeAssistant, entity_id: str = TRIP) -> State:
-    """Return a trip event entity's state, failing if it has none."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state
+pytestmark = [
+    pytest.mark.platforms(Platform.EVENT),
+    pytest.mark.usefixtures("start_of_drive"),
+]
 
 
 def recorded(state: State) -> dict[str, Any]:
@@ -160,13 +85,13 @@ async def test_records_each_transition(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
 ) -> None:
     """Record each transition of a drive home with its type, distance, ETA, driver."""
-    assert trip(hass).state == STATE_UNKNOWN
+    assert entity_state(hass, TRIP).state == STATE_UNKNOWN
     transitions = async_capture_events(hass, EVENT_HOMECOMING)
     history: list[tuple[str, dict[str, Any]]] = []
 
     for fix in DRIVE.fixes:
         await feed(hass, freezer, init_push, [fix])
-        state = trip(hass)
+        state = entity_state(hass, TRIP)
         if state.state != STATE_UNKNOWN and (
             not history or history[-1][0] != state.state
         ):
@@ -203,14 +128,14 @@ async def test_ignores_other_cars(
     other_entry: MockConfigEntry,
 ) -> None:
     """Record only the own car's transitions, not those of another car."""
-    other_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(other_entry.entry_id)
-    await hass.async_block_till_done()
+    await add_car(hass, other_entry)
 
     await feed(hass, freezer, other_entry, DRIVE.fixes[:APPROACHING_AFTER])
 
-    assert recorded(trip(hass, OTHER_TRIP))[ATTR_EVENT_TYPE] == "approach_started"
-    assert trip(hass).state == STATE_UNKNOWN
+    assert (
+        recorded(entity_state(hass, OTHER_TRIP))[ATTR_EVENT_TYPE] == "approach_started"
+    )
+    assert entity_state(hass, TRIP).state == STATE_UNKNOWN
 
 
 async def test_follows_source_availability(
@@ -222,19 +147,17 @@ async def test_follows_source_availability(
     """Go unavailable with the tracked entity and come back when it reports again."""
     position = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
     hass.states.async_set(TRACKER, "not_home", position)
-    entity_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entity_entry.entry_id)
-    await hass.async_block_till_done()
-    assert trip(hass).state == STATE_UNKNOWN
+    await add_car(hass, entity_entry)
+    assert entity_state(hass, TRIP).state == STATE_UNKNOWN
 
     hass.states.async_set(TRACKER, STATE_UNAVAILABLE)
     await hass.async_block_till_done()
-    assert trip(hass).state == STATE_UNAVAILABLE
+    assert entity_state(hass, TRIP).state == STATE_UNAVAILABLE
 
     freezer.tick(timedelta(seconds=30))
     hass.states.async_set(TRACKER, "not_home", position)
     await hass.async_block_till_done()
-    assert trip(hass).state == STATE_UNKNOWN
+    assert entity_state(hass, TRIP).state == STATE_UNKNOWN
 
 
 async def test_on_the_car_device(
@@ -252,4 +175,4 @@ async def test_on_the_car_device(
     )
     assert device is not None
     assert entity.device_id == device.id
-    assert trip(hass).name == "Family car Trip"
+    assert entity_state(hass, TRIP).name == "Family car Trip"

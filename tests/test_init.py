@@ -30,40 +30,12 @@ from custom_components.homecoming.const import (
 from custom_components.homecoming.coordinator import HomecomingCoordinator
 from custom_components.homecoming.engine import Engine, Phase, Settings
 from tests import sim
+from tests.common import feed, stored
 
 
 def _store_key(entry: MockConfigEntry) -> str:
     """Return the storage key of a car's saved state."""
     return f"{DOMAIN}.{entry.entry_id}"
-
-
-def _stored(engine: Engine) -> dict[str, Any]:
-    """Wrap an engine's state the way the Store writes it."""
-    return {
-        "version": 1,
-        "minor_version": 1,
-        "key": "",
-        "data": {"engine": engine.as_dict()},
-    }
-
-
-async def _feed(hass: HomeAssistant, entry: MockConfigEntry, fixes: list[Any]) -> None:
-    """Send fixes through the update_location action."""
-    for fix in fixes:
-        await hass.services.async_call(
-            DOMAIN,
-            SERVICE_UPDATE_LOCATION,
-            {
-                "config_entry_id": entry.entry_id,
-                "latitude": fix.latitude,
-                "longitude": fix.longitude,
-                "accuracy": fix.accuracy,
-                "speed": fix.speed,
-                "heading": fix.heading,
-                "timestamp": fix.timestamp,
-            },
-            blocking=True,
-        )
 
 
 async def test_setup_registers_the_car(
@@ -100,7 +72,7 @@ async def test_unload_leaves_nothing_behind(
     coordinator = init_push.runtime_data
     scenario = sim.straight_approach()
     freezer.move_to(scenario.fixes[20].timestamp)
-    await _feed(hass, init_push, scenario.fixes[:20])
+    await feed(hass, freezer, init_push, scenario.fixes[:20])
     assert coordinator.data.snapshot.phase is Phase.APPROACHING
     assert hass.bus.async_listeners().get(EVENT_HOMECOMING, 0) == 1  # the event entity
     home = coordinator.engine.home
@@ -180,7 +152,7 @@ async def test_missing_home_zone_is_a_setup_error(
     )
     engine = Engine(sim.home_at(*sim.DEFAULT_HOME), Settings())
     engine.update(sim.straight_approach().fixes[0])
-    hass_storage[_store_key(entry)] = saved = _stored(engine)
+    hass_storage[_store_key(entry)] = saved = stored(engine)
     entry.add_to_hass(hass)
     with caplog.at_level(logging.ERROR):
         assert not await hass.config_entries.async_setup(entry.entry_id)

@@ -25,7 +25,8 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.homecoming.const import DOMAIN, EVENT_HOMECOMING, EVENT_ROUTINE
 
 from . import sim
-from .routine_helpers import DRIVE, LIVING_ROOM, PORCH, car_device, drive, set_up_car
+from .common import car_device, feed
+from .routine_helpers import DRIVE, LIVING_ROOM, PORCH, set_up_car
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +91,7 @@ async def test_drive_home(
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     """Tell the story of a drive home: approach, arrival and what the home did."""
-    await drive(hass, freezer, car, DRIVE.fixes)
+    await feed(hass, freezer, car, DRIVE.fixes)
     device = car_device(hass, car)
     assert await logbook(hass, hass_ws_client, [device.id]) == [
         ("Family car", "started approaching home"),

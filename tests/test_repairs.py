@@ -16,7 +16,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.homecoming.const import DOMAIN, SERVICE_RUN_ROUTINE
 
-from .routine_helpers import LIVING_ROOM, OPTIONS, PORCH, call, set_up_car, state
+from .common import call, state
+from .routine_helpers import LIVING_ROOM, OPTIONS, PORCH, set_up_car
 
 GONE = "switch.garden_lights"
 LUX = "sensor.outdoor_lux"

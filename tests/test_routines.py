@@ -25,6 +25,16 @@ from custom_components.homecoming.const import DOMAIN, EVENT_ROUTINE
 from custom_components.homecoming.engine import Phase
 from custom_components.homecoming.routines import RoutineOptions, RoutineRunner, _number
 from tests import routine_home as home
+from tests.common import (
+    add_car,
+    drive_home,
+    entity_state,
+    feed_cars,
+    half_way,
+    state,
+    stored,
+    tick,
+)
 
 LIGHTS = "arrival_lights"
 CLIMATE = "climate"
@@ -88,18 +98,9 @@ def updates(entry: MockConfigEntry) -> list[tuple[datetime, datetime | None]]:
     return seen
 
 
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    """Return an entity's state."""
-    current = hass.states.get(entity_id)
-    assert current is not None
-    return current.state
-
-
 def attribute(hass: HomeAssistant, entity_id: str, name: str) -> Any:
     """Return one attribute of an entity."""
-    current = hass.states.get(entity_id)
-    assert current is not None
-    return current.attributes.get(name)
+    return entity_state(hass, entity_id).attributes.get(name)
 
 
 def runner(entry: MockConfigEntry) -> RoutineRunner:
@@ -124,8 +125,8 @@ async def arrive(
     freezer.move_to(start)
     await home.async_build_home(hass, **home_options)
     entry = home.car("Family car", options)
-    await home.async_add_car(hass, entry)
-    await home.async_feed(hass, freezer, [(entry, home.drive_home(start))])
+    await add_car(hass, entry, webhook=True)
+    await feed_cars(hass, freezer, [(entry, drive_home(start))])
     return entry
 
 
@@ -144,12 +145,12 @@ async def test_night_arrival_turns_the_lights_on(
     )
     targets = [home.PORCH, home.HALL, home.DRIVEWAY, home.WELCOME, home.GARAGE]
     entry = home.car("Family car", {LIGHTS: {"targets": targets}})
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     porch = watch(hass, entry, home.PORCH)
     hall = watch(hass, entry, home.HALL)
     routines = async_capture_events(hass, EVENT_ROUTINE)
 
-    await home.async_feed(hass, freezer, [(entry, home.drive_home(home.NIGHT))])
+    await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT))])
 
     assert state(hass, "sun.sun") == "below_horizon"
     assert [(moment.state, moment.phase) for moment in porch] == [
@@ -222,8 +223,8 @@ async def test_light_conditions(
         assert state(hass, home.LUX) == "unavailable"
     options = {"targets": [home.PORCH], "illuminance_sensor": home.LUX, **lights}
     entry = home.car("Family car", {LIGHTS: options})
-    await home.async_add_car(hass, entry)
-    await home.async_feed(hass, freezer, [(entry, home.drive_home(start))])
+    await add_car(hass, entry, webhook=True)
+    await feed_cars(hass, freezer, [(entry, drive_home(start))])
     assert state(hass, home.PORCH) == expected
 
 
@@ -236,9 +237,9 @@ async def test_lights_at_approach_started(
     entry = home.car(
         "Family car", {LIGHTS: {"targets": [home.PORCH], "when": "approach_started"}}
     )
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     porch = watch(hass, entry, home.PORCH)
-    await home.async_feed(hass, freezer, [(entry, home.drive_home(home.NIGHT))])
+    await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT))])
     assert [(moment.state, moment.phase) for moment in porch] == [
         ("on", Phase.APPROACHING)
     ]
@@ -301,12 +302,12 @@ async def test_preheat_starts_at_once_when_the_lead_is_longer(
         "Family car",
         {CLIMATE: {"targets": [home.LIVING], "target_temperature": 21, "rate": 2}},
     )
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     living = watch(hass, entry, home.LIVING)
     routines = async_capture_events(hass, EVENT_ROUTINE)
-    fixes = home.drive_home(home.NIGHT, 18_000.0)  # 20 minutes
+    fixes = drive_home(home.NIGHT, 18_000.0)  # 20 minutes
 
-    await home.async_feed(hass, freezer, [(entry, fixes)])
+    await feed_cars(hass, freezer, [(entry, fixes)])
 
     first = living[0]
     assert first.phase is Phase.APPROACHING
@@ -346,13 +347,11 @@ async def test_preheat_starts_when_the_eta_falls_under_the_lead(
     freezer.move_to(home.NIGHT)
     await home.async_build_home(hass, indoor=indoor)
     entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING], **climate}})
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     living = watch(hass, entry, home.LIVING)
     seen = updates(entry)
 
-    await home.async_feed(
-        hass, freezer, [(entry, home.drive_home(home.NIGHT, 18_000.0))]
-    )
+    await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT, 18_000.0))])
 
     assert living
     started = living[0]
@@ -430,11 +429,9 @@ async def test_indoor_sensor_without_a_reading(
         "input_boolean", "turn_off", {"entity_id": "input_boolean.lux_ok"}
     )
     entry = home.car("Family car", {CLIMATE: options})
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     living = watch(hass, entry, home.LIVING)
-    await home.async_feed(
-        hass, freezer, [(entry, home.drive_home(home.NIGHT, 18_000.0))]
-    )
+    await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT, 18_000.0))])
     started = living[0]
     assert started.eta is not None
     assert timedelta(minutes=14) < started.eta - started.when <= timedelta(minutes=15)
@@ -447,9 +444,9 @@ async def test_warm_home_is_set_at_arriving(
     freezer.move_to(home.NIGHT)
     await home.async_build_home(hass, indoor=23.0)
     entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING]}})
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     living = watch(hass, entry, home.LIVING)
-    await home.async_feed(hass, freezer, [(entry, home.drive_home(home.NIGHT))])
+    await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT))])
     assert living[0].phase is Phase.ARRIVING
     assert state(hass, home.LIVING) == "heat"
     assert state(hass, "input_boolean.heater") == "off"  # warm enough
@@ -484,13 +481,13 @@ async def test_cancelled_approach_restores_the_thermostat(
     freezer.move_to(home.NIGHT)
     await home.async_build_home(hass)
     entry = home.car("Family car", {CLIMATE: {"targets": [target], **climate}})
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     routines = async_capture_events(hass, EVENT_ROUTINE)
     fixes = home.drive_and_stop(home.NIGHT, resume=True)
     halt = home.NIGHT + timedelta(minutes=15)
     stopped = [fix for fix in fixes if fix.timestamp < halt]
 
-    await home.async_feed(hass, freezer, [(entry, stopped)])
+    await feed_cars(hass, freezer, [(entry, stopped)])
     assert [event.data["trigger"] for event in routines] == [
         "approach_started",
         "approach_cancelled",
@@ -505,7 +502,7 @@ async def test_cancelled_approach_restores_the_thermostat(
     ]
 
     # The car goes on home within the cooldown: the heating starts again.
-    await home.async_feed(hass, freezer, [(entry, fixes[len(stopped) :])])
+    await feed_cars(hass, freezer, [(entry, fixes[len(stopped) :])])
     assert routines[2].data["trigger"] == "approach_started"
     assert state(hass, target) != "off"
     for name, value in comfort.items():
@@ -519,9 +516,9 @@ async def test_cancel_leaves_a_thermostat_changed_meanwhile(
     freezer.move_to(home.NIGHT)
     await home.async_build_home(hass)
     entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING]}})
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     fixes = home.drive_and_stop(home.NIGHT)
-    await home.async_feed(hass, freezer, [(entry, fixes[:40])])
+    await feed_cars(hass, freezer, [(entry, fixes[:40])])
     assert attribute(hass, home.LIVING, "temperature") == 21.0
     await hass.services.async_call(
         "climate",
@@ -530,7 +527,7 @@ async def test_cancel_leaves_a_thermostat_changed_meanwhile(
         blocking=True,
     )
     routines = async_capture_events(hass, EVENT_ROUTINE)
-    await home.async_feed(hass, freezer, [(entry, fixes[40:])])
+    await feed_cars(hass, freezer, [(entry, fixes[40:])])
     assert entry.runtime_data.data.snapshot.phase is Phase.AWAY
     assert state(hass, home.LIVING) == "heat"
     assert attribute(hass, home.LIVING, "temperature") == 23.0
@@ -550,14 +547,14 @@ async def test_cancel_restores_only_what_changed(
         blocking=True,
     )
     entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING, home.STUDY]}})
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     fixes = home.drive_and_stop(home.NIGHT)
-    await home.async_feed(hass, freezer, [(entry, fixes[:40])])
+    await feed_cars(hass, freezer, [(entry, fixes[:40])])
     assert attribute(hass, home.STUDY, "temperature") == 21.0
     hass.states.async_remove(home.STUDY)  # the study's thermostat is gone
     calls = async_capture_events(hass, EVENT_CALL_SERVICE)
     routines = async_capture_events(hass, EVENT_ROUTINE)
-    await home.async_feed(hass, freezer, [(entry, fixes[40:])])
+    await feed_cars(hass, freezer, [(entry, fixes[40:])])
     assert state(hass, home.LIVING) == "heat"
     assert attribute(hass, home.LIVING, "temperature") == 19.0
     assert [
@@ -576,10 +573,10 @@ async def test_no_preheat_while_the_car_stands_still(
     await home.async_build_home(hass)
     options = {CLIMATE: {"targets": [home.LIVING], "timing": "fixed", "lead": 1}}
     entry = home.car("Family car", options)
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     seen = updates(entry)
     living = watch(hass, entry, home.LIVING)
-    await home.async_feed(hass, freezer, [(entry, home.drive_and_stop(home.NIGHT))])
+    await feed_cars(hass, freezer, [(entry, home.drive_and_stop(home.NIGHT))])
     assert any(eta is None for _, eta in seen)
     assert living == []
     assert entry.runtime_data.data.snapshot.phase is Phase.AWAY
@@ -606,7 +603,7 @@ async def test_no_preheat_without_an_eta(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     seen = updates(entry)
-    for fix in home.drive_home(home.NIGHT, 8_000.0)[:30]:
+    for fix in drive_home(home.NIGHT, 8_000.0)[:30]:
         freezer.move_to(fix.timestamp)
         position = {"latitude": fix.latitude, "longitude": fix.longitude}
         hass.states.async_set(tracker, "not_home", {**position, "gps_accuracy": 8})
@@ -632,10 +629,10 @@ async def test_failed_restore_is_not_reported(
     low = home.thermostat("Study", "study_heater", target_temp=12.0, min_temp=15.0)
     await home.async_build_home(hass, thermostats=[low])
     entry = home.car("Family car", {CLIMATE: {"targets": [home.STUDY]}})
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     routines = async_capture_events(hass, EVENT_ROUTINE)
     with caplog.at_level(logging.WARNING):
-        await home.async_feed(hass, freezer, [(entry, home.drive_and_stop(home.NIGHT))])
+        await feed_cars(hass, freezer, [(entry, home.drive_and_stop(home.NIGHT))])
     assert "climate.set_temperature for climate.study failed" in caplog.text
     assert state(hass, home.STUDY) == "off"  # the mode went back
     assert attribute(hass, home.STUDY, "temperature") == 21.0
@@ -679,10 +676,10 @@ async def test_departure_with_nobody_home(
             "input_boolean", "turn_on", {"entity_id": f"input_boolean.{flag}"}
         )
     entry = home.car("Family car", options)
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     routines = async_capture_events(hass, EVENT_ROUTINE)
 
-    await home.async_feed(hass, freezer, [(entry, home.drive_away(home.NIGHT))])
+    await feed_cars(hass, freezer, [(entry, home.drive_away(home.NIGHT))])
 
     assert state(hass, "person.anna") == "not_home"
     for entity_id, (temperature, preset) in expected.items():
@@ -714,9 +711,9 @@ async def test_departure_with_someone_home_changes_nothing(
         "input_boolean", "turn_on", {"entity_id": "input_boolean.porch"}
     )
     entry = home.car("Family car", options)
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     routines = async_capture_events(hass, EVENT_ROUTINE)
-    await home.async_feed(hass, freezer, [(entry, home.drive_away(home.NIGHT))])
+    await feed_cars(hass, freezer, [(entry, home.drive_away(home.NIGHT))])
     assert state(hass, "person.anna") == "home"
     assert attribute(hass, home.LIVING, "temperature") == 19.0
     assert state(hass, home.PORCH) == "on"
@@ -733,8 +730,8 @@ async def test_departure_disabled_and_cooldown(
         "Family car",
         {CLIMATE: {"targets": [home.LIVING]}, DEPARTURE: {"enabled": True}},
     )
-    await home.async_add_car(hass, entry)
-    await home.async_feed(hass, freezer, [(entry, home.drive_away(home.NIGHT))])
+    await add_car(hass, entry, webhook=True)
+    await feed_cars(hass, freezer, [(entry, home.drive_away(home.NIGHT))])
     assert attribute(hass, home.LIVING, "temperature") == 17.0
     await hass.services.async_call(
         "climate",
@@ -743,16 +740,14 @@ async def test_departure_disabled_and_cooldown(
         blocking=True,
     )
     back = home.NIGHT + timedelta(minutes=5)
-    drives = home.drive_home(back, 1_000.0) + home.drive_away(
-        back + timedelta(minutes=3)
-    )
-    await home.async_feed(hass, freezer, [(entry, drives)])
+    drives = drive_home(back, 1_000.0) + home.drive_away(back + timedelta(minutes=3))
+    await feed_cars(hass, freezer, [(entry, drives)])
     assert attribute(hass, home.LIVING, "temperature") == 21.0  # arrival, no eco
 
     other = home.car("Van", {DEPARTURE: {"enabled": False}}, number=2)
-    await home.async_add_car(hass, other)
+    await add_car(hass, other, webhook=True)
     routines = async_capture_events(hass, EVENT_ROUTINE)
-    await home.async_feed(hass, freezer, [(other, home.drive_away(dt_util.utcnow()))])
+    await feed_cars(hass, freezer, [(other, home.drive_away(dt_util.utcnow()))])
     assert routines == []
 
 
@@ -768,17 +763,17 @@ async def test_two_cars_arriving_together(
     options = {LIGHTS: {"targets": [home.PORCH]}, CLIMATE: {"targets": [home.LIVING]}}
     first = home.car("Family car", options)
     second = home.car("Van", options, number=2)
-    await home.async_add_car(hass, first)
-    await home.async_add_car(hass, second)
+    await add_car(hass, first, webhook=True)
+    await add_car(hass, second, webhook=True)
     calls = async_capture_events(hass, EVENT_CALL_SERVICE)
     porch = watch(hass, first, "input_boolean.porch")
 
-    await home.async_feed(
+    await feed_cars(
         hass,
         freezer,
         [
-            (first, home.drive_home(home.NIGHT)),
-            (second, home.drive_home(home.NIGHT, 5_200.0, bearing=200.0)),
+            (first, drive_home(home.NIGHT)),
+            (second, drive_home(home.NIGHT, 5_200.0, bearing=200.0)),
         ],
     )
 
@@ -806,9 +801,9 @@ async def test_guard_skips_a_light_another_car_switched(
     options = {LIGHTS: {"targets": [home.PORCH]}, CLIMATE: {"targets": [home.LIVING]}}
     first = home.car("Family car", options)
     second = home.car("Van", options, number=2)
-    await home.async_add_car(hass, first)
-    await home.async_add_car(hass, second)
-    await home.async_feed(hass, freezer, [(first, home.drive_home(home.NIGHT))])
+    await add_car(hass, first, webhook=True)
+    await add_car(hass, second, webhook=True)
+    await feed_cars(hass, freezer, [(first, drive_home(home.NIGHT))])
     assert state(hass, home.PORCH) == "on"
     await hass.services.async_call(
         "light", "turn_off", {"entity_id": home.PORCH}, blocking=True
@@ -819,9 +814,7 @@ async def test_guard_skips_a_light_another_car_switched(
         {"entity_id": home.LIVING, "temperature": 18},
         blocking=True,
     )
-    await home.async_feed(
-        hass, freezer, [(second, home.drive_home(dt_util.utcnow(), 3_000.0))]
-    )
+    await feed_cars(hass, freezer, [(second, drive_home(dt_util.utcnow(), 3_000.0))])
     assert state(hass, home.PORCH) == "off"
     assert attribute(hass, home.LIVING, "temperature") == 18.0
 
@@ -836,25 +829,25 @@ async def test_restart_mid_approach_fires_nothing(
     hass_storage: dict[str, Any],
 ) -> None:
     """Change nothing on start-up mid-approach; run the arrival at arriving."""
-    fixes = home.drive_home(home.NIGHT, 18_000.0)
+    fixes = drive_home(home.NIGHT, 18_000.0)
     freezer.move_to(fixes[40].timestamp)
     await home.async_build_home(hass)
     entry = home.car(
         "Family car",
         {LIGHTS: {"targets": [home.PORCH]}, CLIMATE: {"targets": [home.LIVING]}},
     )
-    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = home.stored(home.half_way(fixes, 40))
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = stored(half_way(fixes, 40))
     changes = async_capture_events(hass, "state_changed")
 
-    await home.async_add_car(hass, entry)
-    await home.async_tick(hass, freezer, 30)
+    await add_car(hass, entry, webhook=True)
+    await tick(hass, freezer, 30)
 
     assert entry.runtime_data.data.snapshot.phase is Phase.APPROACHING
     touched = {event.data["entity_id"] for event in changes}
     assert not touched & {home.PORCH, home.LIVING, "input_boolean.heater"}
     living = watch(hass, entry, home.LIVING)
     porch = watch(hass, entry, home.PORCH)
-    await home.async_feed(hass, freezer, [(entry, fixes[43:])])
+    await feed_cars(hass, freezer, [(entry, fixes[43:])])
     assert [moment.phase for moment in porch] == [Phase.ARRIVING]
     assert living[0].phase is Phase.ARRIVING
     assert state(hass, home.LIVING) == "heat"
@@ -871,13 +864,13 @@ async def test_snoozed_and_disabled_routines_do_nothing(
     await home.async_build_home(hass)
     options = {LIGHTS: {"targets": [home.PORCH]}, CLIMATE: {"targets": [home.LIVING]}}
     entry = home.car("Family car", options)
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     routines = runner(entry)
     events = async_capture_events(hass, EVENT_ROUTINE)
 
     routines.async_snooze(timedelta(hours=1))
     assert not active(routines)
-    await home.async_feed(hass, freezer, [(entry, home.drive_home(home.NIGHT))])
+    await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT))])
     assert state(hass, home.PORCH) == "off"
     assert state(hass, home.LIVING) == "off"
 
@@ -889,13 +882,13 @@ async def test_snoozed_and_disabled_routines_do_nothing(
     routines.enabled = False
     assert not active(routines)
     later = dt_util.utcnow()
-    await home.async_feed(
+    await feed_cars(
         hass,
         freezer,
         [
             (
                 entry,
-                home.drive_away(later) + home.drive_home(later + timedelta(minutes=8)),
+                home.drive_away(later) + drive_home(later + timedelta(minutes=8)),
             )
         ],
     )
@@ -918,7 +911,7 @@ async def test_run_departure_on_demand(
     freezer.move_to(home.NIGHT)
     await home.async_build_home(hass, persons_home=True)
     entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING]}})
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     await runner(entry).async_run("departure")
     assert attribute(hass, home.LIVING, "temperature") == 17.0
 
@@ -941,12 +934,12 @@ async def test_missing_targets_raise_a_repair_once(
         DEPARTURE: {"enabled": True},
     }
     entry = home.car("Family car", options)
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     hass.states.async_remove(home.HALL)  # the hall light is gone for now
     issues = ir.async_get(hass)
 
     with caplog.at_level(logging.WARNING):
-        await home.async_feed(hass, freezer, [(entry, home.drive_home(home.NIGHT))])
+        await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT))])
         await runner(entry).async_run("arrival")
         await runner(entry).async_run("departure")
 
@@ -991,10 +984,10 @@ async def test_failing_target_does_not_stop_the_others(
         CLIMATE: {"targets": targets},
     }
     entry = home.car("Family car", options)
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
     routines = async_capture_events(hass, EVENT_ROUTINE)
     with caplog.at_level(logging.WARNING):
-        await home.async_feed(hass, freezer, [(entry, home.drive_home(home.NIGHT))])
+        await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT))])
     assert "climate.set_temperature for climate.study failed" in caplog.text
     assert "climate.set_temperature for climate.heat_pump failed" in caplog.text
     assert "light.turn_on for light.broken failed" in caplog.text
@@ -1022,7 +1015,7 @@ async def test_drivers_get_their_own_temperature_and_scene(
     ]
     options = {LIGHTS: {"targets": [home.PORCH]}, CLIMATE: {"targets": [home.LIVING]}}
     entry = home.car("Family car", options, drivers=drivers)
-    await home.async_add_car(hass, entry)
+    await add_car(hass, entry, webhook=True)
 
     expected = [("anna", 22.5, "on"), ("ben", 19.5, "off"), ("carl", 21.0, "off")]
     start = home.NIGHT
@@ -1030,8 +1023,8 @@ async def test_drivers_get_their_own_temperature_and_scene(
         await hass.services.async_call(
             "input_boolean", "turn_off", {"entity_id": "input_boolean.welcome"}
         )
-        fixes = home.drive_home(start, driver=driver_id)
-        await home.async_feed(hass, freezer, [(entry, fixes)])
+        fixes = drive_home(start, driver=driver_id)
+        await feed_cars(hass, freezer, [(entry, fixes)])
         assert attribute(hass, home.LIVING, "temperature") == temperature
         assert state(hass, "input_boolean.welcome") == welcome
         await hass.services.async_call(
@@ -1057,10 +1050,8 @@ async def test_a_drivers_missing_scene_is_logged_not_a_repair(
     await home.async_build_home(hass)
     drivers = [home.driver("Anna", "anna", scene="scene.gone")]
     entry = home.car("Family car", {LIGHTS: {"targets": [home.PORCH]}}, drivers=drivers)
-    await home.async_add_car(hass, entry)
-    await home.async_feed(
-        hass, freezer, [(entry, home.drive_home(home.NIGHT, driver="anna"))]
-    )
+    await add_car(hass, entry, webhook=True)
+    await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT, driver="anna"))])
     assert state(hass, home.PORCH) == "on"
     assert caplog.text.count("scene.gone does not exist") == 1
     issues = ir.async_get(hass).issues

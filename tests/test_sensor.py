@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import (
@@ -30,26 +28,22 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.homecoming.const import (
-    ATTR_ACCURACY,
-    ATTR_CONFIG_ENTRY_ID,
-    ATTR_DRIVER,
-    ATTR_HEADING,
-    ATTR_SPEED,
-    ATTR_TIMESTAMP,
-    DOMAIN,
-    SERVICE_UPDATE_LOCATION,
-)
-from custom_components.homecoming.engine import Fix
+from custom_components.homecoming.const import DOMAIN
 from tests import sim
-from tests.conftest import HOME_LAT, HOME_LON, TRACKER
+from tests.common import (
+    APPROACHING_AFTER,
+    HOME_LAT,
+    HOME_LON,
+    STALE_AFTER,
+    TRACKER,
+    add_car,
+    feed,
+    state,
+    update_location,
+)
 
 DRIVE = sim.straight_approach(park_s=600.0)
 """10 km straight home at 15 m/s (54 km/h), then ten minutes parked."""
-APPROACHING_AFTER = 12
-"""The number of the drive's first fixes after which the car is approaching."""
-STALE_AFTER = timedelta(minutes=16)
-"""Comfortably past the default stale timeout of 15 minutes."""
 
 PHASE = "sensor.family_car_trip_phase"
 DISTANCE = "sensor.family_car_distance_to_home"
@@ -61,62 +55,10 @@ SENSORS = (PHASE, DISTANCE, ETA, SPEED, DIRECTION, LAST_FIX)
 DRIVER = "sensor.family_car_driver"
 """Unknown without drivers; see test_drivers.py."""
 
-
-@pytest.fixture(autouse=True)
-def only_sensors() -> Generator[None]:
-    """Set up the sensor platform only."""
-    with patch("custom_components.homecoming.PLATFORMS", [Platform.SENSOR]):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def start_of_drive(freezer: FrozenDateTimeFactory) -> None:
-    """Freeze the clock at the start of the drive, before anything is set up."""
-    freezer.move_to(DRIVE.marks["start"])
-
-
-def location_data(entry_id: str, fix: Fix) -> dict[str, Any]:
-    """Return the ``homecoming.update_location`` data reporting a fix."""
-    data: dict[str, Any] = {
-        ATTR_CONFIG_ENTRY_ID: entry_id,
-        ATTR_LATITUDE: fix.latitude,
-        ATTR_LONGITUDE: fix.longitude,
-        ATTR_TIMESTAMP: fix.timestamp,
-    }
-    optional = {
-        ATTR_ACCURACY: fix.accuracy,
-        ATTR_SPEED: fix.speed,
-        ATTR_HEADING: fix.heading,
-        ATTR_DRIVER: fix.driver,
-    }
-    data.update({key: value for key, value in optional.items() if value is not None})
-    return data
-
-
-async def feed(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entry: MockConfigEntry,
-    fixes: Iterable[Fix],
-) -> None:
-    """Report fixes through the action, moving the clock along with them."""
-    for fix in fixes:
-        freezer.move_to(fix.timestamp)
-        await hass.services.async_call(
-            DOMAIN,
-            SERVICE_UPDATE_LOCATION,
-            location_data(entry.entry_id, fix),
-            blocking=True,
-        )
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> str:
-    """Return an entity's state, failing if it has none."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
+pytestmark = [
+    pytest.mark.platforms(Platform.SENSOR),
+    pytest.mark.usefixtures("start_of_drive"),
+]
 
 
 def changes(values: Iterable[str]) -> list[str]:
@@ -126,13 +68,6 @@ def changes(values: Iterable[str]) -> list[str]:
         if not result or result[-1] != value:
             result.append(value)
     return result
-
-
-async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Add a car and set it up."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -154,7 +89,7 @@ async def test_unknown_before_first_fix(
     hass: HomeAssistant, init_push: MockConfigEntry
 ) -> None:
     """Show every sensor as unknown until the car reports a position."""
-    assert {state_of(hass, entity_id) for entity_id in SENSORS} == {STATE_UNKNOWN}
+    assert {state(hass, entity_id) for entity_id in SENSORS} == {STATE_UNKNOWN}
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -165,7 +100,7 @@ async def test_drive_home(
     steps: list[dict[str, str]] = []
     for fix in DRIVE.fixes:
         await feed(hass, freezer, init_push, [fix])
-        steps.append({entity_id: state_of(hass, entity_id) for entity_id in SENSORS})
+        steps.append({entity_id: state(hass, entity_id) for entity_id in SENSORS})
 
     assert changes(step[PHASE] for step in steps) == [
         "away",
@@ -216,7 +151,7 @@ async def test_us_customary_units(
 ) -> None:
     """Show distance in miles and speed in miles per hour in US customary units."""
     hass.config.units = US_CUSTOMARY_SYSTEM
-    await setup_entry(hass, push_entry)
+    await add_car(hass, push_entry)
 
     await feed(hass, freezer, push_entry, DRIVE.fixes[:APPROACHING_AFTER])
 
@@ -236,7 +171,7 @@ async def test_stale(
 ) -> None:
     """Without fixes for the stale timeout, fresh-only values go unknown until a fix."""
     await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
-    before = {entity_id: state_of(hass, entity_id) for entity_id in SENSORS}
+    before = {entity_id: state(hass, entity_id) for entity_id in SENSORS}
     assert STATE_UNKNOWN not in before.values()
 
     freezer.tick(STALE_AFTER)
@@ -244,20 +179,18 @@ async def test_stale(
     await hass.async_block_till_done()
 
     for entity_id in (ETA, SPEED, DIRECTION):
-        assert state_of(hass, entity_id) == STATE_UNKNOWN
+        assert state(hass, entity_id) == STATE_UNKNOWN
     for entity_id in (DISTANCE, LAST_FIX):
-        assert state_of(hass, entity_id) == before[entity_id]
+        assert state(hass, entity_id) == before[entity_id]
 
     # A new fix, stamped now, makes the data fresh again.
     fix = DRIVE.fixes[APPROACHING_AFTER]
-    data = location_data(init_push.entry_id, fix)
-    del data[ATTR_TIMESTAMP]
-    await hass.services.async_call(DOMAIN, SERVICE_UPDATE_LOCATION, data, blocking=True)
+    await update_location(hass, init_push, fix, stamped=False)
     await hass.async_block_till_done()
 
-    assert state_of(hass, SPEED) != STATE_UNKNOWN
-    assert state_of(hass, DIRECTION) != STATE_UNKNOWN
-    assert dt_util.parse_datetime(state_of(hass, LAST_FIX)) == dt_util.utcnow()
+    assert state(hass, SPEED) != STATE_UNKNOWN
+    assert state(hass, DIRECTION) != STATE_UNKNOWN
+    assert dt_util.parse_datetime(state(hass, LAST_FIX)) == dt_util.utcnow()
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -270,7 +203,7 @@ async def test_follows_source_availability(
     """Go unavailable with the tracked entity and come back when it reports again."""
     position = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
     hass.states.async_set(TRACKER, "not_home", position | {"gps_accuracy": 10})
-    await setup_entry(hass, entity_entry)
+    await add_car(hass, entity_entry)
     entity_ids = [
         entity.entity_id
         for entity in er.async_entries_for_config_entry(
@@ -278,20 +211,16 @@ async def test_follows_source_availability(
         )
     ]
     assert len(entity_ids) == len(SENSORS) + 1  # with the driver
-    assert state_of(hass, DISTANCE) != STATE_UNAVAILABLE
+    assert state(hass, DISTANCE) != STATE_UNAVAILABLE
 
     hass.states.async_set(TRACKER, STATE_UNAVAILABLE)
     await hass.async_block_till_done()
-    assert {state_of(hass, entity_id) for entity_id in entity_ids} == {
-        STATE_UNAVAILABLE
-    }
+    assert {state(hass, entity_id) for entity_id in entity_ids} == {STATE_UNAVAILABLE}
 
     hass.states.async_set(TRACKER, "not_home", position | {"gps_accuracy": 12})
     await hass.async_block_till_done()
-    assert STATE_UNAVAILABLE not in {
-        state_of(hass, entity_id) for entity_id in entity_ids
-    }
-    assert float(state_of(hass, DISTANCE)) == pytest.approx(5.56, abs=0.01)
+    assert STATE_UNAVAILABLE not in {state(hass, entity_id) for entity_id in entity_ids}
+    assert float(state(hass, DISTANCE)) == pytest.approx(5.56, abs=0.01)
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

@@ -24,17 +24,8 @@ from custom_components.homecoming.const import (
 )
 
 from . import sim
-from .routine_helpers import (
-    DRIVE,
-    LIVING_ROOM,
-    PORCH,
-    SWITCH,
-    call,
-    car_device,
-    drive,
-    set_up_car,
-    state,
-)
+from .common import call, car_device, feed, state
+from .routine_helpers import DRIVE, LIVING_ROOM, PORCH, SWITCH, set_up_car
 
 
 @pytest.fixture
@@ -104,7 +95,7 @@ async def test_drive_home_runs_arrival(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, car: MockConfigEntry
 ) -> None:
     """Turn the porch light on and heat when the car comes home (the baseline)."""
-    await drive(hass, freezer, car, DRIVE.fixes)
+    await feed(hass, freezer, car, DRIVE.fixes)
     assert state(hass, PORCH) == STATE_ON
     assert state(hass, LIVING_ROOM) == "heat"
 
@@ -126,7 +117,7 @@ async def test_snooze_holds_routines(
     assert switch.attributes["snoozed_until"] == (
         (sim.DEFAULT_START + timedelta(hours=1)).isoformat()
     )
-    await drive(hass, freezer, car, DRIVE.fixes)
+    await feed(hass, freezer, car, DRIVE.fixes)
     assert state(hass, PORCH) == STATE_OFF
     assert state(hass, LIVING_ROOM) == "off"
     assert events == []
@@ -138,7 +129,7 @@ async def test_snooze_runs_out(
     """Run the routines again once the snooze is over, and say so."""
     device = car_device(hass, car)
     await call(hass, SERVICE_SNOOZE, device_id=device.id, duration="00:05:00")
-    await drive(hass, freezer, car, DRIVE.fixes)
+    await feed(hass, freezer, car, DRIVE.fixes)
     assert state(hass, PORCH) == STATE_ON
     switch = hass.states.get(SWITCH)
     assert switch is not None
@@ -154,7 +145,7 @@ async def test_snooze_of_zero_ends_it(
     switch = hass.states.get(SWITCH)
     assert switch is not None
     assert switch.attributes["snoozed_until"] is None
-    await drive(hass, freezer, car, DRIVE.fixes)
+    await feed(hass, freezer, car, DRIVE.fixes)
     assert state(hass, PORCH) == STATE_ON
 
 

@@ -31,9 +31,7 @@ from custom_components.homecoming.const import (
 from custom_components.homecoming.engine import Engine, Fix, Phase, Settings
 from custom_components.homecoming.sources.entity import can_follow, report_from_state
 from tests import sim
-
-TRACKER = "device_tracker.family_car"
-HOME = sim.home_at(*sim.DEFAULT_HOME)
+from tests.common import HOME, TRACKER, add_car, phase_state
 
 
 @pytest.fixture
@@ -48,27 +46,9 @@ def tracker_registered(hass: HomeAssistant) -> None:
     )
 
 
-async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Set up a car's entry."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-
 def gps(lat: Any, lon: Any, **extra: Any) -> dict[str, Any]:
     """Return the attributes of a GPS tracker state."""
     return {"latitude": lat, "longitude": lon, "gps_accuracy": 10, **extra}
-
-
-def car_state(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    """Return the state of the car's trip phase sensor."""
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{entry.unique_id}_phase"
-    )
-    assert entity_id is not None
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state.state
 
 
 def issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
@@ -250,11 +230,11 @@ async def test_gps_states_feed_fixes(
         gps(first.latitude, first.longitude, gps_accuracy=12, speed=first.speed),
     )
     events = async_capture_events(hass, EVENT_HOMECOMING)
-    await setup(hass, entity_entry)
+    await add_car(hass, entity_entry)
     snapshot = entity_entry.runtime_data.data.snapshot
     assert (snapshot.latitude, snapshot.longitude) == (first.latitude, first.longitude)
     assert snapshot.accuracy == 12
-    assert car_state(hass, entity_entry) == "away"
+    assert phase_state(hass, entity_entry) == "away"
 
     for fix in fixes[1:]:
         freezer.move_to(fix.timestamp)
@@ -270,7 +250,7 @@ async def test_gps_states_feed_fixes(
         "arrived",
     ]
     assert entity_entry.runtime_data.stats["accepted"] == len(fixes)
-    assert car_state(hass, entity_entry) == "home"
+    assert phase_state(hass, entity_entry) == "home"
 
 
 @pytest.mark.parametrize(
@@ -308,9 +288,9 @@ async def test_state_at_startup_is_applied_silently(
     hass.states.async_set(TRACKER, state, attributes)
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
-    await setup(hass, entity_entry)
+    await add_car(hass, entity_entry)
     assert entity_entry.runtime_data.data.snapshot.phase is Phase.HOME
-    assert car_state(hass, entity_entry) == "home"
+    assert phase_state(hass, entity_entry) == "home"
     assert events == []
 
 
@@ -323,7 +303,7 @@ async def test_zone_only_tracker(
     """Turn a home / not_home tracker's changes into arrived and departed."""
     hass.states.async_set(TRACKER, "not_home")
     events = async_capture_events(hass, EVENT_HOMECOMING)
-    await setup(hass, entity_entry)
+    await add_car(hass, entity_entry)
     coordinator = entity_entry.runtime_data
     assert coordinator.data.snapshot.phase is Phase.AWAY
     assert events == []
@@ -341,7 +321,7 @@ async def test_zone_only_tracker(
     assert departed["phase"] == "away"
     assert departed["distance"] is None
     assert departed["eta"] is None
-    assert car_state(hass, entity_entry) == "away"
+    assert phase_state(hass, entity_entry) == "away"
 
     # A report older than the newest one known (here pushed through the action
     # with a clock slightly ahead) changes nothing.
@@ -372,7 +352,7 @@ async def test_tracker_without_position_yet(
 ) -> None:
     """Wait for a first position from a tracker that has none yet."""
     hass.states.async_set(TRACKER, "unknown")
-    await setup(hass, entity_entry)
+    await add_car(hass, entity_entry)
     coordinator = entity_entry.runtime_data
     assert coordinator.data.available
     assert coordinator.data.snapshot.phase is None
@@ -394,20 +374,20 @@ async def test_unavailable_source(
 ) -> None:
     """Make the car's entities unavailable with the source; log lost and back once."""
     hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
-    await setup(hass, entity_entry)
+    await add_car(hass, entity_entry)
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="custom_components.homecoming"):
         for attributes in ({}, {"restored": True}):
             freezer.tick(timedelta(seconds=10))
             hass.states.async_set(TRACKER, STATE_UNAVAILABLE, attributes)
             await hass.async_block_till_done()
-        assert car_state(hass, entity_entry) == STATE_UNAVAILABLE
+        assert phase_state(hass, entity_entry) == STATE_UNAVAILABLE
         assert not entity_entry.runtime_data.data.available
         for lat in (52.401, 52.402):
             freezer.tick(timedelta(seconds=10))
             hass.states.async_set(TRACKER, "not_home", gps(lat, 4.9))
             await hass.async_block_till_done()
-    assert car_state(hass, entity_entry) == "away"
+    assert phase_state(hass, entity_entry) == "away"
     assert entity_entry.runtime_data.data.available
     assert entity_entry.runtime_data.data.snapshot.latitude == 52.402
     messages = [
@@ -430,7 +410,7 @@ async def test_source_removed_while_running(
 ) -> None:
     """Raise a repair issue when the entity is removed; drop it when it is back."""
     hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
-    await setup(hass, entity_entry)
+    await add_car(hass, entity_entry)
     assert issue(hass, entity_entry) is None
 
     hass.states.async_remove(TRACKER)
@@ -441,13 +421,13 @@ async def test_source_removed_while_running(
     assert found.severity is ir.IssueSeverity.ERROR
     assert not found.is_fixable
     assert found.translation_placeholders == {"entity": TRACKER, "name": "Family car"}
-    assert car_state(hass, entity_entry) == STATE_UNAVAILABLE
+    assert phase_state(hass, entity_entry) == STATE_UNAVAILABLE
 
     freezer.tick(timedelta(seconds=10))
     hass.states.async_set(TRACKER, "not_home", gps(52.4001, 4.9))
     await hass.async_block_till_done()
     assert issue(hass, entity_entry) is None
-    assert car_state(hass, entity_entry) == "away"
+    assert phase_state(hass, entity_entry) == "away"
     assert entity_entry.runtime_data.data.snapshot.latitude == 52.4001
 
 
@@ -458,9 +438,9 @@ async def test_source_missing_while_running(
     entity_entry: MockConfigEntry,
 ) -> None:
     """Raise the repair issue at once for an entity missing while Home Assistant runs."""
-    await setup(hass, entity_entry)
+    await add_car(hass, entity_entry)
     assert issue(hass, entity_entry) is not None
-    assert car_state(hass, entity_entry) == STATE_UNAVAILABLE
+    assert phase_state(hass, entity_entry) == STATE_UNAVAILABLE
 
 
 async def test_source_missing_at_startup(
@@ -472,9 +452,9 @@ async def test_source_missing_at_startup(
 ) -> None:
     """Raise the repair issue only if the entity is still missing once started."""
     hass.set_state(CoreState.not_running)
-    await setup(hass, entity_entry)
+    await add_car(hass, entity_entry)
     assert issue(hass, entity_entry) is None
-    assert car_state(hass, entity_entry) == STATE_UNAVAILABLE
+    assert phase_state(hass, entity_entry) == STATE_UNAVAILABLE
 
     hass.set_state(CoreState.running)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
@@ -496,10 +476,10 @@ async def test_source_appears_during_startup(
 ) -> None:
     """Raise no issue for an entity that its integration sets up during the start."""
     hass.set_state(CoreState.not_running)
-    await setup(hass, entity_entry)
+    await add_car(hass, entity_entry)
     hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
     await hass.async_block_till_done()
-    assert car_state(hass, entity_entry) == "away"
+    assert phase_state(hass, entity_entry) == "away"
 
     hass.set_state(CoreState.running)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
@@ -516,7 +496,7 @@ async def test_unload_before_start_completes(
 ) -> None:
     """Stop waiting for the start when the car is unloaded first."""
     hass.set_state(CoreState.not_running)
-    await setup(hass, entity_entry)
+    await add_car(hass, entity_entry)
     assert await hass.config_entries.async_unload(entity_entry.entry_id)
     await hass.async_block_till_done()
 
@@ -549,7 +529,7 @@ async def test_zone_only_tracker_with_another_home_zone(
     )
     hass.states.async_set(TRACKER, "not_home")
     events = async_capture_events(hass, EVENT_HOMECOMING)
-    await setup(hass, entry)
+    await add_car(hass, entry)
     freezer.tick(timedelta(minutes=5))
     hass.states.async_set(TRACKER, "home")  # home is not the cottage
     await hass.async_block_till_done()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -30,17 +29,15 @@ from custom_components.homecoming.const import (
 )
 
 from . import sim
+from .common import call, feed, state
 from .routine_helpers import (
     DRIVE,
     LIVING_ROOM,
     OPTIONS,
     PORCH,
     SWITCH,
-    call,
-    drive,
     set_up_car,
     set_up_home,
-    state,
 )
 
 
@@ -53,6 +50,7 @@ async def switch(hass: HomeAssistant, service: str) -> None:
 
 
 @pytest.mark.usefixtures("home_zone")
+@pytest.mark.platforms(Platform.SWITCH)
 async def test_snapshot(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -61,8 +59,7 @@ async def test_snapshot(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Snapshot the switch's registry entry and state (a config entity, on)."""
-    with patch("custom_components.homecoming.PLATFORMS", ["switch"]):
-        car = await set_up_car(hass, freezer, push_entry)
+    car = await set_up_car(hass, freezer, push_entry)
     await snapshot_platform(hass, entity_registry, snapshot, car.entry_id)
 
 
@@ -75,7 +72,7 @@ async def test_off_runs_nothing(
     events = async_capture_events(hass, EVENT_ROUTINE)
     await switch(hass, "turn_off")
     assert state(hass, SWITCH) == STATE_OFF
-    await drive(hass, freezer, car, DRIVE.fixes)
+    await feed(hass, freezer, car, DRIVE.fixes)
     assert state(hass, PORCH) == STATE_OFF
     assert state(hass, LIVING_ROOM) == "off"
     assert events == []
@@ -90,7 +87,7 @@ async def test_on_again_runs(
     await switch(hass, "turn_off")
     await switch(hass, "turn_on")
     assert state(hass, SWITCH) == STATE_ON
-    await drive(hass, freezer, car, DRIVE.fixes)
+    await feed(hass, freezer, car, DRIVE.fixes)
     assert state(hass, PORCH) == STATE_ON
 
 
@@ -110,7 +107,7 @@ async def test_restored(
     mock_restore_cache(hass, [State(SWITCH, restored)])
     car = await set_up_car(hass, freezer, push_entry)
     assert state(hass, SWITCH) == expected
-    await drive(hass, freezer, car, DRIVE.fixes)
+    await feed(hass, freezer, car, DRIVE.fixes)
     assert state(hass, PORCH) == expected
 
 

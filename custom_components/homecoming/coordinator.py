@@ -161,7 +161,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
                 self.engine = Engine.from_dict(
                     stored["engine"], self._home(), self.settings
                 )
-            except (KeyError, TypeError, ValueError, OverflowError) as err:
+            except (KeyError, TypeError, ValueError) as err:
                 LOGGER.warning(
                     "%s: the saved state could not be read (%s); starting afresh",
                     self.config_entry.title,

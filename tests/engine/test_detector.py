@@ -374,6 +374,7 @@ def test_state_round_trips_with_every_optional_part() -> None:
         {"anchor": "abc"},
         {"lat": None},
         {"ext_eta": 5},
+        {"dist": 10**400},
     ],
 )
 def test_malformed_state_is_refused(damage: dict[str, Any]) -> None:

@@ -342,7 +342,7 @@ class Engine:
             engine._ext_eta = None if ext is None else _floats(ext, 2)  # type: ignore[assignment]
             outlier = data["outlier"]
             engine._outlier = None if outlier is None else _floats(outlier, 4)  # type: ignore[assignment]
-        except (KeyError, TypeError, AttributeError) as err:
+        except (KeyError, TypeError, AttributeError, OverflowError) as err:
             msg = f"malformed engine state: {err!r}"
             raise ValueError(msg) from err
         return engine

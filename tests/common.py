@@ -1,0 +1,199 @@
+"""Helpers shared by the integration's tests: cars, drives, the clock and states."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+import math
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.homecoming.const import DOMAIN, SERVICE_UPDATE_LOCATION
+from custom_components.homecoming.engine import Engine, Fix, Phase, Settings
+from tests import sim
+
+HOME_LAT = 52.37
+HOME_LON = 4.89
+TRACKER = "device_tracker.family_car"
+"""The tracker the ``entity_entry`` fixture follows (not in the entity registry)."""
+
+HOME = sim.home_at(*sim.DEFAULT_HOME)
+"""The home of the simulated drives."""
+APPROACHING_AFTER = 12
+"""The number of a straight approach's first fixes after which the car is approaching."""
+STALE_AFTER = timedelta(minutes=16)
+"""Comfortably past the default stale timeout of 15 minutes."""
+
+OPTIONAL_FIELDS = ("accuracy", "speed", "heading", "driver")
+"""The fields of a fix that ``homecoming.update_location`` takes when they are known."""
+
+
+def location_data(entry: MockConfigEntry, fix: Fix) -> dict[str, Any]:
+    """Return the ``homecoming.update_location`` data that reports a fix for a car."""
+    data: dict[str, Any] = {
+        "config_entry_id": entry.entry_id,
+        "latitude": fix.latitude,
+        "longitude": fix.longitude,
+        "timestamp": fix.timestamp.isoformat(),
+    }
+    for name in OPTIONAL_FIELDS:
+        if (value := getattr(fix, name)) is not None:
+            data[name] = value
+    return data
+
+
+async def update_location(
+    hass: HomeAssistant, entry: MockConfigEntry, fix: Fix, *, stamped: bool = True
+) -> None:
+    """Report one fix of a car through ``homecoming.update_location``.
+
+    Unless ``stamped``, leave out the fix's timestamp: the fix is then taken as of now.
+    """
+    data = location_data(entry, fix)
+    if not stamped:
+        del data["timestamp"]
+    await hass.services.async_call(DOMAIN, SERVICE_UPDATE_LOCATION, data, blocking=True)
+
+
+async def feed_cars(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    drives: Iterable[tuple[MockConfigEntry, Iterable[Fix]]],
+) -> None:
+    """Report the fixes of one or more cars in time order, the clock at each fix."""
+    reports = sorted(
+        ((fix, entry) for entry, fixes in drives for fix in fixes),
+        key=lambda report: report[0].timestamp,
+    )
+    for fix, entry in reports:
+        freezer.move_to(fix.timestamp)
+        await update_location(hass, entry, fix)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+
+async def feed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    fixes: Iterable[Fix],
+) -> None:
+    """Report a car's fixes through the action, the clock at each fix."""
+    await feed_cars(hass, freezer, [(entry, fixes)])
+
+
+async def tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Let time pass in ten-second steps (the coordinator's tick)."""
+    for _ in range(math.ceil(seconds / 10)):
+        freezer.tick(timedelta(seconds=10))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+
+def drive_home(
+    start: datetime,
+    distance_m: float = 5_000.0,
+    *,
+    speed: float = 15.0,
+    interval: float = 10.0,
+    park_s: float = 60.0,
+    bearing: float = 30.0,
+    driver: str | None = None,
+) -> list[Fix]:
+    """Return a drive straight home at ``speed``, then parked for ``park_s``."""
+    drive = sim.Drive(start=start, interval=interval, driver=driver)
+    drive.at(*sim.along(bearing, distance_m))
+    return drive.drive_to(0.0, 0.0, speed).stop(park_s).fixes
+
+
+def half_way(fixes: Sequence[Fix], count: int) -> Engine:
+    """Return an engine that saw the first ``count`` fixes of a drive: approaching."""
+    engine = Engine(HOME, Settings())
+    for fix in fixes[:count]:
+        engine.update(fix)
+    assert engine.phase is Phase.APPROACHING
+    return engine
+
+
+def stored(engine: Engine) -> dict[str, Any]:
+    """Wrap an engine's state the way the Store writes it."""
+    return {
+        "version": 1,
+        "minor_version": 1,
+        "key": DOMAIN,
+        "data": {"engine": engine.as_dict()},
+    }
+
+
+def push_car(
+    entry: MockConfigEntry,
+    *,
+    options: dict[str, Any] | None = None,
+    drivers: Iterable[dict[str, Any]] = (),
+) -> MockConfigEntry:
+    """Return a copy of a push car with these options and driver subentries."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        options=options or {},
+        entry_id=entry.entry_id,
+        subentries_data=list(drivers),
+    )
+
+
+async def add_car(
+    hass: HomeAssistant, entry: MockConfigEntry, *, webhook: bool = False
+) -> MockConfigEntry:
+    """Add a car and set it up (with the webhook component first, if asked)."""
+    if webhook:
+        assert await async_setup_component(hass, "webhook", {})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def car_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
+    """Return the device of a car."""
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert len(devices) == 1
+    return devices[0]
+
+
+def phase_state(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Return the state of a car's trip phase sensor."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{entry.unique_id}_phase"
+    )
+    assert entity_id is not None
+    return state(hass, entity_id)
+
+
+async def call(hass: HomeAssistant, service: str, **data: Any) -> None:
+    """Call one of the integration's actions and wait for it."""
+    await hass.services.async_call(DOMAIN, service, data, blocking=True)
+    await hass.async_block_till_done()
+
+
+def entity_state(hass: HomeAssistant, entity_id: str) -> State:
+    """Return an entity's state object, failing if it has none."""
+    current = hass.states.get(entity_id)
+    assert current is not None, entity_id
+    return current
+
+
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    """Return an entity's state, failing if it has none."""
+    return entity_state(hass, entity_id).state
