@@ -11,7 +11,6 @@ import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.homecoming.config_flow import ROUTINE_DEFAULTS
 from custom_components.homecoming.const import (
     CONDITION_ILLUMINANCE,
     CONF_ARRIVAL_LIGHTS,
@@ -29,6 +28,7 @@ from custom_components.homecoming.const import (
     DEFAULT_MAX_LEAD,
     DEFAULT_RATE,
     DEFAULT_TARGET_TEMPERATURE,
+    ROUTINE_DEFAULTS,
 )
 
 SECTIONS = (CONF_ARRIVAL_LIGHTS, CONF_CLIMATE, CONF_DEPARTURE)

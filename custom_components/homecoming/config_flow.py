@@ -88,17 +88,12 @@ from .const import (
     CONF_VIN,
     CONF_WHEN,
     DEFAULT_COOLDOWN,
-    DEFAULT_ECO_TEMPERATURE,
     DEFAULT_HOME_ZONE,
-    DEFAULT_ILLUMINANCE_BELOW,
-    DEFAULT_LEAD,
-    DEFAULT_MAX_LEAD,
-    DEFAULT_RATE,
-    DEFAULT_TARGET_TEMPERATURE,
     DEPARTURE_AWAY_PRESET,
     DEPARTURE_ECO,
     DOMAIN,
     HVAC_KEEP,
+    ROUTINE_DEFAULTS,
     SOURCE_ENTITY,
     SOURCE_PUSH,
     SUBENTRY_DRIVER,
@@ -180,30 +175,6 @@ actions take temperatures in that unit and convert them for each thermostat."""
 ROUTINE_MINUTES = (CONF_MAX_LEAD, CONF_LEAD)
 """The climate settings kept as whole minutes."""
 
-ROUTINE_DEFAULTS: dict[str, dict[str, Any]] = {
-    CONF_ARRIVAL_LIGHTS: {
-        CONF_TARGETS: [],
-        CONF_WHEN: WHEN_ARRIVING,
-        CONF_CONDITION: CONDITION_SUN,
-        CONF_ILLUMINANCE_BELOW: DEFAULT_ILLUMINANCE_BELOW,
-    },
-    CONF_CLIMATE: {
-        CONF_TARGETS: [],
-        CONF_TARGET_TEMPERATURE: DEFAULT_TARGET_TEMPERATURE,
-        CONF_HVAC_MODE: HVACMode.HEAT.value,
-        CONF_TIMING: TIMING_PREHEAT,
-        CONF_RATE: DEFAULT_RATE,
-        CONF_MAX_LEAD: DEFAULT_MAX_LEAD,
-        CONF_LEAD: DEFAULT_LEAD,
-    },
-    CONF_DEPARTURE: {
-        CONF_ENABLED: False,
-        CONF_MODE: DEPARTURE_ECO,
-        CONF_ECO_TEMPERATURE: DEFAULT_ECO_TEMPERATURE,
-        CONF_LIGHTS_OFF: False,
-    },
-}
-"""The defaults of each routine section's settings (optional sensors have none)."""
 
 ROUTINE_SELECTORS: dict[str, dict[str, Any]] = {
     CONF_ARRIVAL_LIGHTS: {

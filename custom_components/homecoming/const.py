@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import logging
-from typing import Final
+from typing import Any, Final
 
 from .engine import EventType
 
@@ -107,6 +107,32 @@ DEFAULT_MAX_LEAD: Final = 120
 DEFAULT_LEAD: Final = 30
 DEFAULT_ECO_TEMPERATURE: Final = 17.0
 DEFAULT_ILLUMINANCE_BELOW: Final = 50.0
+HVAC_HEAT: Final = "heat"
+
+ROUTINE_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
+    CONF_ARRIVAL_LIGHTS: {
+        CONF_TARGETS: [],
+        CONF_WHEN: WHEN_ARRIVING,
+        CONF_CONDITION: CONDITION_SUN,
+        CONF_ILLUMINANCE_BELOW: DEFAULT_ILLUMINANCE_BELOW,
+    },
+    CONF_CLIMATE: {
+        CONF_TARGETS: [],
+        CONF_TARGET_TEMPERATURE: DEFAULT_TARGET_TEMPERATURE,
+        CONF_HVAC_MODE: HVAC_HEAT,
+        CONF_TIMING: TIMING_PREHEAT,
+        CONF_RATE: DEFAULT_RATE,
+        CONF_MAX_LEAD: DEFAULT_MAX_LEAD,
+        CONF_LEAD: DEFAULT_LEAD,
+    },
+    CONF_DEPARTURE: {
+        CONF_ENABLED: False,
+        CONF_MODE: DEPARTURE_ECO,
+        CONF_ECO_TEMPERATURE: DEFAULT_ECO_TEMPERATURE,
+        CONF_LIGHTS_OFF: False,
+    },
+}
+"""The defaults of each routine section's settings (optional sensors have none)."""
 
 # Drivers (config subentries)
 SUBENTRY_DRIVER: Final = "driver"

@@ -11,7 +11,7 @@ See ``docs/routines.md``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -64,18 +64,13 @@ from .const import (
     CONF_TIMING,
     CONF_WHEN,
     DEFAULT_COOLDOWN,
-    DEFAULT_ECO_TEMPERATURE,
-    DEFAULT_ILLUMINANCE_BELOW,
-    DEFAULT_LEAD,
-    DEFAULT_MAX_LEAD,
-    DEFAULT_RATE,
-    DEFAULT_TARGET_TEMPERATURE,
     DEPARTURE_AWAY_PRESET,
     DOMAIN,
     EVENT_ROUTINE,
     HVAC_KEEP,
     LOGGER,
     ROUTINE_ARRIVAL,
+    ROUTINE_DEFAULTS,
     ROUTINE_DEPARTURE,
     TIMING_FIXED,
     WHEN_APPROACH_STARTED,
@@ -99,81 +94,79 @@ TARGET_GUARD: HassKey[dict[tuple[str, str], datetime]] = HassKey(
 class LightsOptions:
     """The arrival-lights section of a car's options."""
 
-    targets: tuple[str, ...] = ()
-    when: str = "arriving"
-    condition: str = "sun"
-    illuminance_sensor: str | None = None
-    illuminance_below: float = DEFAULT_ILLUMINANCE_BELOW
+    targets: tuple[str, ...]
+    when: str
+    condition: str
+    illuminance_sensor: str | None
+    illuminance_below: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClimateOptions:
     """The climate section of a car's options."""
 
-    targets: tuple[str, ...] = ()
-    target_temperature: float = DEFAULT_TARGET_TEMPERATURE
-    hvac_mode: str = HVACMode.HEAT
-    timing: str = "preheat"
-    rate: float = DEFAULT_RATE
-    max_lead: float = DEFAULT_MAX_LEAD
-    indoor_sensor: str | None = None
-    lead: float = DEFAULT_LEAD
+    targets: tuple[str, ...]
+    target_temperature: float
+    hvac_mode: str
+    timing: str
+    rate: float
+    max_lead: float
+    indoor_sensor: str | None
+    lead: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DepartureOptions:
     """The departure section of a car's options."""
 
-    enabled: bool = False
-    mode: str = "eco"
-    eco_temperature: float = DEFAULT_ECO_TEMPERATURE
-    lights_off: bool = False
+    enabled: bool
+    mode: str
+    eco_temperature: float
+    lights_off: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RoutineOptions:
-    """A car's routine options, with the defaults for anything not set."""
+    """A car's routine options, with the defaults (``ROUTINE_DEFAULTS``) for the rest."""
 
-    lights: LightsOptions = field(default_factory=LightsOptions)
-    climate: ClimateOptions = field(default_factory=ClimateOptions)
-    departure: DepartureOptions = field(default_factory=DepartureOptions)
-    cooldown: timedelta = timedelta(minutes=DEFAULT_COOLDOWN)
+    lights: LightsOptions
+    climate: ClimateOptions
+    departure: DepartureOptions
+    cooldown: timedelta
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> RoutineOptions:
         """Read the routine options of a config entry."""
-        lights = options.get(CONF_ARRIVAL_LIGHTS) or {}
-        climate = options.get(CONF_CLIMATE) or {}
-        departure = options.get(CONF_DEPARTURE) or {}
+
+        def section(key: str) -> dict[str, Any]:
+            return {**ROUTINE_DEFAULTS[key], **(options.get(key) or {})}
+
+        lights = section(CONF_ARRIVAL_LIGHTS)
+        climate = section(CONF_CLIMATE)
+        departure = section(CONF_DEPARTURE)
         return cls(
             lights=LightsOptions(
-                targets=tuple(lights.get(CONF_TARGETS) or ()),
-                when=lights.get(CONF_WHEN, "arriving"),
-                condition=lights.get(CONF_CONDITION, "sun"),
+                targets=tuple(lights[CONF_TARGETS] or ()),
+                when=lights[CONF_WHEN],
+                condition=lights[CONF_CONDITION],
                 illuminance_sensor=lights.get(CONF_ILLUMINANCE_SENSOR) or None,
-                illuminance_below=float(
-                    lights.get(CONF_ILLUMINANCE_BELOW, DEFAULT_ILLUMINANCE_BELOW)
-                ),
+                illuminance_below=float(lights[CONF_ILLUMINANCE_BELOW]),
             ),
             climate=ClimateOptions(
-                targets=tuple(climate.get(CONF_TARGETS) or ()),
-                target_temperature=float(
-                    climate.get(CONF_TARGET_TEMPERATURE, DEFAULT_TARGET_TEMPERATURE)
-                ),
-                hvac_mode=climate.get(CONF_HVAC_MODE, HVACMode.HEAT),
-                timing=climate.get(CONF_TIMING, "preheat"),
-                rate=float(climate.get(CONF_RATE, DEFAULT_RATE)),
-                max_lead=float(climate.get(CONF_MAX_LEAD, DEFAULT_MAX_LEAD)),
+                targets=tuple(climate[CONF_TARGETS] or ()),
+                target_temperature=float(climate[CONF_TARGET_TEMPERATURE]),
+                hvac_mode=climate[CONF_HVAC_MODE],
+                timing=climate[CONF_TIMING],
+                rate=float(climate[CONF_RATE]),
+                max_lead=float(climate[CONF_MAX_LEAD]),
                 indoor_sensor=climate.get(CONF_INDOOR_SENSOR) or None,
-                lead=float(climate.get(CONF_LEAD, DEFAULT_LEAD)),
+                lead=float(climate[CONF_LEAD]),
             ),
             departure=DepartureOptions(
-                enabled=bool(departure.get(CONF_ENABLED, False)),
-                mode=departure.get(CONF_MODE, "eco"),
-                eco_temperature=float(
-                    departure.get(CONF_ECO_TEMPERATURE, DEFAULT_ECO_TEMPERATURE)
-                ),
-                lights_off=bool(departure.get(CONF_LIGHTS_OFF, False)),
+                enabled=bool(departure[CONF_ENABLED]),
+                mode=departure[CONF_MODE],
+                eco_temperature=float(departure[CONF_ECO_TEMPERATURE]),
+                lights_off=bool(departure[CONF_LIGHTS_OFF]),
             ),
             cooldown=timedelta(
                 minutes=float(options.get(CONF_COOLDOWN, DEFAULT_COOLDOWN))
