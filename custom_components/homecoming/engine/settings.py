@@ -73,7 +73,7 @@ class Settings:
     min_closing_speed_mps: float = 2.0
     """Average speed towards home over the window needed to start an approach (7 km/h)."""
 
-    retreat_m: float = 400.0
+    retreat_m: float = 600.0
     """An approach ends (drive-by) once the car is this much farther than its closest point
     (or :attr:`retreat_fraction` of that closest distance, if larger, plus noise)."""
 
