@@ -1,7 +1,8 @@
 """The real frontend in Debian's chromium: add a car through the UI, see its device.
 
 Playwright's Python package drives ``/usr/bin/chromium`` (``executable_path``; no
-browser is ever downloaded). Screenshots go to ``docs/images/`` (the README shows them).
+browser is ever downloaded). Screenshots go to the test's Home Assistant config folder;
+with ``HOMECOMING_SCREENSHOTS=1`` they replace the README's in ``docs/images/``.
 Skipped when chromium or Playwright is missing, unless ``HOMECOMING_E2E_BROWSER=1``
 (CI), where that is a failure.
 """
@@ -32,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-IMAGES = harness.REPO / "docs" / "images"
+DOCS_IMAGES = harness.REPO / "docs" / "images"
 ENTITY_NAMES = (
     "Trip phase",
     "Distance to home",
@@ -71,7 +72,12 @@ def test_add_a_car_in_the_ui(server: Server, browser: object) -> None:
     from playwright.sync_api import Browser, Page, expect
 
     assert isinstance(browser, Browser)
-    IMAGES.mkdir(parents=True, exist_ok=True)
+    images = (
+        DOCS_IMAGES
+        if os.environ.get("HOMECOMING_SCREENSHOTS") == "1"
+        else server.process.config_dir / "screenshots"
+    )
+    images.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(
         viewport={"width": 1280, "height": 800}, device_scale_factor=1
     )
@@ -112,7 +118,7 @@ def test_add_a_car_in_the_ui(server: Server, browser: object) -> None:
         page.locator("input[name='make']").fill("Volvo")
         page.locator("input[name='model']").fill("V60")
         page.wait_for_timeout(300)
-        page.screenshot(path=IMAGES / "add-integration.png")
+        page.screenshot(path=images / "add-integration.png")
         page.get_by_role("button", name="Submit").click()
 
         # The home zone (zone.home by default), then the car's webhook URL.
@@ -120,7 +126,7 @@ def test_add_a_car_in_the_ui(server: Server, browser: object) -> None:
         page.get_by_role("button", name="Submit").click()
         expect(page.get_by_text("/api/webhook/")).to_be_visible()
         page.wait_for_timeout(300)
-        page.screenshot(path=IMAGES / "webhook-url.png")
+        page.screenshot(path=images / "webhook-url.png")
         page.get_by_role("button", name="Finish").click()
 
         # Playwright's sync API owns this thread's event loop: ask REST from another.
@@ -131,7 +137,7 @@ def test_add_a_car_in_the_ui(server: Server, browser: object) -> None:
         for name in ENTITY_NAMES:
             expect(page.get_by_text(name, exact=True).first).to_be_visible()
         page.wait_for_timeout(500)
-        page.screenshot(path=IMAGES / "device-page.png")
+        page.screenshot(path=images / "device-page.png")
     except Exception:
         page.screenshot(path=server.process.config_dir / "browser-failure.png")
         raise
