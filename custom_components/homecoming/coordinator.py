@@ -102,13 +102,7 @@ def settings_from_options(options: Mapping[str, Any]) -> Settings:
         changes["stale_timeout_s"] = float(options[CONF_STALE_TIMEOUT]) * 60.0
     if CONF_MAX_ACCURACY in options:
         changes["max_accuracy_m"] = float(options[CONF_MAX_ACCURACY])
-    if not changes:
-        return defaults
-    return Settings(**{**_settings_dict(defaults), **changes})
-
-
-def _settings_dict(settings: Settings) -> dict[str, Any]:
-    return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
+    return replace(defaults, **changes)
 
 
 class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
