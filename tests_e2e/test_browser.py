@@ -83,6 +83,9 @@ def test_add_a_car_in_the_ui(server: Server, browser: object) -> None:
     )
     page: Page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    # The first config flow of a fresh Home Assistant loads the integration and its
+    # translations: on a busy 2-core machine that takes longer than expect's 5 s.
+    expect.set_options(timeout=TIMEOUT_MS)
     try:
         # Log in on the real login page.
         page.goto(f"{server.url}/")
