@@ -77,6 +77,7 @@ from .const import (
 )
 from .coordinator import HomecomingCoordinator
 from .engine import ClimateMode, EventType, Phase, Transition, preheat_lead
+from .engine.values import read_number
 
 CLIMATE_DOMAIN: Final = "climate"
 SWITCHABLE_DOMAINS: Final = frozenset({"light", "switch"})
@@ -202,11 +203,11 @@ def _setpoints(attributes: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _number(value: Any) -> float | None:
+    """Read a state or attribute as a number; ``None`` for anything else."""
     try:
-        number = float(value)
-    except TypeError, ValueError:
+        return read_number(value)
+    except ValueError:
         return None
-    return number if number == number else None  # noqa: PLR0124 - NaN
 
 
 class RoutineRunner:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 import csv
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 import io
 import json
 import math
@@ -30,12 +30,10 @@ import re
 import xml.etree.ElementTree as ET
 
 from .models import Fix, Home
+from .values import read_number, read_time
 
 DEFAULT_HOME_RADIUS_M = 100.0
 """Radius of a home taken from a trace that does not give one."""
-
-_EPOCH_MS_ABOVE = 1e11
-"""Epoch numbers above this are milliseconds (1e11 s is the year 5138)."""
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "latitude": ("latitude", "lat"),
@@ -80,24 +78,10 @@ class _MalformedError(Exception):
 
 def _number(value: object) -> float | None:
     """Read a number or its text; ``None`` for empty, missing or NaN."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        try:
-            number = float(text)
-        except ValueError:
-            raise _MalformedError from None
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            number = float(value)
-        except OverflowError:
-            raise _MalformedError from None
-    else:
-        raise _MalformedError
-    return None if math.isnan(number) else number
+    try:
+        return read_number(value)
+    except ValueError:
+        raise _MalformedError from None
 
 
 def _required_number(value: object) -> float:
@@ -113,37 +97,12 @@ def _optional(value: object) -> float | None:
     return None if number == -1 else number
 
 
-def _from_epoch(number: float) -> datetime:
-    if not math.isfinite(number):
-        raise _MalformedError
-    seconds = number / 1000.0 if number > _EPOCH_MS_ABOVE else number
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except OverflowError, OSError, ValueError:
-        raise _MalformedError from None
-
-
 def _timestamp(value: object) -> datetime:
     """Read an aware datetime from ISO 8601 text or epoch seconds/milliseconds."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return _from_epoch(float(text))
-        except ValueError:
-            pass
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise _MalformedError from None
-        if moment.utcoffset() is None:
-            return moment.replace(tzinfo=UTC)
-        return moment
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            return _from_epoch(float(value))
-        except OverflowError:
-            raise _MalformedError from None
-    raise _MalformedError
+    try:
+        return read_time(value)
+    except ValueError:
+        raise _MalformedError from None
 
 
 def _fix(fields: Mapping[str, object]) -> Fix:

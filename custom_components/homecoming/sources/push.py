@@ -23,28 +23,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 import json
 import math
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from ..engine import Fix
+from ..engine.values import read_number, read_time
 
 KNOTS: Final = 0.514444
 """Metres per second in a knot (OsmAnd / Traccar speeds)."""
 KMH: Final = 1 / 3.6
 """Metres per second in a km/h (OwnTracks speeds)."""
-EPOCH_MS_THRESHOLD: Final = 100_000_000_000
-"""Epoch numbers above this are milliseconds (1e11 s is the year 5138)."""
 
 OWNTRACKS_REPLY: Final[list[Any]] = []
 """OwnTracks expects a JSON array in reply (commands to the phone; none here)."""
 
 MAX_BATCH: Final = 100
 """Most positions accepted in one request (a queued upload)."""
-MAX_NUMBER_TEXT: Final = 40
-"""Longest text read as a number (longer is junk, not precision)."""
 
 FORM_TYPES: Final = frozenset(
     {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -239,18 +236,11 @@ def _fix(*, latitude: Any, longitude: Any, **fields: Any) -> Fix:
 
 
 def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool):
-        raise PushError(f"{name} is not a number")
     try:
-        if isinstance(value, (int, float)):
-            number = float(value)
-        elif isinstance(value, str) and len(value) <= MAX_NUMBER_TEXT:
-            number = float(value.strip())
-        else:
-            raise PushError(f"{name} is not a number")
-    except ValueError, OverflowError:
+        number = read_number(value)
+    except ValueError:
         raise PushError(f"{name} is not a number") from None
-    if not math.isfinite(number):
+    if number is None or not math.isfinite(number):
         raise PushError(f"{name} is not a finite number")
     return number
 
@@ -285,33 +275,13 @@ def _text(value: Any) -> str | None:
 
 
 def _time(value: Any, now: datetime) -> datetime:
-    """Read a position's time: epoch s or ms, ISO 8601 or yyyy-MM-dd HH:mm:ss (UTC)."""
+    """Read a position's time (see :func:`read_time`); without one, ``now``."""
     if value is None or value == "":
         return now
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            number = float(text)
-        except ValueError:
-            return _parse_text_time(text)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
-    else:
-        raise PushError("timestamp is not a time")
-    if not math.isfinite(number) or number <= 0:
-        raise PushError("timestamp is not a time")
-    if number > EPOCH_MS_THRESHOLD:
-        number /= 1000.0
     try:
-        return datetime.fromtimestamp(number, UTC)
-    except (OverflowError, OSError, ValueError) as err:
-        raise PushError("timestamp out of range") from err
-
-
-def _parse_text_time(text: str) -> datetime:
-    candidate = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
-    try:
-        moment = datetime.fromisoformat(candidate)
+        moment = read_time(value)
     except ValueError as err:
-        raise PushError("timestamp is not a time") from err
-    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC)
+        raise PushError(f"timestamp {err}") from None
+    if moment.timestamp() <= 0:  # a device with no clock yet: no usable time
+        raise PushError("timestamp is not a time")
+    return moment
