@@ -298,14 +298,14 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             self._changed(transitions)
 
     def _is_stale(self, now: datetime) -> bool:
-        last = self.engine.snapshot.last_fix
+        last = self.engine.last_fix
         return last is None or now - last >= timedelta(
             seconds=self.settings.stale_timeout_s
         )
 
-    def _car_data(self) -> CarData:
+    def _car_data(self, snapshot: Snapshot | None = None) -> CarData:
         return CarData(
-            snapshot=self.engine.snapshot,
+            snapshot=snapshot or self.engine.snapshot,
             stale=self._is_stale(dt_util.utcnow()),
             available=self.source_available,
             driver=self.drivers.active,
@@ -319,8 +319,9 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
     def _changed(self, transitions: list[Transition]) -> None:
         """Save, update the entities, then announce the transitions."""
         self._store.async_delay_save(self._to_store, SAVE_DELAY)
-        self.drivers.update(self.engine.snapshot, dt_util.utcnow())
-        self.async_set_updated_data(self._car_data())
+        snapshot = self.engine.snapshot  # built once per change: the hot path
+        self.drivers.update(snapshot, dt_util.utcnow())
+        self.async_set_updated_data(self._car_data(snapshot))
         for transition in transitions:
             self._fire(transition)
             for listener in list(self._transition_listeners):

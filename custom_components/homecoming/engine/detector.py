@@ -146,6 +146,11 @@ class Engine:
         return self._phase
 
     @property
+    def last_fix(self) -> datetime | None:
+        """When the newest accepted fix was measured (without building a snapshot)."""
+        return self._last_ts
+
+    @property
     def snapshot(self) -> Snapshot:
         """What the engine knows about the car now."""
         if self._last_t is None:
