@@ -190,22 +190,28 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
 
         ``silent`` applies them without firing events (state read at start-up).
         """
-        limit = dt_util.utcnow() + FUTURE_TOLERANCE
-        results: list[UpdateResult] = []
+        now = dt_util.utcnow()
+        limit = now + FUTURE_TOLERANCE
+        results = self.engine.update_batch(
+            self._bounded(fix, now, limit) for fix in fixes
+        )
         transitions: list[Transition] = []
-        for fix in sorted(fixes, key=_timestamp):
-            if fix.timestamp > limit:
-                # A device clock running ahead: take the fix as current instead of
-                # letting one bad clock block every later fix.
-                self.stats["clock_ahead"] += 1
-                fix = replace(fix, timestamp=limit - FUTURE_TOLERANCE)
-            result = self.engine.update(fix)
+        for result in results:
             self.stats[result.reason.value if result.reason else "accepted"] += 1
-            results.append(result)
             transitions.extend(result.transitions)
         if any(result.accepted for result in results):
             self._changed([] if silent else transitions)
         return results
+
+    def _bounded(self, fix: Fix, now: datetime, limit: datetime) -> Fix:
+        """Take a fix from a device clock running ahead as current.
+
+        One bad clock must not block every later fix.
+        """
+        if fix.timestamp <= limit:
+            return fix
+        self.stats["clock_ahead"] += 1
+        return replace(fix, timestamp=now)
 
     @callback
     def async_add_presence(
@@ -369,7 +375,3 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
 
     def _to_store(self) -> dict[str, Any]:
         return {"engine": self.engine.as_dict()}
-
-
-def _timestamp(fix: Fix) -> datetime:
-    return fix.timestamp

@@ -76,7 +76,7 @@ from .const import (
     WHEN_APPROACH_STARTED,
 )
 from .coordinator import HomecomingCoordinator
-from .engine import ClimateMode, EventType, Phase, Transition, preheat_lead
+from .engine import ClimateMode, EventType, Phase, Transition, should_start
 from .engine.values import read_number
 
 CLIMATE_DOMAIN: Final = "climate"
@@ -424,19 +424,21 @@ class RoutineRunner:
             if entity_id in self._comfort_done:
                 continue
             if climate.timing == TIMING_FIXED:
-                lead: timedelta | None = timedelta(minutes=climate.lead)
+                start = now >= eta - timedelta(minutes=climate.lead)
             else:
                 indoor = self._indoor(entity_id)
                 if indoor is None:
                     continue  # decided at arriving at the latest
-                lead = preheat_lead(
+                start = should_start(
+                    now=now,
+                    eta=eta,
                     indoor=indoor,
                     target=target,
                     rate_per_hour=climate.rate,
                     mode=_climate_mode(climate.hvac_mode),
                     max_lead=timedelta(minutes=climate.max_lead),
                 )
-            if lead is not None and now >= eta - lead:
+            if start:
                 due.append(entity_id)
         return await self._async_comfort(due, forced=False)
 

@@ -256,7 +256,10 @@ class Engine:
         return UpdateResult(True, None, tuple(out))
 
     def update_batch(self, fixes: Iterable[Fix]) -> list[UpdateResult]:
-        """Offer several fixes delivered together (a queued upload), oldest first."""
+        """Offer several fixes delivered together (a queued upload), oldest first.
+
+        The order among fixes of the same time is kept.
+        """
         return [self.update(fix) for fix in sorted(fixes, key=_fix_time)]
 
     def advance(self, now: datetime) -> tuple[Transition, ...]:
