@@ -25,7 +25,7 @@ import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from custom_components.homecoming.engine import Engine, EventType
+from custom_components.homecoming.engine import ApproachDetector, EventType
 from custom_components.homecoming.engine.geo import haversine_m
 from tests import sim
 
@@ -73,7 +73,7 @@ def proximity_episodes(scenario: sim.Scenario) -> tuple[int, float | None]:
 
 def homecoming_episodes(scenario: sim.Scenario) -> tuple[int, float | None]:
     """Count Homecoming's approaches and the lead of the first one."""
-    engine = Engine(scenario.home)
+    engine = ApproachDetector(scenario.home)
     episodes = 0
     first = None
     for fix in scenario.fixes:

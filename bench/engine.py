@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from custom_components.homecoming.engine import Engine, Fix, Home
+from custom_components.homecoming.engine import ApproachDetector, Fix, Home
 from custom_components.homecoming.engine.geo import haversine_m
 from tests import sim
 
@@ -39,7 +39,7 @@ def workload(count: int) -> tuple[Home, list[Fix]]:
 
 def run_engine(home: Home, fixes: list[Fix]) -> float:
     """Seconds to feed every fix to a fresh engine."""
-    engine = Engine(home)
+    engine = ApproachDetector(home)
     update = engine.update
     start = time.perf_counter()
     for fix in fixes:

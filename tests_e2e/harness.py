@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from custom_components.homecoming.engine import Engine, Fix, Home, Settings  # noqa: E402
+from custom_components.homecoming.engine import ApproachDetector, Fix, Home, Settings  # noqa: E402
 from tests import sim  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -1139,7 +1139,7 @@ class Plan:
         plan), and a second late. An empty list means the accelerated plan yields exactly
         the transitions of the drive fed without any wall clock.
         """
-        plain = Engine(home, settings)
+        plain = ApproachDetector(home, settings)
         expected = [
             t.event.value
             for timed in self.fixes
@@ -1147,7 +1147,7 @@ class Plan:
         ]
         problems = []
         for phase in (0.0, 2.5, 5.0, 7.5):
-            ticked = Engine(home, settings)
+            ticked = ApproachDetector(home, settings)
             got: list[str] = []
             tick = phase
             for batch in self.batches():

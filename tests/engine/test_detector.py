@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import json
+import math
 from typing import Any
 
 import pytest
 
 from custom_components.homecoming.engine import (
     Direction,
-    Engine,
+    ApproachDetector,
     EventType,
     Fix,
     Home,
@@ -20,6 +21,7 @@ from custom_components.homecoming.engine import (
     Settings,
     Transition,
 )
+from custom_components.homecoming.engine.state import STATE_VERSION
 from tests.sim import offset
 
 HOME = Home(latitude=52.37, longitude=4.89, radius=100.0)
@@ -46,7 +48,7 @@ def at(
 
 
 def drive(
-    engine: Engine,
+    engine: ApproachDetector,
     start_m: float,
     end_m: float,
     *,
@@ -73,7 +75,7 @@ def events(transitions: list[Transition]) -> list[EventType]:
 
 def test_snapshot_before_any_fix() -> None:
     """Before the first fix the engine knows nothing."""
-    snap = Engine(HOME).snapshot
+    snap = ApproachDetector(HOME).snapshot
     assert snap.phase is None
     assert snap.distance_m is None
     assert snap.eta is None
@@ -85,7 +87,7 @@ def test_snapshot_before_any_fix() -> None:
 )
 def test_first_fix_only_initialises(north: float, phase: Phase) -> None:
     """A car first seen at home is home, elsewhere away, with no event."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     result = engine.update(at(north, 0))
     assert result.accepted
     assert result.transitions == ()
@@ -98,7 +100,7 @@ def test_first_fix_only_initialises(north: float, phase: Phase) -> None:
 
 def test_filters_reject_duplicates_late_and_replayed_fixes() -> None:
     """Repeated, out-of-order and replayed points change nothing."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     assert engine.update(at(5_000, 600)).accepted
     before = engine.as_dict()
     assert engine.update(at(4_000, 600)).reason is RejectReason.DUPLICATE
@@ -109,7 +111,7 @@ def test_filters_reject_duplicates_late_and_replayed_fixes() -> None:
 
 def test_inaccurate_fixes_never_count() -> None:
     """A 1.5 km cell fix neither confirms a departure nor starts anything."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     engine.update(at(10, 0))
     for i in range(1, 20):
         result = engine.update(at(3_000, i * 10, accuracy=1_500.0))
@@ -119,33 +121,52 @@ def test_inaccurate_fixes_never_count() -> None:
 
 def test_unknown_accuracy_uses_the_assumed_one() -> None:
     """A source without accuracy is taken at the assumed accuracy."""
-    engine = Engine(HOME, Settings(assumed_accuracy_m=33.0))
+    engine = ApproachDetector(HOME, Settings(assumed_accuracy_m=33.0))
     engine.update(at(500, 0, accuracy=None))
     assert engine.snapshot.accuracy == 33.0
-    strict = Engine(HOME, Settings(assumed_accuracy_m=200.0))
+    strict = ApproachDetector(HOME, Settings(assumed_accuracy_m=200.0))
     assert strict.update(at(500, 0, accuracy=None)).reason is RejectReason.INACCURATE
 
 
-def test_outliers_are_rejected_and_agreeing_outliers_reanchor() -> None:
-    """A 50 km jump in 10 s is an outlier; two agreeing jumps mean the track moved."""
-    engine = Engine(HOME)
+def test_outliers_are_rejected_and_agreeing_outliers_need_time_to_reanchor() -> None:
+    """A 50 km jump in 10 s is an outlier; agreeing jumps move the track only when they
+    have agreed for the re-anchor time with enough fixes, while the track said nothing."""
+    engine = ApproachDetector(HOME)
     engine.update(at(5_000, 0))
     assert engine.update(at(55_000, 10)).reason is RejectReason.OUTLIER
     # back on track: accepted, and the outlier is forgotten
     assert engine.update(at(5_010, 20)).accepted
+    # two agreeing outliers a few seconds apart are not enough
     assert engine.update(at(60_000, 30)).reason is RejectReason.OUTLIER
-    assert engine.update(at(60_100, 40)).accepted
-    assert engine.snapshot.distance_m == pytest.approx(60_100, abs=5)
+    assert engine.update(at(60_100, 40)).reason is RejectReason.OUTLIER
+    # five minutes of agreeing fixes with nothing from the old track: the track moved
+    assert engine.update(at(60_200, 200)).reason is RejectReason.OUTLIER
+    assert engine.update(at(60_300, 330)).accepted
+    assert engine.snapshot.distance_m == pytest.approx(60_300, abs=5)
     # a second outlier at the same moment as the first cannot confirm it
-    assert engine.update(at(60_050, 50)).accepted
-    assert engine.update(at(0, 50.5, east_m=90_000)).reason is RejectReason.OUTLIER
-    assert engine.update(at(0, 50.5, east_m=90_000)).reason is RejectReason.OUTLIER
-    assert engine.snapshot.distance_m == pytest.approx(60_050, abs=5)
+    assert engine.update(at(60_250, 340)).accepted
+    for _ in range(4):
+        result = engine.update(at(0, 340.5, east_m=90_000))
+    assert result.reason is RejectReason.OUTLIER
+    assert engine.snapshot.distance_m == pytest.approx(60_250, abs=5)
+
+
+def test_a_fix_of_the_track_drops_the_candidate_track() -> None:
+    """Outliers interleaved with the track never add up to a new track."""
+    engine = ApproachDetector(HOME)
+    engine.update(at(50_000, 0))
+    t = 0.0
+    for _ in range(20):
+        t += 30.0
+        assert engine.update(at(0, t)).reason is RejectReason.OUTLIER
+        t += 30.0
+        assert engine.update(at(50_000, t)).accepted
+    assert engine.snapshot.distance_m == pytest.approx(50_000, abs=5)
 
 
 def test_one_trip_home_gives_one_of_each() -> None:
     """Approach started, arriving, arrived: once each, in order, with facts."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     transitions, _ = drive(engine, 12_000, 20, speed=14.0, driver="anna")
     assert events(transitions) == [
         EventType.APPROACH_STARTED,
@@ -170,7 +191,7 @@ def test_one_trip_home_gives_one_of_each() -> None:
 
 def test_snapshot_while_approaching() -> None:
     """While approaching, the snapshot has direction, speeds and an ETA."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     drive(engine, 12_000, 6_000, speed=20.0)
     snap = engine.snapshot
     assert snap.phase is Phase.APPROACHING
@@ -184,7 +205,7 @@ def test_snapshot_while_approaching() -> None:
 
 def test_driving_away_reads_away_from() -> None:
     """Moving off from home reads away_from, and departs after confirmation."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     engine.update(at(0, 0))
     transitions, _ = drive(engine, 0, 3_000, speed=15.0, t0=5)
     assert events(transitions) == [EventType.DEPARTED]
@@ -194,18 +215,33 @@ def test_driving_away_reads_away_from() -> None:
 
 
 def test_departure_needs_confirmation() -> None:
-    """One fix out is pending; a fix back in cancels it; two out depart."""
-    engine = Engine(HOME)
+    """Beyond the leave radius one fix is pending; a fix back in cancels it; two depart."""
+    engine = ApproachDetector(HOME)
     engine.update(at(0, 0))
-    assert engine.update(at(400, 60)).transitions == ()
+    assert engine.update(at(500, 60)).transitions == ()
     assert engine.update(at(20, 120)).transitions == ()
-    assert engine.update(at(400, 180)).transitions == ()
-    assert events(list(engine.update(at(450, 240)).transitions)) == [EventType.DEPARTED]
+    assert engine.update(at(500, 180)).transitions == ()
+    assert events(list(engine.update(at(550, 240)).transitions)) == [EventType.DEPARTED]
+
+
+def test_near_home_a_departure_needs_time_moving_away() -> None:
+    """Within the leave radius only the dwell time while moving away confirms."""
+    engine = ApproachDetector(HOME)
+    engine.update(at(0, 0))
+    assert engine.update(at(300, 60)).transitions == ()
+    assert engine.update(at(350, 200)).transitions == ()
+    # still out there after the dwell time but not farther: not a departure
+    assert engine.update(at(320, 400, speed=0.0)).transitions == ()
+    assert engine.update(at(320, 410, speed=2.0)).transitions == ()
+    # moving away after the dwell time: departed
+    assert events(list(engine.update(at(380, 420, speed=2.0)).transitions)) == [
+        EventType.DEPARTED
+    ]
 
 
 def test_departure_with_reported_speed_is_immediate() -> None:
     """A fix well outside with the car moving confirms on its own."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     engine.update(at(0, 0))
     result = engine.update(at(2_000, 300, speed=20.0))
     assert events(list(result.transitions)) == [EventType.DEPARTED]
@@ -213,7 +249,7 @@ def test_departure_with_reported_speed_is_immediate() -> None:
 
 def test_drift_across_the_zone_edge_is_not_an_arrival() -> None:
     """A car parked just outside the zone whose fixes drift inside stays away."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     for i in range(20):
         assert engine.update(at(150, i * 10, speed=0.0)).transitions == ()
     assert engine.update(at(80, 200, speed=0.0)).transitions == ()
@@ -222,7 +258,7 @@ def test_drift_across_the_zone_edge_is_not_an_arrival() -> None:
 
 def test_arrival_after_a_gap_from_far_away() -> None:
     """A sparse source that next reports the car at home: arrived, nothing else."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     engine.update(at(5_000, 0, speed=0.0))
     engine.update(at(5_000, 600, speed=0.0))
     result = engine.update(at(10, 1_200))
@@ -232,7 +268,7 @@ def test_arrival_after_a_gap_from_far_away() -> None:
 def test_parked_outside_cancels_after_the_tolerance() -> None:
     """Stopping for longer than the tolerance ends the approach; shorter does not."""
     settings = Settings()
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     _, t = drive(engine, 8_000, 2_000, speed=15.0)
     assert engine.phase is Phase.APPROACHING
     stop = settings.stop_tolerance_s
@@ -245,7 +281,7 @@ def test_parked_outside_cancels_after_the_tolerance() -> None:
 
 def test_silence_after_stopping_cancels_through_advance() -> None:
     """A tracker that stops reporting once parked: advance ends the approach."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     _, t = drive(engine, 8_000, 2_000, speed=15.0)
     engine.update(at(2_000, t + 10, speed=0.0))
     stop = Settings().stop_tolerance_s
@@ -257,7 +293,7 @@ def test_silence_after_stopping_cancels_through_advance() -> None:
 
 def test_ignition_off_shortens_the_tolerance() -> None:
     """With the ignition off, a stop is parking sooner."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     _, t = drive(engine, 8_000, 2_000, speed=15.0, ignition=True)
     engine.update(at(2_000, t + 10, speed=0.0, ignition=False))
     tolerance = Settings().ignition_off_tolerance_s
@@ -267,7 +303,7 @@ def test_ignition_off_shortens_the_tolerance() -> None:
 
 def test_tunnel_gap_does_not_cancel_but_long_silence_does() -> None:
     """Silence while moving is a tunnel; only the stale timeout ends it."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     _, t = drive(engine, 9_000, 4_000, speed=15.0)
     stale = Settings().stale_timeout_s
     assert engine.advance(T0 + timedelta(seconds=t + stale - 1)) == ()
@@ -278,7 +314,7 @@ def test_tunnel_gap_does_not_cancel_but_long_silence_does() -> None:
 
 def test_advance_does_nothing_when_not_approaching() -> None:
     """Time alone never changes home or away."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     assert engine.advance(T0) == ()
     engine.update(at(0, 0))
     assert engine.advance(T0 + timedelta(days=2)) == ()
@@ -288,20 +324,22 @@ def test_advance_does_nothing_when_not_approaching() -> None:
 def test_reach_limits_where_an_approach_can_start() -> None:
     """Beyond the reach nothing starts; the ETA reach or no limit widens it."""
     far = Settings(reach_m=5_000.0, reach_eta_s=None)
-    transitions, _ = drive(Engine(HOME, far), 20_000, 6_000, speed=20.0)
+    transitions, _ = drive(ApproachDetector(HOME, far), 20_000, 6_000, speed=20.0)
     assert transitions == []
     by_eta = Settings(reach_m=5_000.0, reach_eta_s=1_200.0)
-    transitions, _ = drive(Engine(HOME, by_eta), 20_000, 15_000, speed=30.0)
+    transitions, _ = drive(ApproachDetector(HOME, by_eta), 20_000, 15_000, speed=30.0)
     assert events(transitions) == [EventType.APPROACH_STARTED]
     assert transitions[0].distance_m > 15_000
     unlimited = Settings(reach_m=None, reach_eta_s=None)
-    transitions, _ = drive(Engine(HOME, unlimited), 120_000, 110_000, speed=30.0)
+    transitions, _ = drive(
+        ApproachDetector(HOME, unlimited), 120_000, 110_000, speed=30.0
+    )
     assert events(transitions) == [EventType.APPROACH_STARTED]
 
 
 def test_external_travel_time_takes_precedence_then_expires() -> None:
     """A travel-time sensor's ETA wins while fresh; after that the own ETA is back."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     drive(engine, 12_000, 8_000, speed=15.0)
     t = 300.0
     engine.update(at(7_900, t, speed=15.0, travel_time=900.0))
@@ -315,7 +353,7 @@ def test_external_travel_time_takes_precedence_then_expires() -> None:
 
 def test_drive_by_cancels_after_the_closest_point() -> None:
     """A road passing home at 800 m: the approach ends soon after the closest point."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     out: list[Transition] = []
     for i in range(241):
         north = 15_000 - 125 * i
@@ -330,12 +368,12 @@ def test_drive_by_cancels_after_the_closest_point() -> None:
 
 def test_state_round_trips_through_json() -> None:
     """An engine restored mid-approach continues exactly as one never stopped."""
-    straight = Engine(HOME)
-    restored = Engine(HOME)
+    straight = ApproachDetector(HOME)
+    restored = ApproachDetector(HOME)
     first, t = drive(straight, 12_000, 5_000, speed=15.0, driver="ben")
     drive(restored, 12_000, 5_000, speed=15.0, driver="ben")
     data = json.loads(json.dumps(restored.as_dict()))
-    restored = Engine.from_dict(data, HOME)
+    restored = ApproachDetector.from_dict(data, HOME)
     assert restored.snapshot == straight.snapshot
     rest_a, _ = drive(straight, 5_000, 0, speed=15.0, t0=t + 5)
     rest_b, _ = drive(restored, 5_000, 0, speed=15.0, t0=t + 5)
@@ -348,57 +386,136 @@ def test_state_round_trips_through_json() -> None:
 
 
 def test_state_round_trips_with_every_optional_part() -> None:
-    """Outlier memory, external ETA, ignition and the empty state survive too."""
+    """Candidate track, external ETA, ignition and the empty state survive too."""
     assert (
-        Engine.from_dict(Engine(HOME).as_dict(), HOME).snapshot == Engine(HOME).snapshot
+        ApproachDetector.from_dict(ApproachDetector(HOME).as_dict(), HOME).snapshot
+        == ApproachDetector(HOME).snapshot
     )
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     drive(engine, 9_000, 7_000, speed=15.0, ignition=True)
     engine.update(at(6_900, 200, travel_time=700.0))
-    engine.update(at(90_000, 205))  # an outlier, remembered
+    engine.update(at(90_000, 205))  # an outlier, remembered as a candidate track
     data = engine.as_dict()
-    assert data["outlier"] is not None
-    assert data["ext_eta"] is not None
-    again = Engine.from_dict(data, HOME)
+    assert data["version"] == STATE_VERSION
+    assert data["candidate_first"] is not None
+    assert data["external_eta"] is not None
+    again = ApproachDetector.from_dict(json.loads(json.dumps(data)), HOME)
     assert again.as_dict() == data
+
+
+V1_STATE: dict[str, Any] = {
+    "version": 1,
+    "phase": "approaching",
+    "last_t": 1768237200.0,
+    "last_ts": "2026-01-12T17:00:00+00:00",
+    "positioned": True,
+    "lat": 52.38,
+    "lon": 4.89,
+    "acc": 8.0,
+    "dist": 1112.0,
+    "last_speed": 14.0,
+    "path": 3000.0,
+    "window": [[1768237050.0, 3200.0, 8.0, 900.0], [1768237200.0, 1112.0, 8.0, 3000.0]],
+    "speed": 14.0,
+    "closing": 13.9,
+    "anchor": [1768237200.0, 52.38, 4.89, 8.0],
+    "min_dist": 1112.0,
+    "mark_dist": 1112.0,
+    "mark_t": 1768237200.0,
+    "qualified": 0,
+    "pending_departure": False,
+    "driver": "anna",
+    "ignition": True,
+    "ext_eta": [1768237300.0, 1768237200.0],
+    "outlier": [1768237190.0, 53.0, 5.0, 10.0],
+}
+"""A state saved by the first release (version 1, positional lists)."""
+
+
+def test_version_1_state_is_migrated() -> None:
+    """A state saved by the first release continues where it was."""
+    engine = ApproachDetector.from_dict(V1_STATE, HOME)
+    data = engine.as_dict()
+    assert data["version"] == STATE_VERSION
+    assert engine.phase is Phase.APPROACHING
+    assert data["window"][0] == {
+        "t": 1768237050.0,
+        "dist": 3200.0,
+        "acc": 8.0,
+        "path": 900.0,
+    }
+    assert data["anchor"] == {"t": 1768237200.0, "lat": 52.38, "lon": 4.89, "acc": 8.0}
+    assert data["external_eta"] == {"eta_t": 1768237300.0, "given_t": 1768237200.0}
+    assert data["candidate_first"] == data["candidate_last"]
+    assert data["candidate_count"] == 1
+    assert engine.snapshot.driver == "anna"
+    assert engine.snapshot.last_fix == T0
 
 
 @pytest.mark.parametrize(
     "damage",
     [
         {"version": 99},
+        {"version": 3},
         {"phase": "flying"},
-        {"last_ts": None},
-        {"last_ts": "2026-01-01T00:00:00"},
+        {"last_t": None},
+        {"last_t": "2026-01-01T00:00:00"},
+        {"last_t": 1e300},
         {"window": [[1.0, 2.0]]},
+        {"window": []},
+        {"window": [{"t": 1768237200.0, "dist": math.nan, "acc": 8.0, "path": 0}]},
         {"anchor": "abc"},
         {"lat": None},
-        {"ext_eta": 5},
+        {"lat": 91.0},
+        {"external_eta": 5},
+        {"external_eta": {"eta_t": math.inf, "given_t": 0.0}},
         {"dist": 10**400},
+        {"qualified": -1},
+        {"qualified": math.inf},
+        {"positioned": "yes"},
+        {"driver": 5},
+        {"driver": "x" * 1000},
+        {"candidate_first": None},
+        {"speed": 1e300},
     ],
 )
 def test_malformed_state_is_refused(damage: dict[str, Any]) -> None:
-    """A damaged stored state gives ValueError, never a half-built engine."""
-    engine = Engine(HOME)
+    """A damaged or newer stored state gives ValueError, never a half-built detector."""
+    engine = ApproachDetector(HOME)
     drive(engine, 9_000, 8_000, speed=15.0)
+    engine.update(at(90_000, 200))  # an outlier: a candidate track
     data = engine.as_dict() | damage
     with pytest.raises(ValueError, match=r"."):
-        Engine.from_dict(data, HOME)
+        ApproachDetector.from_dict(data, HOME)
+
+
+@pytest.mark.parametrize("damage", [{"outlier": [1.0]}, {"window": [[1.0, 2.0]]}])
+def test_malformed_version_1_state_is_refused(damage: dict[str, Any]) -> None:
+    """Migration checks the old lists too."""
+    with pytest.raises(ValueError, match=r"."):
+        ApproachDetector.from_dict(V1_STATE | damage, HOME)
+
+
+def test_a_state_without_a_phase_but_with_a_time_is_refused() -> None:
+    """The parts of a state must agree with each other."""
+    data = ApproachDetector(HOME).as_dict() | {"phase": "away"}
+    with pytest.raises(ValueError, match="without a report"):
+        ApproachDetector.from_dict(data, HOME)
 
 
 def test_missing_key_is_refused() -> None:
     """A stored state without a key is refused."""
-    data = Engine(HOME).as_dict()
+    data = ApproachDetector(HOME).as_dict()
     del data["phase"]
     with pytest.raises(ValueError, match="malformed"):
-        Engine.from_dict(data, HOME)
+        ApproachDetector.from_dict(data, HOME)
 
 
 def test_batch_is_applied_oldest_first() -> None:
     """A queued upload in any order is applied in time order."""
     fixes = [at(12_000 - 75 * i, 5 * i, speed=15.0) for i in range(160)]
-    in_order = Engine(HOME)
-    shuffled = Engine(HOME)
+    in_order = ApproachDetector(HOME)
+    shuffled = ApproachDetector(HOME)
     a = [tr for r in in_order.update_batch(fixes) for tr in r.transitions]
     b = [tr for r in shuffled.update_batch(fixes[::-1]) for tr in r.transitions]
     assert a == b
@@ -408,14 +525,14 @@ def test_batch_is_applied_oldest_first() -> None:
 def test_properties_expose_construction() -> None:
     """The home and settings given are the ones used."""
     settings = replace(Settings(), arrival_radius_m=250.0)
-    engine = Engine(HOME, settings)
+    engine = ApproachDetector(HOME, settings)
     assert engine.home is HOME
     assert engine.settings.arrival_radius_m == 250.0
 
 
 def test_sparse_source_can_start_and_arrive_in_one_step() -> None:
     """A fix a minute later, already inside the arrival radius: started and arriving."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     engine.update(at(2_000, 0, speed=15.0))
     result = engine.update(at(300, 90, speed=15.0))
     assert events(list(result.transitions)) == [
@@ -426,7 +543,7 @@ def test_sparse_source_can_start_and_arrive_in_one_step() -> None:
 
 def test_approach_straight_into_the_zone_passes_through_arriving() -> None:
     """A gap that skips the arrival ring still gives arriving before arrived."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     _, t = drive(engine, 8_000, 1_000, speed=15.0)
     result = engine.update(at(20, t + 60, speed=5.0))
     assert events(list(result.transitions)) == [EventType.ARRIVING, EventType.ARRIVED]
@@ -434,7 +551,7 @@ def test_approach_straight_into_the_zone_passes_through_arriving() -> None:
 
 def test_eta_disappears_during_a_long_standstill() -> None:
     """Standing still for long (with a generous tolerance) leaves no ETA to give."""
-    engine = Engine(HOME, Settings(stop_tolerance_s=3_600.0))
+    engine = ApproachDetector(HOME, Settings(stop_tolerance_s=3_600.0))
     _, t = drive(engine, 8_000, 3_000, speed=15.0)
     assert engine.snapshot.eta is not None
     for k in range(1, 120):
@@ -445,7 +562,7 @@ def test_eta_disappears_during_a_long_standstill() -> None:
 
 def test_zone_only_reports_drive_the_home_phase() -> None:
     """A tracker without positions: home / not home give arrived and departed."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     assert engine.update_presence(True, T0).transitions == ()
     assert engine.phase is Phase.HOME
     assert engine.snapshot.distance_m == 0.0
@@ -464,7 +581,7 @@ def test_zone_only_reports_drive_the_home_phase() -> None:
 
 def test_zone_only_start_away_and_arrival_during_an_approach() -> None:
     """An approach seen by GPS that ends with a zone-only "home" gives arriving, arrived."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     assert engine.update_presence(False, T0).transitions == ()
     assert engine.phase is Phase.AWAY
     # the first position after zone-only reports starts a fresh track (no outlier check)
@@ -477,7 +594,7 @@ def test_zone_only_start_away_and_arrival_during_an_approach() -> None:
 
 def test_wifi_jumps_of_a_still_car_at_home_are_not_a_departure() -> None:
     """Repeated jumps of a few hundred metres while reporting speed 0: still home."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     engine.update(at(0, 0, speed=0.0))
     for k in range(1, 10):
         assert (
@@ -494,7 +611,7 @@ def test_wifi_jumps_of_a_still_car_at_home_are_not_a_departure() -> None:
 
 def test_a_still_car_never_starts_an_approach() -> None:
     """A position jump towards home while the car reports speed 0 starts nothing."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     engine.update(at(3_000, 0, speed=0.0))
     for k in range(1, 6):
         assert engine.update(at(2_600, 10 * k, speed=0.0)).transitions == ()
@@ -503,7 +620,7 @@ def test_a_still_car_never_starts_an_approach() -> None:
 
 def test_a_new_trip_forgets_the_last_trips_driver() -> None:
     """The driver id of one trip does not stick to the next one."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     engine.update(at(0, 0, driver="anna"))
     assert engine.snapshot.driver == "anna"
     left = engine.update(at(2_000, 300, speed=20.0))

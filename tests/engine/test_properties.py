@@ -10,7 +10,7 @@ import random
 from hypothesis import given, settings as hsettings, strategies as st
 
 from custom_components.homecoming.engine import (
-    Engine,
+    ApproachDetector,
     EventType,
     Fix,
     Home,
@@ -87,7 +87,7 @@ def test_any_sequence_never_raises_and_stays_consistent(
     sequence: list[Fix], waits: list[float]
 ) -> None:
     """Whatever comes in, the engine answers, and its transitions chain correctly."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     phase: Phase | None = None
     for fix in sequence:
         result = engine.update(fix)
@@ -102,7 +102,9 @@ def test_any_sequence_never_raises_and_stays_consistent(
         last = engine.snapshot.last_fix or T0
         phase = check(list(engine.advance(last + timedelta(seconds=wait))), phase)
     json.dumps(engine.as_dict())
-    assert Engine.from_dict(engine.as_dict(), HOME).as_dict() == engine.as_dict()
+    assert (
+        ApproachDetector.from_dict(engine.as_dict(), HOME).as_dict() == engine.as_dict()
+    )
 
 
 @st.composite
@@ -137,7 +139,7 @@ def receding(draw: st.DrawFn) -> list[Fix]:
 @given(receding())
 def test_a_car_that_never_gets_closer_never_approaches(sequence: list[Fix]) -> None:
     """Noise within the reported accuracy never makes a receding car approach."""
-    engine = Engine(HOME)
+    engine = ApproachDetector(HOME)
     for fix in sequence:
         for tr in engine.update(fix).transitions:
             assert tr.event is not EventType.APPROACH_STARTED
@@ -153,8 +155,12 @@ def test_shuffled_batch_gives_the_same_transitions(
     shuffled = list(unique)
     rng.shuffle(shuffled)
     ordered = sorted(unique, key=lambda fix: fix.timestamp)
-    a = [tr for r in Engine(HOME).update_batch(shuffled) for tr in r.transitions]
-    engine = Engine(HOME)
+    a = [
+        tr
+        for r in ApproachDetector(HOME).update_batch(shuffled)
+        for tr in r.transitions
+    ]
+    engine = ApproachDetector(HOME)
     b = [tr for fix in ordered for tr in engine.update(fix).transitions]
     assert a == b
 
@@ -163,13 +169,13 @@ def test_shuffled_batch_gives_the_same_transitions(
 @given(fixes(max_size=60), st.integers(min_value=0, max_value=60))
 def test_restart_anywhere_changes_nothing(sequence: list[Fix], cut: int) -> None:
     """Serialising and restoring at any point gives the same future."""
-    straight = Engine(HOME)
-    restarted = Engine(HOME)
+    straight = ApproachDetector(HOME)
+    restarted = ApproachDetector(HOME)
     a: list[Transition] = []
     b: list[Transition] = []
     for index, fix in enumerate(sequence):
         if index == cut:
-            restarted = Engine.from_dict(
+            restarted = ApproachDetector.from_dict(
                 json.loads(json.dumps(restarted.as_dict())), HOME
             )
         a.extend(straight.update(fix).transitions)

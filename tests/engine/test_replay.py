@@ -272,7 +272,7 @@ def test_rejection_without_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A rejection without a reason is counted as ``unknown``, after known reasons."""
-    monkeypatch.setattr(replay, "Engine", _SilentEngine)
+    monkeypatch.setattr(replay, "ApproachDetector", _SilentEngine)
     path = _write_jsonl(tmp_path / "d.jsonl", _drive()[:3], _home_dict())
     assert main(["--json", str(path)]) == 0
     summary = json.loads(capsys.readouterr().out)["summary"]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from custom_components.homecoming.engine import (
-    Engine,
+    ApproachDetector,
     EventType,
     Phase,
     RejectReason,
@@ -22,9 +22,9 @@ SEEDS = [0, 1, 2, 3, 4]
 
 def replay(
     scenario: sim.Scenario,
-) -> tuple[Engine, list[Transition], Counter[RejectReason]]:
+) -> tuple[ApproachDetector, list[Transition], Counter[RejectReason]]:
     """Feed a scenario's fixes in emission order, as they would arrive."""
-    engine = Engine(scenario.home)
+    engine = ApproachDetector(scenario.home)
     transitions: list[Transition] = []
     rejected: Counter[RejectReason] = Counter()
     for fix in scenario.fixes:
@@ -134,7 +134,7 @@ def test_a_night_parked_away_is_quiet(seed: int) -> None:
 def test_tunnel_gap_keeps_the_approach(seed: int) -> None:
     """Three minutes without fixes in a tunnel: still one of each."""
     scenario = sim.tunnel(gap_s=180.0, seed=seed)
-    engine = Engine(scenario.home)
+    engine = ApproachDetector(scenario.home)
     transitions: list[Transition] = []
     for fix in scenario.fixes:
         # time passes in the tunnel too: the integration calls advance every few seconds

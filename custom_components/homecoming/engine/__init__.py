@@ -1,6 +1,6 @@
 """The approach engine: pure Python, no Home Assistant import, time as an input."""
 
-from .detector import Engine
+from .detector import ApproachDetector
 from .geo import haversine_m, local_m
 from .models import (
     Direction,
@@ -19,7 +19,7 @@ from .settings import Settings
 __all__ = [
     "ClimateMode",
     "Direction",
-    "Engine",
+    "ApproachDetector",
     "EventType",
     "Fix",
     "Home",

@@ -1,20 +1,21 @@
 """The approach detector: fixes in, phases and transitions out.
 
-The engine never reads a clock: time comes with each fix (:meth:`Engine.update`) or is
-given when nothing arrives (:meth:`Engine.advance`). All internal times are POSIX seconds.
+The detector never reads a clock: time comes with each fix (:meth:`ApproachDetector.update`)
+or is given when nothing arrives (:meth:`ApproachDetector.advance`). All internal times
+are POSIX seconds, distances metres, speeds metres per second.
 
-How it decides (see ``docs/engine.md`` for the reasoning and figures):
+Where to find each decision (``docs/engine.md`` gives the reasoning and figures):
 
-* Filtering: a fix is dropped when it repeats the newest timestamp (``duplicate``), is older
-  than the newest (``out_of_order``, or ``stale`` beyond the replay window), has a worse
-  accuracy than accepted (``inaccurate``) or implies an impossible speed (``outlier``; two
-  consecutive outliers that agree with each other re-anchor the track).
-* Progress towards home is the change of distance between the newest fix and the oldest fix
-  of a time window, compared with the combined accuracy of those two fixes.
-* Stationary: the car stays within a small radius (scaled by accuracy) of an anchor point.
-* Hysteresis: the car enters home inside the zone with a good fix, and leaves only when a
-  fix is well outside the zone even after subtracting its accuracy, confirmed by a second
-  fix or by the car's reported speed.
+* which fixes are used: :meth:`ApproachDetector._refusal` (late, inaccurate) and
+  :meth:`ApproachDetector._impossible_jump` / :meth:`ApproachDetector._new_track_confirmed`
+  (outliers, and when agreeing outliers are a new track);
+* what each fix measures: :meth:`ApproachDetector._measure` (smoothed speeds, the progress
+  window, the stationary anchor);
+* one method per phase: :meth:`ApproachDetector._while_home`,
+  :meth:`ApproachDetector._while_away`, :meth:`ApproachDetector._while_approaching`;
+* the predicates they call: :meth:`ApproachDetector._approach_qualifies`,
+  :meth:`ApproachDetector._departure_confirmed`, :meth:`ApproachDetector._drove_by`,
+  :meth:`ApproachDetector._stalled`, :meth:`ApproachDetector._inside`.
 """
 
 from __future__ import annotations
@@ -37,19 +38,20 @@ from .models import (
     UpdateResult,
 )
 from .settings import Settings
+from .state import STATE_VERSION, ExternalEta, Point, Sample, TrackState
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-STATE_VERSION: Final = 1
-"""Version of the dictionary written by :meth:`Engine.as_dict`."""
+__all__ = ["STATE_VERSION", "ApproachDetector"]
 
 MOVING_SPEED_MPS: Final = 3.0
-"""A reported (Doppler) speed at or above this means the car is moving; at rest phones and
-cars report well under 1 m/s."""
+"""A reported (Doppler) speed at or above this means the car is driving; at rest phones
+and cars report well under 1 m/s."""
 
 STILL_SPEED_MPS: Final = 1.0
-"""A reported speed under this means the car stands still: apparent movement is drift."""
+"""A reported speed under this means the car stands or creeps: a fix reporting it never
+starts an approach and never confirms a departure (apparent movement may be drift)."""
 
 MIN_ETA_SPEED_MPS: Final = 0.5
 """Below this smoothed speed towards home there is no meaningful ETA."""
@@ -59,80 +61,34 @@ SPARSE_GAP_S: Final = 60.0
 denser tracks an approach needs two consecutive qualifying fixes (one noisy fix never
 starts anything)."""
 
+CADENCE_WEIGHT: Final = 0.3
+"""Weight of a new gap in the smoothed time between fixes (the source's cadence)."""
+
 _APPROACH_PHASES: Final = frozenset({Phase.APPROACHING, Phase.ARRIVING})
 
 _NO_TRANSITIONS: tuple[Transition, ...] = ()
 
-# A window entry: (time, distance to home, accuracy, cumulative path length).
-type _Sample = tuple[float, float, float, float]
 
-
-class Engine:
+class ApproachDetector:
     """Detects a car's approach to home from a stream of fixes."""
 
-    __slots__ = (
-        "_acc",
-        "_anchor",
-        "_closing",
-        "_dist",
-        "_driver",
-        "_ext_eta",
-        "_home",
-        "_ignition",
-        "_last_speed",
-        "_last_t",
-        "_last_ts",
-        "_lat",
-        "_lon",
-        "_mark_dist",
-        "_mark_t",
-        "_min_dist",
-        "_origin",
-        "_outlier",
-        "_path",
-        "_pending_departure",
-        "_phase",
-        "_positioned",
-        "_qualified",
-        "_settings",
-        "_speed",
-        "_window",
-    )
+    __slots__ = ("_home", "_origin", "_peaks", "_settings", "_state")
 
     def __init__(self, home: Home, settings: Settings | None = None) -> None:
         """Start with no knowledge of the car."""
         self._home = home
         self._settings = settings or Settings()
         self._origin = Origin(home.latitude, home.longitude)
-        self._phase: Phase | None = None
-        self._last_t: float | None = None
-        self._last_ts: datetime | None = None
-        self._positioned = False
-        self._lat = 0.0
-        self._lon = 0.0
-        self._acc = 0.0
-        self._dist = 0.0
-        self._last_speed: float | None = None
-        self._path = 0.0
-        self._window: deque[_Sample] = deque()
-        self._speed: float | None = None
-        self._closing: float | None = None
-        self._anchor: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
-        self._min_dist = 0.0
-        self._mark_dist = 0.0
-        self._mark_t = 0.0
-        self._qualified = 0
-        self._pending_departure = False
-        self._driver: str | None = None
-        self._ignition: bool | None = None
-        self._ext_eta: tuple[float, float] | None = None
-        self._outlier: tuple[float, float, float, float] | None = None
+        self._state = TrackState()
+        self._peaks: deque[Sample] = deque()
+        """The window's samples that are farther from home than every later one: its
+        first is the farthest point of the window (a sliding maximum)."""
 
     # ------------------------------------------------------------------ public API
 
     @property
     def home(self) -> Home:
-        """The home this engine measures against."""
+        """The home this detector measures against."""
         return self._home
 
     @property
@@ -142,18 +98,20 @@ class Engine:
 
     @property
     def phase(self) -> Phase | None:
-        """The current phase (``None`` before the first usable fix)."""
-        return self._phase
+        """The current phase (``None`` before the first usable report)."""
+        return self._state.phase
 
     @property
     def last_fix(self) -> datetime | None:
-        """When the newest accepted fix was measured (without building a snapshot)."""
-        return self._last_ts
+        """When the newest accepted report was measured (without building a snapshot)."""
+        last_t = self._state.last_t
+        return None if last_t is None else datetime.fromtimestamp(last_t, UTC)
 
     @property
     def snapshot(self) -> Snapshot:
-        """What the engine knows about the car now."""
-        if self._last_t is None:
+        """What the detector knows about the car now."""
+        st = self._state
+        if st.last_t is None:
             return Snapshot(
                 phase=None,
                 distance_m=None,
@@ -162,66 +120,58 @@ class Engine:
                 closing_speed=None,
                 eta=None,
                 last_fix=None,
-                driver=self._driver,
+                driver=st.driver,
                 latitude=None,
                 longitude=None,
                 accuracy=None,
             )
-        eta = self._eta(self._last_t)
-        positioned = self._positioned
-        at_home = self._phase is Phase.HOME
+        eta = self._eta(st.last_t)
+        positioned = st.positioned
         return Snapshot(
-            phase=self._phase,
-            distance_m=self._dist if positioned or at_home else None,
+            phase=st.phase,
+            distance_m=st.dist if positioned or st.phase is Phase.HOME else None,
             direction=self._direction() if positioned else None,
-            speed=self._speed,
-            closing_speed=self._closing,
+            speed=st.speed,
+            closing_speed=st.closing,
             eta=None if eta is None else datetime.fromtimestamp(eta, UTC),
-            last_fix=self._last_ts,
-            driver=self._driver,
-            latitude=self._lat if positioned else None,
-            longitude=self._lon if positioned else None,
-            accuracy=self._acc if positioned else None,
+            last_fix=datetime.fromtimestamp(st.last_t, UTC),
+            driver=st.driver,
+            latitude=st.lat if positioned else None,
+            longitude=st.lon if positioned else None,
+            accuracy=st.acc if positioned else None,
         )
 
     def update(self, fix: Fix) -> UpdateResult:
         """Offer one fix; returns whether it was used and the transitions it caused."""
-        s = self._settings
+        st = self._state
         t = fix.timestamp.timestamp()
-        late = self._late(t)
-        if late is not None:
-            return UpdateResult(False, late, _NO_TRANSITIONS)
-        last_t = self._last_t
-        acc = s.assumed_accuracy_m if fix.accuracy is None else fix.accuracy
-        if acc > s.max_accuracy_m:
-            return UpdateResult(False, RejectReason.INACCURATE, _NO_TRANSITIONS)
+        acc = (
+            self._settings.assumed_accuracy_m if fix.accuracy is None else fix.accuracy
+        )
+        refusal = self._refusal(t, acc)
+        if refusal is not None:
+            return UpdateResult(False, refusal, _NO_TRANSITIONS)
         lat = fix.latitude
         lon = fix.longitude
+        last_t = st.last_t
         if last_t is None:
-            return self._first(fix, t, lat, lon, acc)
-        if not self._positioned:
+            self._start_track(fix, t, lat, lon, acc)
+            return UpdateResult(True, None, _NO_TRANSITIONS)
+        if not st.positioned:
             # The first position after zone-only reports: a fresh track, nothing to compare.
-            self._window.clear()
-            self._outlier = None
-            return UpdateResult(
-                True, None, self._accept(fix, t, 0.0, lat, lon, acc, 0.0)
-            )
+            self._restart_window()
+            return UpdateResult(True, None, self._accept(fix, t, 0.0, acc, 0.0))
         dt = t - last_t
-        segment = local_m(self._lat, self._lon, lat, lon)
-        if segment - acc - self._acc > s.max_speed_mps * dt:
-            outlier = self._outlier
-            if outlier is None or not self._plausible(outlier, t, lat, lon, acc):
-                self._outlier = (t, lat, lon, acc)
+        segment = local_m(st.lat, st.lon, lat, lon)
+        if self._impossible_jump(segment, acc, dt):
+            if not self._new_track_confirmed(Point(t, lat, lon, acc)):
                 return UpdateResult(False, RejectReason.OUTLIER, _NO_TRANSITIONS)
-            # Two outliers that agree: the track before them was wrong. Start afresh.
-            self._window.clear()
-            self._qualified = 0
-            segment = 0.0
-            dt = 0.0
-        self._outlier = None
-        return UpdateResult(
-            True, None, self._accept(fix, t, dt, lat, lon, acc, segment)
-        )
+            # The outliers agreed for long enough: the track before them was wrong.
+            self._restart_window()
+            segment = dt = 0.0
+        st.candidate_first = st.candidate_last = None
+        st.candidate_count = 0
+        return UpdateResult(True, None, self._accept(fix, t, dt, acc, segment))
 
     def update_presence(self, at_home: bool, timestamp: datetime) -> UpdateResult:
         """Offer a report without a position: a zone-based tracker's home / not home.
@@ -230,29 +180,30 @@ class Engine:
         approach was under way), outside after being home is ``departed``. The position,
         distance and speeds are unknown from then on, until the next fix.
         """
+        st = self._state
         t = timestamp.timestamp()
         late = self._late(t)
         if late is not None:
             return UpdateResult(False, late, _NO_TRANSITIONS)
-        previous = self._phase
-        self._last_t = t
-        self._last_ts = timestamp
-        self._positioned = False
-        self._dist = 0.0
-        self._speed = self._closing = None
-        self._window.clear()
-        self._window.append((t, 0.0, 0.0, self._path))
-        self._anchor = (t, self._lat, self._lon, self._acc)
-        self._last_speed = None
+        previous = st.phase
+        st.last_t = t
+        st.positioned = False
+        st.dist = 0.0
+        st.speed = st.closing = st.last_speed = None
+        st.anchor = Point(t, st.lat, st.lon, st.acc)
+        st.outside_since = None
+        st.candidate_first = st.candidate_last = None
+        st.candidate_count = 0
+        self._restart_window(Sample(t, 0.0, 0.0, st.path))
         out: list[Transition] = []
         if previous is None:
-            self._phase = Phase.HOME if at_home else Phase.AWAY
+            st.phase = Phase.HOME if at_home else Phase.AWAY
         elif at_home and previous is not Phase.HOME:
             if previous is Phase.APPROACHING:
-                self._to(EventType.ARRIVING, Phase.ARRIVING, timestamp, t, out)
-            self._to(EventType.ARRIVED, Phase.HOME, timestamp, t, out)
+                self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
+            self._to(EventType.ARRIVED, Phase.HOME, t, out)
         elif not at_home and previous is Phase.HOME:
-            self._to(EventType.DEPARTED, Phase.AWAY, timestamp, t, out)
+            self._to(EventType.DEPARTED, Phase.AWAY, t, out)
         return UpdateResult(True, None, tuple(out))
 
     def update_batch(self, fixes: Iterable[Fix]) -> list[UpdateResult]:
@@ -264,102 +215,75 @@ class Engine:
 
     def advance(self, now: datetime) -> tuple[Transition, ...]:
         """Let time pass without a fix: stops and silence can end an approach."""
-        if self._last_t is None or self._phase not in _APPROACH_PHASES:
+        st = self._state
+        if st.last_t is None or st.phase not in _APPROACH_PHASES:
             return _NO_TRANSITIONS
         t = now.timestamp()
-        if t <= self._last_t:
+        if t <= st.last_t:
             return _NO_TRANSITIONS
         out: list[Transition] = []
-        self._check_time(t, now, out)
+        if self._stalled(t):
+            self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t, out)
         return tuple(out)
+
+    def correct_clock(self, now: datetime) -> bool:
+        """Recover from a newest report stamped far ahead of ``now``.
+
+        A report more than :attr:`Settings.clock_skew_s` in the future of a correct clock
+        was stamped by a wrong one (a board that started before NTP set its time): every
+        later fix would be refused as late. The track restarts at ``now``: the phase, the
+        position and the driver are kept, the evidence of movement is forgotten, and
+        nothing fires. Returns whether it did.
+        """
+        st = self._state
+        t = now.timestamp()
+        if st.last_t is None or st.last_t - t <= self._settings.clock_skew_s:
+            return False
+        st.last_t = st.mark_t = t
+        st.anchor = Point(t, st.lat, st.lon, st.acc)
+        st.qualified = 0
+        st.departure_seen = False
+        st.outside_since = None
+        st.external_eta = None
+        st.candidate_first = st.candidate_last = None
+        st.candidate_count = 0
+        st.interval = None
+        self._restart_window(Sample(t, st.dist, st.acc, st.path))
+        return True
 
     # ----------------------------------------------------------- persistence
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the whole state as plain JSON-compatible data."""
-        return {
-            "version": STATE_VERSION,
-            "phase": None if self._phase is None else self._phase.value,
-            "last_t": self._last_t,
-            "last_ts": None if self._last_ts is None else self._last_ts.isoformat(),
-            "positioned": self._positioned,
-            "lat": self._lat,
-            "lon": self._lon,
-            "acc": self._acc,
-            "dist": self._dist,
-            "last_speed": self._last_speed,
-            "path": self._path,
-            "window": [list(sample) for sample in self._window],
-            "speed": self._speed,
-            "closing": self._closing,
-            "anchor": list(self._anchor),
-            "min_dist": self._min_dist,
-            "mark_dist": self._mark_dist,
-            "mark_t": self._mark_t,
-            "qualified": self._qualified,
-            "pending_departure": self._pending_departure,
-            "driver": self._driver,
-            "ignition": self._ignition,
-            "ext_eta": None if self._ext_eta is None else list(self._ext_eta),
-            "outlier": None if self._outlier is None else list(self._outlier),
-        }
+        """Return the whole state as plain JSON-compatible data (see :mod:`.state`)."""
+        return self._state.as_dict()
 
     @classmethod
     def from_dict(
-        cls, data: dict[str, Any], home: Home, settings: Settings | None = None
-    ) -> Engine:
-        """Rebuild an engine from :meth:`as_dict` output; ``ValueError`` if malformed."""
-        engine = cls(home, settings)
-        try:
-            if data["version"] != STATE_VERSION:
-                msg = f"unsupported state version {data['version']!r}"
-                raise ValueError(msg)
-            phase = data["phase"]
-            engine._phase = None if phase is None else Phase(phase)
-            engine._last_t = _opt_float(data["last_t"])
-            last_ts = data["last_ts"]
-            engine._last_ts = (
-                None if last_ts is None else datetime.fromisoformat(last_ts)
-            )
-            if (engine._last_t is None) != (engine._last_ts is None) or (
-                engine._last_ts is not None and engine._last_ts.utcoffset() is None
-            ):
-                msg = "inconsistent last fix time"
-                raise ValueError(msg)
-            engine._positioned = bool(data["positioned"])
-            engine._lat = float(data["lat"])
-            engine._lon = float(data["lon"])
-            engine._acc = float(data["acc"])
-            engine._dist = float(data["dist"])
-            engine._last_speed = _opt_float(data["last_speed"])
-            engine._path = float(data["path"])
-            engine._window = deque(_floats(sample, 4) for sample in data["window"])  # type: ignore[misc]
-            engine._speed = _opt_float(data["speed"])
-            engine._closing = _opt_float(data["closing"])
-            engine._anchor = _floats(data["anchor"], 4)  # type: ignore[assignment]
-            engine._min_dist = float(data["min_dist"])
-            engine._mark_dist = float(data["mark_dist"])
-            engine._mark_t = float(data["mark_t"])
-            engine._qualified = int(data["qualified"])
-            engine._pending_departure = bool(data["pending_departure"])
-            driver = data["driver"]
-            engine._driver = None if driver is None else str(driver)
-            ignition = data["ignition"]
-            engine._ignition = None if ignition is None else bool(ignition)
-            ext = data["ext_eta"]
-            engine._ext_eta = None if ext is None else _floats(ext, 2)  # type: ignore[assignment]
-            outlier = data["outlier"]
-            engine._outlier = None if outlier is None else _floats(outlier, 4)  # type: ignore[assignment]
-        except (KeyError, TypeError, AttributeError, OverflowError) as err:
-            msg = f"malformed engine state: {err!r}"
-            raise ValueError(msg) from err
-        return engine
+        cls, data: Any, home: Home, settings: Settings | None = None
+    ) -> ApproachDetector:
+        """Rebuild a detector from :meth:`as_dict` output of this or an older version.
 
-    # ------------------------------------------------------------------ internals
+        Raises :class:`ValueError` for a newer version or anything malformed.
+        """
+        detector = cls(home, settings)
+        detector._state = TrackState.from_dict(data)
+        detector._peaks = _peaks_of(detector._state.window)
+        return detector
+
+    # ------------------------------------------------------------------ filtering
+
+    def _refusal(self, t: float, acc: float) -> RejectReason | None:
+        """Why a fix measured at ``t`` with accuracy ``acc`` is not used, if it is not."""
+        late = self._late(t)
+        if late is not None:
+            return late
+        if acc > self._settings.max_accuracy_m:
+            return RejectReason.INACCURATE
+        return None
 
     def _late(self, t: float) -> RejectReason | None:
         """Why a report at ``t`` comes too late to use, if it does."""
-        last_t = self._last_t
+        last_t = self._state.last_t
         if last_t is None or t > last_t:
             return None
         if t == last_t:
@@ -368,245 +292,408 @@ class Engine:
             return RejectReason.STALE
         return RejectReason.OUT_OF_ORDER
 
-    def _plausible(
-        self,
-        ref: tuple[float, float, float, float],
-        t: float,
-        lat: float,
-        lon: float,
-        acc: float,
-    ) -> bool:
-        """Whether a fix is reachable from a reference point at a plausible speed."""
-        ref_t, ref_lat, ref_lon, ref_acc = ref
-        dt = t - ref_t
+    def _impossible_jump(self, segment: float, acc: float, dt: float) -> bool:
+        """Whether reaching a fix from the newest one needs more than the top speed."""
+        return segment - acc - self._state.acc > self._settings.max_speed_mps * dt
+
+    def _new_track_confirmed(self, point: Point) -> bool:
+        """Count an impossible fix towards a new track; whether that track is confirmed.
+
+        Impossible fixes that agree with each other (each reachable from the previous one)
+        form a candidate track. It replaces the track only once it has lasted
+        :attr:`Settings.reanchor_s` with at least :attr:`Settings.reanchor_fixes` fixes
+        while the track said nothing (any usable fix of the track drops the candidate).
+        A second tracker reporting the home zone's centre for a minute, or a burst of
+        cell fixes with a fake accuracy, never moves the car.
+        """
+        st = self._state
+        s = self._settings
+        last = st.candidate_last
+        if last is None or not self._reachable(last, point):
+            st.candidate_first = point
+            st.candidate_count = 0
+        st.candidate_last = point
+        st.candidate_count += 1
+        first = st.candidate_first
+        assert first is not None  # noqa: S101 - set above
+        return (
+            st.candidate_count >= s.reanchor_fixes and point.t - first.t >= s.reanchor_s
+        )
+
+    def _reachable(self, ref: Point, point: Point) -> bool:
+        """Whether ``point`` is reachable from ``ref`` at a possible speed."""
+        dt = point.t - ref.t
         if dt <= 0:
             return False
-        gap = local_m(ref_lat, ref_lon, lat, lon) - acc - ref_acc
+        gap = local_m(ref.lat, ref.lon, point.lat, point.lon) - point.acc - ref.acc
         return gap <= self._settings.max_speed_mps * dt
 
-    def _first(
+    # ------------------------------------------------------------ measuring
+
+    def _start_track(
         self, fix: Fix, t: float, lat: float, lon: float, acc: float
-    ) -> UpdateResult:
+    ) -> None:
         """Initialise the phase from the first usable fix, without an event."""
+        st = self._state
         self._store(fix, t, lat, lon, acc)
-        self._anchor = (t, lat, lon, acc)
-        self._window.append((t, self._dist, acc, 0.0))
-        self._phase = Phase.HOME if self._inside(self._dist, acc) else Phase.AWAY
-        return UpdateResult(True, None, _NO_TRANSITIONS)
+        st.anchor = Point(t, lat, lon, acc)
+        self._restart_window(Sample(t, st.dist, acc, st.path))
+        st.phase = Phase.HOME if self._inside(st.dist, acc) else Phase.AWAY
+
+    def _restart_window(self, sample: Sample | None = None) -> None:
+        """Forget the window's evidence, keeping ``sample`` (or the newest) alone."""
+        window = self._state.window
+        if sample is None:
+            if not window:
+                return
+            sample = window[-1]
+        window.clear()
+        window.append(sample)
+        self._peaks = deque((sample,))
+        self._state.qualified = 0
 
     def _store(self, fix: Fix, t: float, lat: float, lon: float, acc: float) -> None:
-        self._last_t = t
-        self._last_ts = fix.timestamp
-        self._positioned = True
-        self._lat = lat
-        self._lon = lon
-        self._acc = acc
-        self._dist = self._origin.distance_m(lat, lon)
-        self._last_speed = fix.speed
+        st = self._state
+        st.last_t = t
+        st.positioned = True
+        st.lat = lat
+        st.lon = lon
+        st.acc = acc
+        st.dist = self._origin.distance_m(lat, lon)
+        st.last_speed = fix.speed
         if fix.driver is not None:
-            self._driver = fix.driver
+            st.driver = fix.driver
         if fix.ignition is not None:
-            self._ignition = fix.ignition
+            st.ignition = fix.ignition
         if fix.travel_time is not None:
-            self._ext_eta = (t + fix.travel_time, t)
+            st.external_eta = ExternalEta(t + fix.travel_time, t)
 
-    def _inside(self, dist: float, acc: float) -> bool:
-        radius = self._home.radius
-        return dist <= radius and acc <= max(radius, self._settings.home_accuracy_m)
+    def _parked(self) -> bool:
+        """Whether the car has been seen standing still for a while (before this fix).
 
-    def _accept(
-        self,
-        fix: Fix,
-        t: float,
-        dt: float,
-        lat: float,
-        lon: float,
-        acc: float,
-        segment: float,
-    ) -> tuple[Transition, ...]:
-        s = self._settings
-        prev_dist = self._dist
-        last_t = self._last_t
-        assert last_t is not None  # noqa: S101 - _accept follows the first fix
-        # Parked: seen standing still (a later fix at the anchor, or a reported speed of
-        # zero) for a while. Drift of a parked car across the zone edge is no arrival.
-        anchor_t = self._anchor[0]
-        last_speed = self._last_speed
-        was_parked = (
+        Seen standing: a later fix at the anchor, or a reported speed of zero. Drift of a
+        parked car across the zone edge is no arrival.
+        """
+        st = self._state
+        last_t = st.last_t
+        assert last_t is not None  # noqa: S101 - only after the first fix
+        anchor_t = st.anchor.t
+        last_speed = st.last_speed
+        return (
             last_t > anchor_t
             or (last_speed is not None and last_speed < STILL_SPEED_MPS)
-        ) and last_t - anchor_t >= s.settle_s
-        self._store(fix, t, lat, lon, acc)
-        dist = self._dist
-        self._path += segment
+        ) and last_t - anchor_t >= self._settings.settle_s
 
+    def _measure(
+        self, fix: Fix, t: float, dt: float, acc: float, segment: float
+    ) -> tuple[float, float, float, float]:
+        """Update speeds, the window and the anchor with an accepted fix.
+
+        Returns the evidence of an approach in the window, measured from its farthest
+        point (so a trip that turned round within the window counts from the turn):
+        ``(progress, noise, path, closing)`` — metres gained towards home, the noise they
+        must exceed (combined accuracy), metres driven meanwhile, and the average speed
+        towards home.
+        """
+        s = self._settings
+        st = self._state
+        dist = st.dist
+        st.path += segment
         # Smoothed ground speed: the reported speed when there is one.
         ground = (
             fix.speed if fix.speed is not None else (segment / dt if dt > 0 else 0.0)
         )
         alpha = dt / (s.speed_smoothing_s + dt)
-        self._speed = (
-            ground
-            if self._speed is None
-            else self._speed + alpha * (ground - self._speed)
-        )
+        speed = st.speed
+        st.speed = ground if speed is None else speed + alpha * (ground - speed)
+        if dt > 0:
+            interval = st.interval
+            st.interval = (
+                dt if interval is None else interval + CADENCE_WEIGHT * (dt - interval)
+            )
 
-        # The progress window.
-        window = self._window
-        window.append((t, dist, acc, self._path))
+        # The window, and its farthest point (a sliding maximum).
+        sample = Sample(t, dist, acc, st.path)
+        window = st.window
+        window.append(sample)
         cut = t - s.window_s
-        while len(window) > 1 and window[1][0] <= cut:
+        while len(window) > 1 and window[1].t <= cut:
             window.popleft()
-        ref_t, ref_dist, ref_acc, ref_path = window[0]
-        span = t - ref_t
-        progress = ref_dist - dist
-        noise = s.noise_factor * sqrt(ref_acc * ref_acc + acc * acc)
-        closing_now = progress / span if span > 0 else 0.0
-        closing = self._closing
-        closing = (
+        peaks = self._peaks
+        while peaks and peaks[-1].dist <= dist:
+            peaks.pop()
+        peaks.append(sample)
+        oldest_t = window[0].t
+        while peaks[0].t < oldest_t:
+            peaks.popleft()
+
+        # Closing speed over the whole window (negative when moving away), smoothed.
+        oldest = window[0]
+        span = t - oldest.t
+        closing_now = (oldest.dist - dist) / span if span > 0 else 0.0
+        closing = st.closing
+        st.closing = (
             closing_now
             if closing is None
             else closing + alpha * (closing_now - closing)
         )
-        self._closing = closing
 
-        # The stationary anchor.
-        _, a_lat, a_lon, a_acc = self._anchor
-        speed = fix.speed
-        if (speed is not None and speed >= MOVING_SPEED_MPS) or (
-            (speed is None or speed >= STILL_SPEED_MPS)
-            and local_m(a_lat, a_lon, lat, lon)
-            > max(s.stationary_m, 1.5 * max(acc, a_acc))
+        # The stationary anchor: where the car was when last seen to move.
+        anchor = st.anchor
+        speed_now = fix.speed
+        if (speed_now is not None and speed_now >= MOVING_SPEED_MPS) or (
+            (speed_now is None or speed_now >= STILL_SPEED_MPS)
+            and local_m(anchor.lat, anchor.lon, fix.latitude, fix.longitude)
+            > max(s.stationary_m, 1.5 * max(acc, anchor.acc))
         ):
-            self._anchor = (t, lat, lon, acc)
+            st.anchor = Point(t, fix.latitude, fix.longitude, acc)
 
+        peak = peaks[0]
+        peak_span = t - peak.t
+        progress = peak.dist - dist
+        noise = s.noise_factor * sqrt(peak.acc * peak.acc + acc * acc)
+        rate = progress / peak_span if peak_span > 0 else 0.0
+        return progress, noise, st.path - peak.path, rate
+
+    # ------------------------------------------------------------------ phases
+
+    def _accept(
+        self, fix: Fix, t: float, dt: float, acc: float, segment: float
+    ) -> tuple[Transition, ...]:
+        """Use a fix: measure it, then let the current phase decide."""
+        st = self._state
+        was_parked = self._parked()
+        previous_dist = st.dist
+        self._store(fix, t, fix.latitude, fix.longitude, acc)
+        evidence = self._measure(fix, t, dt, acc, segment)
         out: list[Transition] = []
-        phase = self._phase
-        ts = fix.timestamp
+        phase = st.phase
         if phase is Phase.HOME:
-            outside = dist - acc - self._home.radius
-            if outside > s.exit_margin_m:
-                # Confirmed by a second fix, unless the car says it stands still and the
-                # jump is short: that is Wi-Fi or cell positioning, not a departure.
-                moving = speed is not None and speed >= MOVING_SPEED_MPS
-                still = speed is not None and speed < STILL_SPEED_MPS
-                far = outside > s.exit_margin_m + s.jump_m
-                if moving or (self._pending_departure and (far or not still)):
-                    # A new trip: its driver is whoever this trip's fixes name.
-                    self._driver = fix.driver
-                    self._to(EventType.DEPARTED, Phase.AWAY, ts, t, out)
-                else:
-                    self._pending_departure = True
-            else:
-                self._pending_departure = False
+            self._while_home(fix, t, acc, out)
         elif phase is Phase.AWAY:
-            if self._inside(dist, acc):
-                came_from_outside = prev_dist > self._home.radius + s.exit_margin_m
-                if came_from_outside or not was_parked:
-                    self._to(EventType.ARRIVED, Phase.HOME, ts, t, out)
-            elif (speed is None or speed >= STILL_SPEED_MPS) and self._qualifies(
-                dist, progress, noise, self._path - ref_path, closing_now, t
-            ):
-                self._qualified += 1
-                if self._qualified >= 2 or dt >= SPARSE_GAP_S:  # noqa: PLR2004
-                    self._min_dist = self._mark_dist = dist
-                    self._mark_t = t
-                    self._closing = max(closing, closing_now)
-                    self._to(EventType.APPROACH_STARTED, Phase.APPROACHING, ts, t, out)
-                    if dist <= s.arrival_radius_m:
-                        self._to(EventType.ARRIVING, Phase.ARRIVING, ts, t, out)
-            else:
-                self._qualified = 0
-        else:  # approaching or arriving
-            self._min_dist = min(self._min_dist, dist)
-            if dist < self._mark_dist - max(s.stationary_m, acc) and (
-                speed is None or speed >= STILL_SPEED_MPS
-            ):
-                self._mark_dist = dist
-                self._mark_t = t
-            if self._inside(dist, acc):
-                if phase is Phase.APPROACHING:
-                    self._to(EventType.ARRIVING, Phase.ARRIVING, ts, t, out)
-                self._to(EventType.ARRIVED, Phase.HOME, ts, t, out)
-            elif (
-                dist - self._min_dist
-                > max(s.retreat_m, s.retreat_fraction * self._min_dist) + acc
-            ):
-                self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, ts, t, out)
-            else:
-                if phase is Phase.APPROACHING and dist <= s.arrival_radius_m:
-                    self._to(EventType.ARRIVING, Phase.ARRIVING, ts, t, out)
-                self._check_time(t, ts, out)
+            self._while_away(fix, t, dt, acc, previous_dist, was_parked, evidence, out)
+        else:
+            self._while_approaching(fix.speed, t, acc, out)
         return tuple(out) if out else _NO_TRANSITIONS
 
-    def _qualifies(
-        self,
-        dist: float,
-        progress: float,
-        noise: float,
-        path: float,
-        closing_now: float,
-        t: float,
-    ) -> bool:
-        """Whether the window shows a real approach within reach."""
+    def _while_home(
+        self, fix: Fix, t: float, acc: float, out: list[Transition]
+    ) -> None:
+        """At home: has the car left?"""
+        st = self._state
         s = self._settings
+        if st.dist - acc - self._home.radius <= s.exit_margin_m:
+            # Within the hysteresis band: drift, or back from a loop round the block.
+            st.departure_seen = False
+            st.outside_since = None
+            return
+        if st.outside_since is None:
+            st.outside_since = t
+            st.outside_dist = st.dist
+        if self._departure_confirmed(fix.speed, t, acc):
+            # A new trip: its driver is whoever this trip's fixes name.
+            st.driver = fix.driver
+            self._to(EventType.DEPARTED, Phase.AWAY, t, out)
+
+    def _departure_confirmed(self, speed: float | None, t: float, acc: float) -> bool:
+        """Whether a car at home, now outside the hysteresis band, has clearly left.
+
+        Beyond the leave radius (the arrival radius, or the band if that is wider) after
+        subtracting the accuracy: confirmed by a driving speed or by a second such fix,
+        except that a car reporting standstill must have jumped farther than
+        :attr:`Settings.jump_m` beyond the band (Wi-Fi and cell positioning jump a few
+        hundred metres). Within the leave radius only :attr:`Settings.depart_dwell_s`
+        outside the band while moving away confirms: looking for a parking space, a
+        U-turn or a re-park near home is not a departure.
+        """
+        st = self._state
+        s = self._settings
+        radius = self._home.radius
+        still = speed is not None and speed < STILL_SPEED_MPS
+        if st.dist - acc > max(s.arrival_radius_m, radius + s.exit_margin_m):
+            if speed is not None and speed >= MOVING_SPEED_MPS:
+                return True
+            far = st.dist - acc - radius > s.exit_margin_m + s.jump_m
+            if st.departure_seen and (far or not still):
+                return True
+            st.departure_seen = True
+            return False
+        outside_since = st.outside_since
+        assert outside_since is not None  # noqa: S101 - set by the caller
+        return (
+            t - outside_since >= s.depart_dwell_s
+            and not still
+            and st.dist > st.outside_dist + s.stationary_m
+        )
+
+    def _while_away(
+        self,
+        fix: Fix,
+        t: float,
+        dt: float,
+        acc: float,
+        previous_dist: float,
+        was_parked: bool,
+        evidence: tuple[float, float, float, float],
+        out: list[Transition],
+    ) -> None:
+        """Away: has the car arrived, or started for home?"""
+        st = self._state
+        s = self._settings
+        dist = st.dist
+        if self._inside(dist, acc):
+            # An arrival comes from outside the hysteresis band or from driving, not
+            # from a parked car's drift across the zone edge.
+            came_from_outside = previous_dist > self._home.radius + s.exit_margin_m
+            if came_from_outside or not was_parked:
+                self._to(EventType.ARRIVED, Phase.HOME, t, out)
+            return
+        speed = fix.speed
+        if (speed is None or speed >= STILL_SPEED_MPS) and self._approach_qualifies(
+            t, dist, evidence
+        ):
+            st.qualified += 1
+            if st.qualified >= 2 or dt >= SPARSE_GAP_S:  # noqa: PLR2004
+                st.min_dist = st.mark_dist = dist
+                st.mark_t = t
+                st.closing = max(st.closing or 0.0, evidence[3])
+                self._to(EventType.APPROACH_STARTED, Phase.APPROACHING, t, out)
+                if dist <= s.arrival_radius_m:
+                    self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
+        else:
+            st.qualified = 0
+
+    def _approach_qualifies(
+        self, t: float, dist: float, evidence: tuple[float, float, float, float]
+    ) -> bool:
+        """Whether the window shows a real approach, within reach.
+
+        From the window's farthest point the car must have gained more than the noise,
+        :attr:`Settings.min_progress_m` and :attr:`Settings.progress_fraction` of its
+        distance, mostly in a straight line (:attr:`Settings.min_efficiency` of the path)
+        and at :attr:`Settings.min_closing_speed_mps` or more.
+        """
+        s = self._settings
+        progress, noise, path, rate = evidence
         if (
             progress < noise
             or progress < s.min_progress_m
             or progress < s.progress_fraction * dist
             or progress < s.min_efficiency * path
-            or closing_now < s.min_closing_speed_mps
+            or rate < s.min_closing_speed_mps
         ):
             return False
         if s.reach_m is None or dist <= s.reach_m:
             return True
         if s.reach_eta_s is None:
             return False
-        eta = self._eta_from(t, dist, max(closing_now, self._closing or 0.0))
+        eta = self._eta_from(t, dist, max(rate, self._state.closing or 0.0))
         return eta is not None and eta - t <= s.reach_eta_s
 
-    def _check_time(self, t: float, ts: datetime, out: list[Transition]) -> None:
-        """Time-based ends of an approach: no progress for too long, or silence."""
+    def _while_approaching(
+        self, speed: float | None, t: float, acc: float, out: list[Transition]
+    ) -> None:
+        """Approaching or arriving: arrived, drove by, or still on the way?"""
+        st = self._state
         s = self._settings
-        last_t = self._last_t
-        assert last_t is not None  # noqa: S101 - only called once a fix was accepted
-        stalled = t - self._mark_t
-        last_speed = self._last_speed
-        if (
-            t > last_t
-            and self._mark_t == last_t
-            and (last_speed is None or last_speed >= STILL_SPEED_MPS)
-        ):
-            stalled = 0.0  # silence right after progress: a tunnel, not a stop
-        tolerance = (
-            s.ignition_off_tolerance_s
-            if self._ignition is False
-            else s.stop_tolerance_s
+        dist = st.dist
+        if self._made_progress(speed, acc):
+            st.mark_dist = dist
+            st.mark_t = t
+        st.min_dist = min(st.min_dist, dist)
+        if self._inside(dist, acc):
+            if st.phase is Phase.APPROACHING:
+                self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
+            self._to(EventType.ARRIVED, Phase.HOME, t, out)
+        elif self._drove_by(acc):
+            self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t, out)
+        else:
+            if st.phase is Phase.APPROACHING and dist <= s.arrival_radius_m:
+                self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
+            if self._stalled(t):
+                self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t, out)
+
+    def _made_progress(self, speed: float | None, acc: float) -> bool:
+        """Whether the car is at a new closest distance of this approach.
+
+        Beyond the noise (:attr:`Settings.stationary_m`, or the accuracy) whatever the
+        reported speed: a crawl in a jam at walking pace is progress, and so is a fix of
+        a sparse source that caught the car standing at a light two kilometres closer. A
+        fix reporting standstill must be twice as far beyond the closest point yet: the
+        drift of a parked car never keeps an approach alive.
+        """
+        st = self._state
+        noise = max(self._settings.stationary_m, acc)
+        if speed is not None and speed < STILL_SPEED_MPS:
+            return st.dist < min(st.mark_dist, st.min_dist) - 2.0 * noise
+        return st.dist < st.mark_dist - noise
+
+    def _drove_by(self, acc: float) -> bool:
+        """Whether the car is now clearly farther than its closest point of the approach."""
+        st = self._state
+        s = self._settings
+        min_dist = st.min_dist
+        return (
+            st.dist - min_dist > max(s.retreat_m, s.retreat_fraction * min_dist) + acc
         )
-        if stalled >= tolerance or t - last_t >= s.stale_timeout_s:
-            self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, ts, t, out)
+
+    def _stalled(self, t: float) -> bool:
+        """Whether the approach has made no progress for too long, or the car is silent.
+
+        The stop is judged from what the fixes show: time since the last progress, but
+        silence right after a fix that showed the car moving is a tunnel, not a stop, and
+        the first source interval of any silence is not counted (a car cloud reporting
+        every few minutes could not have shown progress sooner). Only
+        :attr:`Settings.stale_timeout_s` without any fix ends the approach then.
+        """
+        st = self._state
+        s = self._settings
+        last_t = st.last_t
+        assert last_t is not None  # noqa: S101 - only once a fix was accepted
+        if t - last_t >= s.stale_timeout_s:
+            return True
+        stalled = t - st.mark_t
+        if t > last_t:
+            last_speed = st.last_speed
+            if st.mark_t == last_t and (
+                last_speed is None or last_speed >= STILL_SPEED_MPS
+            ):
+                return False  # silence right after progress: a tunnel
+            stalled -= min(t - last_t, st.interval or 0.0)
+        tolerance = (
+            s.ignition_off_tolerance_s if st.ignition is False else s.stop_tolerance_s
+        )
+        return stalled >= tolerance
+
+    def _inside(self, dist: float, acc: float) -> bool:
+        """Whether a fix puts the car at home: inside the zone, accurate enough."""
+        radius = self._home.radius
+        return dist <= radius and acc <= max(radius, self._settings.home_accuracy_m)
+
+    # ------------------------------------------------------------------ results
 
     def _eta_from(self, t: float, dist: float, closing: float) -> float | None:
-        ext = self._ext_eta
-        if ext is not None and t - ext[1] <= self._settings.external_eta_max_age_s:
-            return ext[0]
+        ext = self._state.external_eta
+        if ext is not None and t - ext.given_t <= self._settings.external_eta_max_age_s:
+            return ext.eta_t
         if closing < MIN_ETA_SPEED_MPS:
             return None
         return t + max(0.0, dist - self._home.radius) / closing
 
     def _eta(self, t: float) -> float | None:
-        if self._phase not in _APPROACH_PHASES:
+        st = self._state
+        if st.phase not in _APPROACH_PHASES:
             return None
-        return self._eta_from(t, self._dist, self._closing or 0.0)
+        return self._eta_from(t, st.dist, st.closing or 0.0)
 
     def _direction(self) -> Direction:
-        window = self._window
-        _, ref_dist, ref_acc, _ = window[0]
-        progress = ref_dist - self._dist
+        st = self._state
+        oldest = st.window[0]
+        progress = oldest.dist - st.dist
         threshold = max(
             self._settings.stationary_m,
             self._settings.noise_factor
-            * sqrt(ref_acc * ref_acc + self._acc * self._acc),
+            * sqrt(oldest.acc * oldest.acc + st.acc * st.acc),
         )
         if progress > threshold:
             return Direction.TOWARDS
@@ -615,36 +702,30 @@ class Engine:
         return Direction.STATIONARY
 
     def _to(
-        self,
-        event: EventType,
-        phase: Phase,
-        ts: datetime,
-        t: float,
-        out: list[Transition],
+        self, event: EventType, phase: Phase, t: float, out: list[Transition]
     ) -> None:
-        previous = self._phase
+        """Change phase and record the transition."""
+        st = self._state
+        previous = st.phase
         assert previous is not None  # noqa: S101 - transitions follow the first fix
-        self._phase = phase
-        self._pending_departure = False
-        self._qualified = 0
+        st.phase = phase
+        st.departure_seen = False
+        st.outside_since = None
+        st.qualified = 0
         if phase is Phase.AWAY or phase is Phase.HOME:
-            self._ext_eta = None
+            st.external_eta = None
         if event is EventType.APPROACH_CANCELLED:
-            window = self._window
-            while len(window) > 1:  # judge a new approach on fresh evidence only
-                window.popleft()
+            self._restart_window()  # judge a new approach on fresh evidence only
         eta = self._eta(t)
         out.append(
             Transition(
                 event=event,
                 phase=phase,
                 previous=previous,
-                timestamp=ts,
-                distance_m=self._dist
-                if self._positioned or phase is Phase.HOME
-                else None,
+                timestamp=datetime.fromtimestamp(t, UTC),
+                distance_m=st.dist if st.positioned or phase is Phase.HOME else None,
                 eta=None if eta is None else datetime.fromtimestamp(eta, UTC),
-                driver=self._driver,
+                driver=st.driver,
             )
         )
 
@@ -653,13 +734,11 @@ def _fix_time(fix: Fix) -> datetime:
     return fix.timestamp
 
 
-def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _floats(values: Any, count: int) -> tuple[float, ...]:
-    result = tuple(float(v) for v in values)
-    if len(result) != count:
-        msg = f"expected {count} numbers, got {len(result)}"
-        raise ValueError(msg)
-    return result
+def _peaks_of(window: Iterable[Sample]) -> deque[Sample]:
+    """The sliding maximum of a window, as :meth:`ApproachDetector._measure` keeps it."""
+    peaks: deque[Sample] = deque()
+    for sample in window:
+        while peaks and peaks[-1].dist <= sample.dist:
+            peaks.pop()
+        peaks.append(sample)
+    return peaks

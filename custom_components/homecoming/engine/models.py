@@ -8,7 +8,7 @@ sources turn a :class:`ValueError` from it into a clear rejection of their input
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 import math
 from typing import Final
@@ -53,6 +53,16 @@ class RejectReason(StrEnum):
 
 MAX_LATITUDE: Final = 90.0
 MAX_LONGITUDE: Final = 180.0
+EARLIEST_TIME: Final = datetime(1970, 1, 1, tzinfo=UTC)
+"""Fixes measured before the POSIX epoch are refused: only broken clocks send them."""
+LATEST_TIME: Final = datetime(2100, 1, 1, tzinfo=UTC)
+"""Fixes measured after this are refused (``9999-12-31`` would overflow every sum)."""
+MAX_REPORTED_SPEED_MPS: Final = 150.0
+"""Fastest speed a fix may report (540 km/h); faster is junk, not a car."""
+MAX_TRAVEL_TIME_S: Final = 86_400.0
+"""Longest external travel time accepted (a day)."""
+MAX_DRIVER_LENGTH: Final = 255
+"""Longest driver id accepted."""
 
 
 def _check_position(latitude: float, longitude: float) -> None:
@@ -90,6 +100,13 @@ class Fix:
     ``travel_time`` is an optional external estimate (seconds) of the time left to home, for
     example from a Waze or Google travel-time sensor; when given it takes precedence over the
     engine's own ETA.
+
+    Valid ranges (anything else raises :class:`ValueError` or :class:`TypeError`):
+    latitude -90..90, longitude -180..180, timestamp aware and within
+    :data:`EARLIEST_TIME`..:data:`LATEST_TIME`, accuracy >= 0 (finite), speed
+    0..:data:`MAX_REPORTED_SPEED_MPS` m/s, heading finite (degrees), travel_time
+    0..:data:`MAX_TRAVEL_TIME_S` s, driver a string of at most :data:`MAX_DRIVER_LENGTH`
+    characters.
     """
 
     latitude: float
@@ -112,10 +129,19 @@ class Fix:
         if timestamp.utcoffset() is None:
             msg = "timestamp must be timezone-aware"
             raise ValueError(msg)
-        for name in ("accuracy", "speed", "travel_time"):
+        if not EARLIEST_TIME <= timestamp < LATEST_TIME:
+            msg = "timestamp must be between the years 1970 and 2100"
+            raise ValueError(msg)
+        for name, limit in _LIMITS:
             value = getattr(self, name)
-            if value is not None and _finite(name, value) < 0:
+            if value is None:
+                continue
+            number = _finite(name, value)
+            if number < 0:
                 msg = f"{name} must not be negative"
+                raise ValueError(msg)
+            if number > limit:
+                msg = f"{name} must be at most {limit:g}"
                 raise ValueError(msg)
         if self.heading is not None:
             _finite("heading", self.heading)
@@ -127,6 +153,16 @@ class Fix:
         if driver is not None and not isinstance(driver, str):
             msg = "driver must be a string"
             raise TypeError(msg)
+        if driver is not None and len(driver) > MAX_DRIVER_LENGTH:
+            msg = f"driver must be at most {MAX_DRIVER_LENGTH} characters"
+            raise ValueError(msg)
+
+
+_LIMITS: Final = (
+    ("accuracy", math.inf),
+    ("speed", MAX_REPORTED_SPEED_MPS),
+    ("travel_time", MAX_TRAVEL_TIME_S),
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,7 +6,7 @@ Usage::
         [--json] TRACE...
 
 Each trace (GPX, CSV or JSON lines, see :mod:`.traces`) is replayed on its own, with a
-fresh :class:`Engine`, its fixes fed in file order. The default output is a readable
+fresh :class:`ApproachDetector`, its fixes fed in file order. The default output is a readable
 timeline per trace; ``--json`` prints one JSON object per transition and a summary
 object per trace. A trace that cannot be read, or has no home, is reported on stderr
 (``replay: PATH: reason``), the others are still replayed, and the exit status is 2.
@@ -25,7 +25,7 @@ from pathlib import Path
 import signal
 import sys
 
-from .detector import Engine
+from .detector import ApproachDetector
 from .models import Fix, Home, RejectReason, Transition
 from .traces import DEFAULT_HOME_RADIUS_M, TraceError, load_trace
 
@@ -195,7 +195,7 @@ def _text_summary(tally: _Tally) -> str:
 def _replay(name: str, home: Home, fixes: Sequence[Fix], as_json: bool) -> _Tally:
     """Feed ``fixes`` to a fresh engine, printing each transition as it happens."""
     tally = _Tally(fixes_read=len(fixes))
-    engine = Engine(home)
+    engine = ApproachDetector(home)
     for fix in fixes:
         result = engine.update(fix)
         if result.accepted:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-import math
+from typing import Final
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,16 +107,79 @@ class Settings:
     external_eta_max_age_s: float = 600.0
     """An external travel time is used for ETA for this long after it was given."""
 
+    depart_dwell_s: float = 300.0
+    """A car at home that is outside the hysteresis band but within the leave radius
+    (:attr:`arrival_radius_m`, or the band if that is wider) has left only after this long
+    out there while moving away. Looking for a parking space, a U-turn or a loop round a
+    300 m block at town speed takes one to four minutes within a few hundred metres of
+    home; leaving for good crosses the leave radius within a minute at any driving speed."""
+
+    reanchor_s: float = 300.0
+    """Fixes that jump impossibly far from the track (a second tracker reporting the home
+    zone's centre, cell fixes claiming a good accuracy) replace the track only after they
+    have agreed with each other for this long, and outnumber the track's own fixes of the
+    same length of time before them. Two agreeing outliers a minute apart are no ferry."""
+
+    reanchor_fixes: int = 3
+    """...and with at least this many agreeing fixes."""
+
+    clock_skew_s: float = 300.0
+    """A newest fix stamped more than this ahead of the clock handed to
+    :meth:`~.detector.ApproachDetector.correct_clock` came from a wrong clock (a board
+    that started before NTP set its time): the track restarts at the correct time."""
+
     def __post_init__(self) -> None:
-        """Refuse settings that make no sense."""
-        for name in self.__dataclass_fields__:
+        """Refuse settings that make no sense (:data:`RANGES` gives the valid ranges)."""
+        for name, (low, high) in RANGES.items():
             value = getattr(self, name)
-            if value is None and name in {"reach_m", "reach_eta_s"}:
+            if value is None and name in OPTIONAL:
                 continue
             if (
-                not isinstance(value, (int, float))
-                or not math.isfinite(value)
-                or value < 0
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not low <= value <= high
             ):
-                msg = f"{name} must be a finite, non-negative number"
+                msg = f"{name} must be a number from {low:g} to {high:g}"
                 raise ValueError(msg)
+
+
+DAY_S: Final = 86_400.0
+WEEK_S: Final = 7 * DAY_S
+EARTH_M: Final = 20_037_509.0
+"""Half the Earth's circumference: no distance on Earth is longer."""
+
+RANGES: Final[dict[str, tuple[float, float]]] = {
+    "reach_m": (0.0, EARTH_M),
+    "reach_eta_s": (0.0, WEEK_S),
+    "arrival_radius_m": (0.0, 100_000.0),
+    "stop_tolerance_s": (0.0, DAY_S),
+    "ignition_off_tolerance_s": (0.0, DAY_S),
+    "stale_timeout_s": (0.0, WEEK_S),
+    "max_accuracy_m": (0.0, 100_000.0),
+    "assumed_accuracy_m": (0.0, 100_000.0),
+    "max_speed_mps": (1.0, 1_000.0),
+    "replay_window_s": (0.0, DAY_S),
+    "window_s": (1.0, 3_600.0),
+    "noise_factor": (0.0, 100.0),
+    "min_progress_m": (0.0, 100_000.0),
+    "progress_fraction": (0.0, 1.0),
+    "min_efficiency": (0.0, 1.0),
+    "min_closing_speed_mps": (0.0, 1_000.0),
+    "retreat_m": (0.0, 100_000.0),
+    "retreat_fraction": (0.0, 100.0),
+    "stationary_m": (0.0, 100_000.0),
+    "settle_s": (0.0, DAY_S),
+    "home_accuracy_m": (0.0, 100_000.0),
+    "exit_margin_m": (0.0, 100_000.0),
+    "jump_m": (0.0, 100_000.0),
+    "speed_smoothing_s": (0.0, DAY_S),
+    "external_eta_max_age_s": (0.0, DAY_S),
+    "depart_dwell_s": (0.0, DAY_S),
+    "reanchor_s": (0.0, WEEK_S),
+    "reanchor_fixes": (1, 1_000),
+    "clock_skew_s": (60.0, WEEK_S),
+}
+"""The valid range of every setting, inclusive; every setting is listed (a test checks)."""
+
+OPTIONAL: Final = frozenset({"reach_m", "reach_eta_s"})
+"""Settings that may be ``None`` (no limit)."""
