@@ -12,13 +12,17 @@ zone edge shrank by more than the 1 m tolerance, ``away_from`` when it grew, els
   for Homecoming an ``approach_started``. One trip home should give exactly one; a parked
   car or a drive-by should give none (Homecoming may give one drive-by approach, which it
   cancels);
-* *lead*: how long before the true arrival the first episode began (trips home only).
+* *lead*: how long before the true arrival the first episode began (trips home only);
+* *delay*: how long after the first fix of the trip home (the mark ``homeward`` where the
+  drive has one, else its first fix) the first episode began (trips home only). A car
+  already driving towards home should be noticed within seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 import statistics
 import sys
@@ -39,10 +43,15 @@ class Counts:
 
     episodes: list[int]
     leads: list[float]
+    delays: list[float]
 
 
-def proximity_episodes(scenario: sim.Scenario) -> tuple[int, float | None]:
-    """Count proximity's "towards" episodes and the lead of the first one."""
+type Outcome = tuple[int, float | None, float | None]
+"""Episodes, lead of the first (minutes) and its delay (seconds)."""
+
+
+def proximity_episodes(scenario: sim.Scenario) -> Outcome:
+    """Count proximity's "towards" episodes, the lead and delay of the first one."""
     home = scenario.home
     previous: float | None = None
     direction = "stationary"
@@ -68,11 +77,11 @@ def proximity_episodes(scenario: sim.Scenario) -> tuple[int, float | None]:
                 first = first or fix.timestamp
             direction = new
         previous = distance
-    return episodes, _lead(scenario, first)
+    return episodes, _lead(scenario, first), _delay(scenario, first)
 
 
-def homecoming_episodes(scenario: sim.Scenario) -> tuple[int, float | None]:
-    """Count Homecoming's approaches and the lead of the first one."""
+def homecoming_episodes(scenario: sim.Scenario) -> Outcome:
+    """Count Homecoming's approaches, the lead and delay of the first one."""
     engine = ApproachDetector(scenario.home)
     episodes = 0
     first = None
@@ -81,18 +90,36 @@ def homecoming_episodes(scenario: sim.Scenario) -> tuple[int, float | None]:
             if transition.event is EventType.APPROACH_STARTED:
                 episodes += 1
                 first = first or transition.timestamp
-    return episodes, _lead(scenario, first)
+    return episodes, _lead(scenario, first), _delay(scenario, first)
 
 
-def _lead(scenario: sim.Scenario, first: object) -> float | None:
+def _lead(scenario: sim.Scenario, first: datetime | None) -> float | None:
     arrive = scenario.marks.get("arrive")
     if arrive is None or first is None:
         return None
-    return (arrive - first).total_seconds() / 60.0  # type: ignore[operator]
+    return (arrive - first).total_seconds() / 60.0
+
+
+def _delay(scenario: sim.Scenario, first: datetime | None) -> float | None:
+    marks = scenario.marks
+    if "arrive" not in marks or first is None:
+        return None
+    homeward = marks.get("homeward", scenario.fixes[0].timestamp)
+    return (first - homeward).total_seconds()
 
 
 SCENARIOS = {
     "trip home, 10 km": lambda seed: sim.straight_approach(seed=seed),
+    "trip home, 3 km in town": lambda seed: sim.straight_approach(
+        3_000.0, 10.0, seed=seed
+    ),
+    "trip home, 25 km motorway": lambda seed: sim.straight_approach(
+        25_000.0, 30.0, seed=seed
+    ),
+    "leaving a car park, 6 km": lambda seed: sim.car_park_exit(seed=seed),
+    "errand 1 km and back": lambda seed: sim.short_errand(seed=seed),
+    "trip home, 1 fix / 3 min": lambda seed: sim.sparse_trip_with_stop(seed=seed),
+    "trip home, 10-min crawl": lambda seed: sim.crawling_jam(seed=seed),
     "trip home with red lights": lambda seed: sim.red_lights(seed=seed),
     "trip home, 4-min jam": lambda seed: sim.jam(seed=seed),
     "trip home, tunnel": lambda seed: sim.tunnel(seed=seed),
@@ -101,6 +128,8 @@ SCENARIOS = {
     "8 h parked 1.5 km away": lambda seed: sim.parked_drift(
         hours=8, at_m=1_500.0, seed=seed
     ),
+    "drive-by at 1.5 km": lambda seed: sim.drive_by(closest_m=1_500.0, seed=seed),
+    "far away, cell fixes": lambda seed: sim.cell_fixes_far(seed=seed),
 }
 
 
@@ -110,34 +139,48 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     args = parser.parse_args()
     print(
-        f"{args.seeds} drives per scenario; episodes: mean (max); lead: median minutes"
+        f"{args.seeds} drives per scenario; episodes: mean (max); lead: median"
+        " minutes before arrival; delay: median seconds after the trip home began"
     )
     print(
-        f"{'scenario':<28} {'proximity episodes':>19} {'lead':>6}"
-        f" {'Homecoming episodes':>20} {'lead':>6}"
+        f"{'scenario':<28} {'proximity episodes':>19} {'lead':>6} {'delay':>6}"
+        f" {'Homecoming episodes':>20} {'lead':>6} {'delay':>6}"
     )
+    all_delays: dict[str, list[float]] = {"proximity": [], "homecoming": []}
     for name, build in SCENARIOS.items():
-        results = {"proximity": Counts([], []), "homecoming": Counts([], [])}
+        results = {
+            "proximity": Counts([], [], []),
+            "homecoming": Counts([], [], []),
+        }
         for seed in range(args.seeds):
             scenario = build(seed)
             for key, run in (
                 ("proximity", proximity_episodes),
                 ("homecoming", homecoming_episodes),
             ):
-                episodes, lead = run(scenario)
+                episodes, lead, delay = run(scenario)
                 results[key].episodes.append(episodes)
                 if lead is not None:
                     results[key].leads.append(lead)
+                if delay is not None:
+                    results[key].delays.append(delay)
+                    all_delays[key].append(delay)
         cells = []
         for key in ("proximity", "homecoming"):
             counts = results[key]
             mean = statistics.mean(counts.episodes)
             lead = f"{statistics.median(counts.leads):.1f}" if counts.leads else "–"
-            cells.append((f"{mean:.1f} ({max(counts.episodes)})", lead))
+            delay = f"{statistics.median(counts.delays):.0f}" if counts.delays else "–"
+            cells.append((f"{mean:.1f} ({max(counts.episodes)})", lead, delay))
         print(
-            f"{name:<28} {cells[0][0]:>19} {cells[0][1]:>6}"
-            f" {cells[1][0]:>20} {cells[1][1]:>6}"
+            f"{name:<28} {cells[0][0]:>19} {cells[0][1]:>6} {cells[0][2]:>6}"
+            f" {cells[1][0]:>20} {cells[1][1]:>6} {cells[1][2]:>6}"
         )
+    print(
+        "median delay over every trip home:"
+        f" proximity {statistics.median(all_delays['proximity']):.0f} s,"
+        f" Homecoming {statistics.median(all_delays['homecoming']):.0f} s"
+    )
 
 
 if __name__ == "__main__":

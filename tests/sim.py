@@ -600,3 +600,142 @@ def cell_fixes_far(
     drive.mark("start").cell_fixes(count, accuracy=accuracy, offset=offset_m)
     drive.mark("end")
     return _scenario(drive, radius)
+
+
+NEAR_HOME_SHAPES: dict[str, tuple[tuple[Point, float], ...]] = {
+    # (waypoint, seconds standing there) after arriving home
+    "loop round a 300 m block": (
+        ((0.0, 250.0), 0.0),
+        ((200.0, 250.0), 0.0),
+        ((200.0, 0.0), 0.0),
+        ((0.0, 0.0), 0.0),
+    ),
+    "U-turn 250 m out": (((0.0, 250.0), 10.0), ((0.0, 0.0), 0.0)),
+    "two re-parks": (
+        ((150.0, 120.0), 90.0),
+        ((20.0, 10.0), 60.0),
+        ((-250.0, 180.0), 60.0),
+        ((0.0, 0.0), 0.0),
+    ),
+}
+"""Moving about near home after arriving (150-350 m out, back within minutes)."""
+
+
+def moving_about_near_home(
+    shape: str,
+    *,
+    speed: float = 6.0,
+    accuracy: float = 8.0,
+    seed: int = 0,
+    radius: float = DEFAULT_RADIUS_M,
+) -> Scenario:
+    """Drive home from 3 km, then move about near home as :data:`NEAR_HOME_SHAPES` says.
+
+    Marks: ``start``, ``arrive``, ``about`` (when the moving about starts), ``end``.
+    """
+    drive = Drive(seed=seed, accuracy=accuracy).at(*along(150.0, 3_000.0))
+    drive.mark("start").drive_to(0.0, 0.0, 12.0).mark("arrive").stop(60.0)
+    drive.mark("about")
+    for point, seconds in NEAR_HOME_SHAPES[shape]:
+        drive.drive_to(*point, speed)
+        if seconds:
+            drive.stop(seconds)
+    drive.stop(PARK_S).mark("end")
+    return _scenario(drive, radius)
+
+
+def short_errand(
+    out_m: float = 1_000.0,
+    *,
+    speed: float = 8.3,
+    errand_s: float = 300.0,
+    stop_back_s: float = 0.0,
+    from_bearing: float = 70.0,
+    seed: int = 0,
+    radius: float = DEFAULT_RADIUS_M,
+) -> Scenario:
+    """Leave home for an errand ``out_m`` away at town speed, then drive back.
+
+    ``stop_back_s`` halts the way back half-way (a junction, a queue).
+    Marks: ``leave``, ``homeward`` (leaving the errand), ``arrive``, ``end``.
+    """
+    drive = Drive(seed=seed).at(0.0, 0.0).stop(60.0).mark("leave")
+    drive.drive_to(*along(from_bearing, out_m), speed).stop(errand_s).mark("homeward")
+    if stop_back_s:
+        drive.drive_to(*along(from_bearing, out_m / 2.0), speed).stop(stop_back_s)
+    drive.drive_to(0.0, 0.0, speed).mark("arrive").stop(PARK_S).mark("end")
+    return _scenario(drive, radius)
+
+
+def sparse_trip_with_stop(
+    interval: float = 180.0,
+    *,
+    distance_m: float = 12_000.0,
+    stop_at_m: float = 4_000.0,
+    stop_s: float = 90.0,
+    speed: float = 12.0,
+    phase_s: float = 0.0,
+    from_bearing: float = 250.0,
+    seed: int = 0,
+    radius: float = DEFAULT_RADIUS_M,
+) -> Scenario:
+    """Drive home reported every ``interval`` seconds (a car cloud), halting once.
+
+    ``phase_s`` shifts the report schedule against the drive. Marks: ``start``,
+    ``stop``, ``arrive``, ``end``.
+    """
+    drive = Drive(seed=seed, interval=interval).at(*along(from_bearing, distance_m))
+    drive.gap(phase_s).mark("start").drive_to(
+        *along(from_bearing, stop_at_m), speed
+    ).mark("stop")
+    drive.stop(stop_s).drive_to(0.0, 0.0, speed).mark("arrive")
+    drive.stop(4 * interval).mark("end")
+    return _scenario(drive, radius)
+
+
+def crawling_jam(
+    minutes: float = 10.0,
+    crawl_speed: float = 0.6,
+    *,
+    at_m: float = 3_000.0,
+    distance_m: float = 8_000.0,
+    speed: float = 15.0,
+    from_bearing: float = 20.0,
+    seed: int = 0,
+    radius: float = DEFAULT_RADIUS_M,
+) -> Scenario:
+    """Drive home and crawl ``minutes`` at walking pace (under 1 m/s) ``at_m`` out.
+
+    Marks: ``start``, ``jam_start``, ``jam_end``, ``arrive``, ``end``.
+    """
+    drive = Drive(seed=seed).at(*along(from_bearing, distance_m)).mark("start")
+    drive.drive_to(*along(from_bearing, at_m), speed).mark("jam_start")
+    drive.crawl(minutes * 60.0, crawl_speed).mark("jam_end")
+    drive.drive_to(0.0, 0.0, speed).mark("arrive").stop(PARK_S).mark("end")
+    return _scenario(drive, radius)
+
+
+def car_park_exit(
+    distance_m: float = 6_000.0,
+    *,
+    speed: float = 13.0,
+    from_bearing: float = 100.0,
+    seed: int = 0,
+    radius: float = DEFAULT_RADIUS_M,
+) -> Scenario:
+    """Leave a car park ``distance_m`` from home: manoeuvre slowly, then drive home.
+
+    The way out first leads away from home (aisles, the exit ramp, a road round the
+    block) before turning towards it. Marks: ``start`` (first fix), ``homeward`` (the car
+    starts driving towards home), ``arrive``, ``end``.
+    """
+    east, north = along(from_bearing, distance_m)
+    away_e, away_n = along(from_bearing, distance_m + 250.0)
+    side_e, side_n = along(from_bearing + 90.0, 120.0)
+    drive = Drive(seed=seed).at(east, north).mark("start").stop(20.0)
+    drive.drive_to(east + side_e * 0.3, north + side_n * 0.3, 2.5)
+    drive.drive_to(east + side_e, north + side_n, 3.0)
+    drive.drive_to(away_e + side_e, away_n + side_n, 6.0)
+    drive.drive_to(away_e, away_n, 8.0).mark("homeward")
+    drive.drive_to(0.0, 0.0, speed).mark("arrive").stop(PARK_S).mark("end")
+    return _scenario(drive, radius)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from custom_components.homecoming.engine import (
-    Direction,
     ApproachDetector,
+    Direction,
     EventType,
     Fix,
     Home,
@@ -129,8 +129,11 @@ def test_unknown_accuracy_uses_the_assumed_one() -> None:
 
 
 def test_outliers_are_rejected_and_agreeing_outliers_need_time_to_reanchor() -> None:
-    """A 50 km jump in 10 s is an outlier; agreeing jumps move the track only when they
-    have agreed for the re-anchor time with enough fixes, while the track said nothing."""
+    """A 50 km jump in 10 s is an outlier; agreeing jumps need time to move the track.
+
+    They must agree for the re-anchor time with enough fixes, while the track says
+    nothing.
+    """
     engine = ApproachDetector(HOME)
     engine.update(at(5_000, 0))
     assert engine.update(at(55_000, 10)).reason is RejectReason.OUTLIER
@@ -628,3 +631,58 @@ def test_a_new_trip_forgets_the_last_trips_driver() -> None:
     assert left.transitions[0].driver is None
     engine.update(at(2_300, 315, speed=20.0, driver="ben"))
     assert engine.snapshot.driver == "ben"
+
+
+def test_a_newest_fix_far_in_the_future_is_a_wrong_clock() -> None:
+    """A fix stamped a day ahead (Home Assistant started before NTP) freezes nothing.
+
+    The track restarts at the corrected time, keeping the phase, and fixes flow again.
+    """
+    engine = ApproachDetector(HOME)
+    drive(engine, 9_000, 6_000, speed=15.0)
+    assert engine.phase is Phase.APPROACHING
+    ahead = 86_400.0
+    engine.update(at(5_900, 210 + ahead))
+    # the clock is corrected: every later fix would be refused as stale
+    assert engine.update(at(5_800, 215)).reason is RejectReason.STALE
+    now = T0 + timedelta(seconds=216)
+    assert engine.correct_clock(now) is True
+    assert engine.snapshot.last_fix == now
+    assert engine.phase is Phase.APPROACHING
+    assert engine.correct_clock(now) is False  # once only
+    out, _ = drive(engine, 5_700, 0, speed=15.0, t0=220.0)
+    assert events(out) == [EventType.ARRIVING, EventType.ARRIVED]
+
+
+def test_a_clock_within_the_skew_is_left_alone() -> None:
+    """Device clocks a few minutes ahead are not a wrong Home Assistant clock."""
+    engine = ApproachDetector(HOME)
+    assert engine.correct_clock(T0) is False  # nothing known yet
+    engine.update(at(5_000, 200))
+    assert engine.correct_clock(T0) is False
+    assert engine.snapshot.last_fix == T0 + timedelta(seconds=200)
+
+
+def test_a_corrected_clock_survives_a_restart() -> None:
+    """The restarted track saves and restores like any other."""
+    engine = ApproachDetector(HOME)
+    drive(engine, 9_000, 6_000, speed=15.0, t0=86_400.0)
+    assert engine.correct_clock(T0)
+    again = ApproachDetector.from_dict(engine.as_dict(), HOME)
+    assert again.as_dict() == engine.as_dict()
+
+
+def test_a_walk_home_is_no_approach() -> None:
+    """Getting closer at 1.5 m/s (a walk) gains enough metres but is too slow."""
+    engine = ApproachDetector(HOME)
+    out, _ = drive(engine, 3_000, 2_000, speed=1.5, every=10.0)
+    assert out == []
+    assert engine.phase is Phase.AWAY
+
+
+def test_last_fix_is_the_newest_report_time() -> None:
+    """last_fix is known without a snapshot, and None before any report."""
+    engine = ApproachDetector(HOME)
+    assert engine.last_fix is None
+    engine.update(at(5_000, 30))
+    assert engine.last_fix == T0 + timedelta(seconds=30)

@@ -1,5 +1,6 @@
 """Tests of the engine's value types."""
 
+from dataclasses import fields
 from datetime import UTC, datetime
 import math
 from typing import Any
@@ -7,6 +8,11 @@ from typing import Any
 import pytest
 
 from custom_components.homecoming.engine import Fix, Home, Settings
+from custom_components.homecoming.engine.models import (
+    MAX_REPORTED_SPEED_MPS,
+    MAX_TRAVEL_TIME_S,
+)
+from custom_components.homecoming.engine.settings import RANGES
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -48,6 +54,14 @@ def test_fix_accepts_a_full_fix() -> None:
         ({"heading": math.inf}, ValueError),
         ({"ignition": 1}, TypeError),
         ({"driver": 7}, TypeError),
+        ({"driver": "x" * 256}, ValueError),
+        ({"timestamp": datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)}, ValueError),
+        ({"timestamp": datetime(2100, 1, 1, tzinfo=UTC)}, ValueError),
+        ({"timestamp": datetime(1969, 12, 31, tzinfo=UTC)}, ValueError),
+        ({"travel_time": 1e12}, ValueError),
+        ({"travel_time": 86_400.5}, ValueError),
+        ({"speed": 150.5}, ValueError),
+        ({"speed": 10**400}, ValueError),
     ],
 )
 def test_fix_refuses_impossible_values(
@@ -88,9 +102,39 @@ def test_settings_defaults_are_valid() -> None:
         {"window_s": math.nan},
         {"reach_m": math.inf},
         {"max_accuracy_m": "x"},
+        {"stale_timeout_s": 1e300},
+        {"stop_tolerance_s": 86_401.0},
+        {"progress_fraction": 1.5},
+        {"reanchor_fixes": 0},
+        {"clock_skew_s": True},
     ],
 )
 def test_settings_refuse_nonsense(changes: dict[str, Any]) -> None:
     """Negative, infinite or non-numeric settings are refused."""
     with pytest.raises(ValueError, match="must be a number from"):
         Settings(**changes)
+
+
+def test_fix_takes_the_edges_of_its_ranges() -> None:
+    """The last valid values of each range are accepted."""
+    fix = Fix(
+        latitude=-90.0,
+        longitude=180.0,
+        timestamp=datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC),
+        accuracy=0.0,
+        speed=MAX_REPORTED_SPEED_MPS,
+        travel_time=MAX_TRAVEL_TIME_S,
+        driver="x" * 255,
+    )
+    assert fix.speed == MAX_REPORTED_SPEED_MPS
+
+
+def test_every_setting_has_a_range_and_its_default_is_in_it() -> None:
+    """One table gives each setting's valid range; the defaults lie inside."""
+    defaults = Settings()
+    assert set(RANGES) == {field.name for field in fields(Settings)}
+    for name, (low, high) in RANGES.items():
+        value = getattr(defaults, name)
+        assert low <= value <= high, name
+        Settings(**{name: low})
+        Settings(**{name: high})

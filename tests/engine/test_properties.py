@@ -18,7 +18,7 @@ from custom_components.homecoming.engine import (
     Settings,
     Transition,
 )
-from tests.sim import offset
+from tests.sim import along, offset
 
 HOME = Home(latitude=48.85, longitude=2.35, radius=120.0)
 T0 = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
@@ -182,3 +182,60 @@ def test_restart_anywhere_changes_nothing(sequence: list[Fix], cut: int) -> None
         b.extend(restarted.update(fix).transitions)
     assert a == b
     assert straight.snapshot == restarted.snapshot
+
+
+@st.composite
+def track_with_bursts(
+    draw: st.DrawFn,
+) -> tuple[list[Fix], list[int]]:
+    """Draw a car parked 20-300 km away, reporting every 30 s, with bursts of outliers.
+
+    Each burst is 1-5 agreeing impossible fixes (at random distances, home included) at
+    random gaps that stay under the re-anchor time; the track goes on after it.
+    """
+    distance = draw(st.floats(20_000, 300_000))
+    bearing = draw(st.floats(0, 360))
+    east, north = along(bearing, distance)
+    out: list[Fix] = []
+    t = 0.0
+    bursts: list[int] = []
+
+    def fix(e: float, n: float, accuracy: float) -> Fix:
+        lat, lon = offset(HOME.latitude, HOME.longitude, e, n)
+        return Fix(
+            latitude=lat,
+            longitude=lon,
+            timestamp=T0 + timedelta(seconds=t),
+            accuracy=accuracy,
+        )
+
+    for _ in range(draw(st.integers(1, 4))):
+        for _ in range(draw(st.integers(3, 10))):
+            t += 30.0
+            out.append(fix(east, north, 15.0))
+        ghost_e, ghost_n = draw(
+            st.sampled_from([(0.0, 0.0), (150.0, -90.0)])
+            | st.tuples(st.floats(-5_000, 5_000), st.floats(-5_000, 5_000))
+        )
+        size = draw(st.integers(1, 5))
+        bursts.append(size)
+        for _ in range(size):
+            t += draw(st.floats(1.0, SETTINGS.reanchor_s / 5.0 - 1.0))
+            out.append(fix(ghost_e, ghost_n, draw(st.floats(3.0, 30.0))))
+        t += 30.0
+        out.append(fix(east, north, 15.0))
+    return out, bursts
+
+
+@given(track_with_bursts())
+@hsettings(deadline=None, max_examples=150)
+def test_bursts_of_agreeing_outliers_never_move_the_car(
+    case: tuple[list[Fix], list[int]],
+) -> None:
+    """Agreeing impossible fixes shorter than the re-anchor time change nothing."""
+    track, bursts = case
+    engine = ApproachDetector(HOME)
+    results = [engine.update(fix) for fix in track]
+    assert [tr for r in results for tr in r.transitions] == []
+    assert engine.phase is Phase.AWAY
+    assert sum(1 for r in results if not r.accepted) == sum(bursts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -197,3 +198,195 @@ def test_whole_day_gives_one_trip_each_way() -> None:
     drive.route([sim.along(90.0, 5_000.0), (0.0, 0.0)], 18.0).stop(600.0)
     _, transitions, _ = replay(sim.Scenario(drive, drive.home_zone()))
     assert kinds(transitions) == [EventType.DEPARTED, *TRIP]
+
+
+# --- impossible jumps (a second tracker, cell fixes with a fake accuracy) -------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_two_fixes_at_home_from_200_km_away_change_nothing(seed: int) -> None:
+    """A phone 200 km away reports the home zone's centre twice, 60 s apart: nothing."""
+    drive = sim.Drive(seed=seed, interval=30.0).at(*sim.along(40.0, 200_000.0))
+    drive.drift(600.0, accuracy=(10.0, 20.0), wild_every=None)
+    far = drive.fixes
+    home_fixes = [
+        replace(far[-1], latitude=sim.DEFAULT_HOME[0], longitude=sim.DEFAULT_HOME[1])
+    ]
+    t = far[-1].timestamp
+    ghosts = [
+        replace(
+            home_fixes[0], timestamp=t + timedelta(seconds=30 + 60 * k), accuracy=5.0
+        )
+        for k in range(2)
+    ]
+    drive.replay(ghosts).gap(180.0).drift(600.0, wild_every=None)
+    engine, transitions, rejected = replay(sim.Scenario(drive, drive.home_zone()))
+    assert transitions == []
+    assert engine.phase is Phase.AWAY
+    assert rejected[RejectReason.OUTLIER] == 2
+
+
+def test_a_tracker_that_really_moved_is_followed_after_five_minutes() -> None:
+    """Fixes that agree for five minutes, with nothing from the old track, are the truth.
+
+    The person's tracker was switched for good.
+    """
+    drive = sim.Drive(seed=1, interval=30.0).at(*sim.along(40.0, 200_000.0))
+    drive.drift(600.0, accuracy=(10.0, 20.0), wild_every=None)
+    drive.gap(30.0, moving_to=(0.0, 0.0)).drift(600.0, wild_every=None)
+    engine, transitions, rejected = replay(sim.Scenario(drive, drive.home_zone()))
+    assert kinds(transitions) == [EventType.ARRIVED]
+    arrived = transitions[0].timestamp
+    assert arrived - drive.fixes[0].timestamp >= timedelta(seconds=600 + 300)
+    assert rejected[RejectReason.OUTLIER] == 10  # every 30 s for five minutes
+    assert engine.phase is Phase.HOME
+
+
+# --- moving about near home after arriving -------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("accuracy", [8.0, 25.0])
+@pytest.mark.parametrize("shape", list(sim.NEAR_HOME_SHAPES))
+def test_moving_about_near_home_is_one_arrival(
+    shape: str, accuracy: float, seed: int
+) -> None:
+    """A loop round the block, a U-turn, re-parking: one arrived and nothing else."""
+    scenario = sim.moving_about_near_home(shape, accuracy=accuracy, seed=seed)
+    engine, transitions, _ = replay(scenario)
+    assert kinds(transitions) == TRIP
+    assert engine.phase is Phase.HOME
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_parking_round_the_corner_for_good_departs_once_moving_away(seed: int) -> None:
+    """Leaving slowly within the leave radius departs after the dwell time, once."""
+    drive = sim.Drive(seed=seed).at(0.0, 0.0).stop(60.0).mark("leave")
+    drive.crawl(400.0, 0.9, toward=(0.0, 380.0)).drive_to(0.0, 3_000.0, 12.0)
+    _, transitions, _ = replay(sim.Scenario(drive, drive.home_zone()))
+    assert kinds(transitions) == [EventType.DEPARTED]
+
+
+# --- short trips ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_short_errand_gets_its_approach(seed: int) -> None:
+    """1 km out and back at town speed: departed, then a whole trip home.
+
+    The approach comes at least 60 s before arrived.
+    """
+    _, transitions, _ = replay(sim.short_errand(1_000.0, seed=seed))
+    assert kinds(transitions) == [EventType.DEPARTED, *TRIP]
+    started, arriving, arrived = transitions[1:]
+    assert arrived.timestamp - started.timestamp >= timedelta(seconds=60)
+    assert arriving.timestamp < arrived.timestamp
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("out_m", [600.0, 800.0, 1_500.0])
+def test_short_errand_with_a_stop_on_the_way_back(seed: int, out_m: float) -> None:
+    """Return legs of 500 m and more with a 2-minute stop keep their approach.
+
+    It comes at least 60 s before arrived.
+    """
+    scenario = sim.short_errand(out_m, stop_back_s=120.0, seed=seed)
+    _, transitions, _ = replay(scenario)
+    assert kinds(transitions) == [EventType.DEPARTED, *TRIP]
+    started, _, arrived = transitions[1:]
+    assert arrived.timestamp - started.timestamp >= timedelta(seconds=60)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("out_m", [500.0, 700.0])
+def test_every_return_leg_of_500_m_passes_through_arriving(
+    seed: int, out_m: float
+) -> None:
+    """Returning from beyond the arrival radius never jumps from away to arrived."""
+    _, transitions, _ = replay(sim.short_errand(out_m, seed=seed))
+    assert kinds(transitions) == [EventType.DEPARTED, *TRIP]
+
+
+# --- sparse sources and crawls -------------------------------------------------------
+
+
+def replay_ticking(
+    scenario: sim.Scenario, every: float = 10.0
+) -> tuple[ApproachDetector, list[Transition]]:
+    """Feed a scenario with time passing between fixes, as the integration's clock does."""
+    engine = ApproachDetector(scenario.home)
+    transitions: list[Transition] = []
+    previous = None
+    for fix in scenario.fixes:
+        if previous is not None:
+            moment = previous + timedelta(seconds=every)
+            while moment < fix.timestamp:
+                transitions.extend(engine.advance(moment))
+                moment += timedelta(seconds=every)
+        transitions.extend(engine.update(fix).transitions)
+        previous = fix.timestamp
+    return engine, transitions
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("phase_s", [0.0, 45.0, 100.0])
+@pytest.mark.parametrize("interval", [120.0, 180.0, 300.0])
+def test_sparse_source_with_a_stop_keeps_the_approach(
+    interval: float, phase_s: float, seed: int
+) -> None:
+    """A car cloud reporting every 2-5 minutes, a 90 s stop 4 km out: one whole trip."""
+    scenario = sim.sparse_trip_with_stop(interval, phase_s=phase_s, seed=seed)
+    engine, transitions = replay_ticking(scenario)
+    assert kinds(transitions) == TRIP
+    assert engine.phase is Phase.HOME
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("crawl_speed", [0.4, 0.6, 0.9])
+def test_ten_minute_crawl_is_progress(seed: int, crawl_speed: float) -> None:
+    """A jam at walking pace that keeps getting closer never cancels the approach."""
+    scenario = sim.crawling_jam(10.0, crawl_speed, seed=seed)
+    _, transitions = replay_ticking(scenario)
+    assert kinds(transitions) == TRIP
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_parked_with_a_sparse_source_still_cancels(seed: int) -> None:
+    """Parked 1.5 km out, reported every 3 minutes: cancelled, one cadence late at most."""
+    drive = sim.Drive(seed=seed, interval=180.0).at(*sim.along(300.0, 12_000.0))
+    drive.drive_to(*sim.along(300.0, 1_500.0), 15.0).mark("park").drift(3_600.0)
+    _, transitions = replay_ticking(sim.Scenario(drive, drive.home_zone()))
+    assert kinds(transitions) == [
+        EventType.APPROACH_STARTED,
+        EventType.APPROACH_CANCELLED,
+    ]
+    waited = transitions[-1].timestamp - drive.marks["park"]
+    assert waited <= timedelta(seconds=480 + 2 * 180 + 10)
+
+
+# --- noticing sooner -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(
+    ("distance_m", "speed"),
+    [(3_000.0, 10.0), (10_000.0, 15.0), (25_000.0, 30.0)],
+)
+def test_a_car_already_driving_home_is_noticed_within_45_s(
+    seed: int, distance_m: float, speed: float
+) -> None:
+    """From the first fix of a car already driving home to approach_started."""
+    scenario = sim.straight_approach(distance_m, speed, seed=seed)
+    _, transitions, _ = replay(scenario)
+    delay = transitions[0].timestamp - scenario.fixes[0].timestamp
+    assert delay <= timedelta(seconds=45)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_car_leaving_a_car_park_is_noticed_once_it_heads_home(seed: int) -> None:
+    """Manoeuvres away from home first; the approach follows the turn within 45 s."""
+    scenario = sim.car_park_exit(seed=seed)
+    _, transitions, _ = replay(scenario)
+    assert kinds(transitions) == TRIP
+    delay = transitions[0].timestamp - scenario.marks["homeward"]
+    assert timedelta(0) <= delay <= timedelta(seconds=45)

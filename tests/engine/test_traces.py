@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
-from custom_components.homecoming.engine.models import MAX_REPORTED_SPEED_MPS
 from custom_components.homecoming.engine import Fix, Home
+from custom_components.homecoming.engine.models import MAX_REPORTED_SPEED_MPS
 from custom_components.homecoming.engine.traces import (
     Trace,
     TraceError,

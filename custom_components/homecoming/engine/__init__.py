@@ -17,9 +17,9 @@ from .preheat import ClimateMode, preheat_lead, preheat_start, should_start
 from .settings import Settings
 
 __all__ = [
+    "ApproachDetector",
     "ClimateMode",
     "Direction",
-    "ApproachDetector",
     "EventType",
     "Fix",
     "Home",

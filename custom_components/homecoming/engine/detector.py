@@ -344,9 +344,7 @@ class ApproachDetector:
         """Forget the window's evidence, keeping ``sample`` (or the newest) alone."""
         window = self._state.window
         if sample is None:
-            if not window:
-                return
-            sample = window[-1]
+            sample = window[-1]  # a window is never empty once a report was used
         window.clear()
         window.append(sample)
         self._peaks = deque((sample,))
@@ -386,15 +384,8 @@ class ApproachDetector:
 
     def _measure(
         self, fix: Fix, t: float, dt: float, acc: float, segment: float
-    ) -> tuple[float, float, float, float]:
-        """Update speeds, the window and the anchor with an accepted fix.
-
-        Returns the evidence of an approach in the window, measured from its farthest
-        point (so a trip that turned round within the window counts from the turn):
-        ``(progress, noise, path, closing)`` — metres gained towards home, the noise they
-        must exceed (combined accuracy), metres driven meanwhile, and the average speed
-        towards home.
-        """
+    ) -> None:
+        """Update speeds, the window (and its farthest point) and the anchor."""
         s = self._settings
         st = self._state
         dist = st.dist
@@ -448,13 +439,6 @@ class ApproachDetector:
         ):
             st.anchor = Point(t, fix.latitude, fix.longitude, acc)
 
-        peak = peaks[0]
-        peak_span = t - peak.t
-        progress = peak.dist - dist
-        noise = s.noise_factor * sqrt(peak.acc * peak.acc + acc * acc)
-        rate = progress / peak_span if peak_span > 0 else 0.0
-        return progress, noise, st.path - peak.path, rate
-
     # ------------------------------------------------------------------ phases
 
     def _accept(
@@ -462,16 +446,17 @@ class ApproachDetector:
     ) -> tuple[Transition, ...]:
         """Use a fix: measure it, then let the current phase decide."""
         st = self._state
-        was_parked = self._parked()
+        phase = st.phase
+        away = phase is Phase.AWAY
+        was_parked = away and self._parked()
         previous_dist = st.dist
         self._store(fix, t, fix.latitude, fix.longitude, acc)
-        evidence = self._measure(fix, t, dt, acc, segment)
+        self._measure(fix, t, dt, acc, segment)
         out: list[Transition] = []
-        phase = st.phase
         if phase is Phase.HOME:
             self._while_home(fix, t, acc, out)
-        elif phase is Phase.AWAY:
-            self._while_away(fix, t, dt, acc, previous_dist, was_parked, evidence, out)
+        elif away:
+            self._while_away(fix, t, dt, acc, previous_dist, was_parked, out)
         else:
             self._while_approaching(fix.speed, t, acc, out)
         return tuple(out) if out else _NO_TRANSITIONS
@@ -479,7 +464,7 @@ class ApproachDetector:
     def _while_home(
         self, fix: Fix, t: float, acc: float, out: list[Transition]
     ) -> None:
-        """At home: has the car left?"""
+        """At home: decide whether the car has left."""
         st = self._state
         s = self._settings
         if st.dist - acc - self._home.radius <= s.exit_margin_m:
@@ -534,10 +519,9 @@ class ApproachDetector:
         acc: float,
         previous_dist: float,
         was_parked: bool,
-        evidence: tuple[float, float, float, float],
         out: list[Transition],
     ) -> None:
-        """Away: has the car arrived, or started for home?"""
+        """Away: decide whether the car has arrived, or started for home."""
         st = self._state
         s = self._settings
         dist = st.dist
@@ -549,51 +533,59 @@ class ApproachDetector:
                 self._to(EventType.ARRIVED, Phase.HOME, t, out)
             return
         speed = fix.speed
-        if (speed is None or speed >= STILL_SPEED_MPS) and self._approach_qualifies(
-            t, dist, evidence
-        ):
+        if speed is not None and speed < STILL_SPEED_MPS:
+            # Standing: a trip home starts from here, judged on what follows only.
+            self._restart_window()
+            return
+        if rate := self._approach_qualifies(t, dist, acc):
             st.qualified += 1
             if st.qualified >= 2 or dt >= SPARSE_GAP_S:  # noqa: PLR2004
                 st.min_dist = st.mark_dist = dist
+                st.still_dist = None
                 st.mark_t = t
-                st.closing = max(st.closing or 0.0, evidence[3])
+                st.closing = max(st.closing or 0.0, rate)
                 self._to(EventType.APPROACH_STARTED, Phase.APPROACHING, t, out)
                 if dist <= s.arrival_radius_m:
                     self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
         else:
             st.qualified = 0
 
-    def _approach_qualifies(
-        self, t: float, dist: float, evidence: tuple[float, float, float, float]
-    ) -> bool:
-        """Whether the window shows a real approach, within reach.
+    def _approach_qualifies(self, t: float, dist: float, acc: float) -> float | None:
+        """Return the speed towards home if the window shows a real approach within reach.
 
-        From the window's farthest point the car must have gained more than the noise,
-        :attr:`Settings.min_progress_m` and :attr:`Settings.progress_fraction` of its
-        distance, mostly in a straight line (:attr:`Settings.min_efficiency` of the path)
-        and at :attr:`Settings.min_closing_speed_mps` or more.
+        Measured from the window's farthest point (a trip that turned round within the
+        window counts from the turn): the car must have gained more than the noise (the
+        combined accuracy), :attr:`Settings.min_progress_m` and
+        :attr:`Settings.progress_fraction` of its distance, mostly in a straight line
+        (:attr:`Settings.min_efficiency` of the path) and at
+        :attr:`Settings.min_closing_speed_mps` or more. ``None`` when it has not.
         """
         s = self._settings
-        progress, noise, path, rate = evidence
+        peak = self._peaks[0]
+        span = t - peak.t
+        progress = peak.dist - dist
         if (
-            progress < noise
+            span <= 0
             or progress < s.min_progress_m
             or progress < s.progress_fraction * dist
-            or progress < s.min_efficiency * path
-            or rate < s.min_closing_speed_mps
+            or progress < s.min_efficiency * (self._state.path - peak.path)
+            or progress < s.noise_factor * sqrt(peak.acc * peak.acc + acc * acc)
         ):
-            return False
+            return None
+        rate = progress / span
+        if rate < s.min_closing_speed_mps:
+            return None
         if s.reach_m is None or dist <= s.reach_m:
-            return True
+            return rate
         if s.reach_eta_s is None:
-            return False
+            return None
         eta = self._eta_from(t, dist, max(rate, self._state.closing or 0.0))
-        return eta is not None and eta - t <= s.reach_eta_s
+        return rate if eta is not None and eta - t <= s.reach_eta_s else None
 
     def _while_approaching(
         self, speed: float | None, t: float, acc: float, out: list[Transition]
     ) -> None:
-        """Approaching or arriving: arrived, drove by, or still on the way?"""
+        """Approaching or arriving: decide between arrived, drove by and still on the way."""
         st = self._state
         s = self._settings
         dist = st.dist
@@ -619,14 +611,22 @@ class ApproachDetector:
         Beyond the noise (:attr:`Settings.stationary_m`, or the accuracy) whatever the
         reported speed: a crawl in a jam at walking pace is progress, and so is a fix of
         a sparse source that caught the car standing at a light two kilometres closer. A
-        fix reporting standstill must be twice as far beyond the closest point yet: the
-        drift of a parked car never keeps an approach alive.
+        fix reporting standstill must be twice as far beyond, and beyond where the car
+        stopped: the drift of a parked car never keeps an approach alive.
         """
         st = self._state
+        dist = st.dist
         noise = max(self._settings.stationary_m, acc)
-        if speed is not None and speed < STILL_SPEED_MPS:
-            return st.dist < min(st.mark_dist, st.min_dist) - 2.0 * noise
-        return st.dist < st.mark_dist - noise
+        if speed is None or speed >= STILL_SPEED_MPS:
+            st.still_dist = None
+            return dist < st.mark_dist - noise
+        still_dist = st.still_dist
+        if still_dist is None:  # the first fix of a standstill: where the car stopped
+            st.still_dist = still_dist = dist
+            reference = st.mark_dist
+        else:
+            reference = min(st.mark_dist, still_dist)
+        return dist < reference - 2.0 * noise
 
     def _drove_by(self, acc: float) -> bool:
         """Whether the car is now clearly farther than its closest point of the approach."""
@@ -735,7 +735,7 @@ def _fix_time(fix: Fix) -> datetime:
 
 
 def _peaks_of(window: Iterable[Sample]) -> deque[Sample]:
-    """The sliding maximum of a window, as :meth:`ApproachDetector._measure` keeps it."""
+    """Return the sliding maximum of a window, as :meth:`ApproachDetector._measure` keeps it."""
     peaks: deque[Sample] = deque()
     for sample in window:
         while peaks and peaks[-1].dist <= sample.dist:

@@ -60,10 +60,10 @@ class Settings:
     noise_factor: float = 2.0
     """Progress must exceed this many times the combined accuracy of the window's ends."""
 
-    min_progress_m: float = 200.0
+    min_progress_m: float = 150.0
     """...and at least this many metres, before an approach starts."""
 
-    progress_fraction: float = 0.04
+    progress_fraction: float = 0.03
     """...and at least this fraction of the distance to home, so that small moves far away
     (a walk, a car park) never count as an approach."""
 

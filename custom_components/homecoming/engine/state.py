@@ -61,6 +61,9 @@ class Point(NamedTuple):
     """Metres."""
 
 
+_ORIGIN: Final = Point(0.0, 0.0, 0.0, 0.0)
+
+
 class ExternalEta(NamedTuple):
     """An external travel time turned into an arrival moment."""
 
@@ -100,10 +103,12 @@ class TrackState:
     """Smoothed speed towards home (negative: moving away)."""
     interval: float | None = None
     """Smoothed time between fixes: the source's cadence."""
-    anchor: Point = Point(0.0, 0.0, 0.0, 0.0)
+    anchor: Point = _ORIGIN
     """Where the car was when it was last seen to move."""
     min_dist: float = 0.0
     """Closest distance to home since the approach started."""
+    still_dist: float | None = None
+    """Approaching: where the car stopped (the first fix of a standstill), if it stands."""
     mark_dist: float = 0.0
     mark_t: float = 0.0
     """Distance and time of the approach's last progress (a new closest distance)."""
@@ -146,6 +151,7 @@ class TrackState:
             "interval": self.interval,
             "anchor": self.anchor._asdict(),
             "min_dist": self.min_dist,
+            "still_dist": self.still_dist,
             "mark_dist": self.mark_dist,
             "mark_t": self.mark_t,
             "qualified": self.qualified,
@@ -179,7 +185,7 @@ class TrackState:
         except (KeyError, TypeError, AttributeError, OverflowError) as err:
             msg = f"malformed detector state: {err!r}"
             raise ValueError(msg) from err
-        state._check()
+        state.check()
         return state
 
     @classmethod
@@ -207,6 +213,7 @@ class TrackState:
             interval=_opt_number(data["interval"], 0.0, _LATEST_T),
             anchor=_point(data["anchor"]),
             min_dist=_number(data["min_dist"], 0.0, _MAX_DISTANCE_M),
+            still_dist=_opt_number(data["still_dist"], 0.0, _MAX_DISTANCE_M),
             mark_dist=_number(data["mark_dist"], 0.0, _MAX_DISTANCE_M),
             mark_t=_number(data["mark_t"], 0.0, _LATEST_T),
             qualified=_count(data["qualified"]),
@@ -226,7 +233,7 @@ class TrackState:
             candidate_count=_count(data["candidate_count"]),
         )
 
-    def _check(self) -> None:
+    def check(self) -> None:
         """Refuse a state whose parts contradict each other."""
         if self.last_t is None:
             if self.phase is not None or self.window:
@@ -258,6 +265,7 @@ def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
         "interval": None,
         "anchor": _fields(Point, data["anchor"]),
         "min_dist": data["min_dist"],
+        "still_dist": None,
         "mark_dist": data["mark_dist"],
         "mark_t": data["mark_t"],
         "qualified": data["qualified"],
