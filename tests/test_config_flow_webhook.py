@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.homecoming.const import (
     CONF_CLOUDHOOK,
     CONF_HOME_ZONE,
+    CONF_OWNTRACKS_KEY,
     CONF_SECRET,
     DOMAIN,
 )
@@ -246,3 +247,38 @@ async def test_cloudhook_car_removed_after_cloud_is_gone(
     hass.config.components.remove("cloud")
     await hass.config_entries.async_remove(entry.entry_id)
     cloud.delete.assert_not_awaited()
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_options_set_and_clear_the_owntracks_key(hass: HomeAssistant) -> None:
+    """The webhook step shows the OwnTracks key, saves it trimmed, and clears it."""
+    entry, _ = await add_push_car(hass, **{CONF_SECRET: "s"})
+    old_id = entry.data[CONF_WEBHOOK_ID]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "webhook"}
+    )
+    fields = {str(key): key for key in result["data_schema"].schema}
+    assert set(fields) == {CONF_SECRET, CONF_OWNTRACKS_KEY, "rotate"}
+    assert fields[CONF_OWNTRACKS_KEY].description == {"suggested_value": ""}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SECRET: "s", CONF_OWNTRACKS_KEY: "  k3y  "}
+    )
+    assert result["reason"] == "webhook_updated"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_OWNTRACKS_KEY] == "k3y"
+    assert entry.data[CONF_SECRET] == "s"
+    assert entry.data[CONF_WEBHOOK_ID] == old_id
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "webhook"}
+    )
+    fields = {str(key): key for key in result["data_schema"].schema}
+    assert fields[CONF_OWNTRACKS_KEY].description == {"suggested_value": "k3y"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SECRET: "s"}
+    )
+    await hass.async_block_till_done()
+    assert entry.data[CONF_OWNTRACKS_KEY] == ""
+    assert entry.runtime_data is not None

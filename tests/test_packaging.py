@@ -81,7 +81,9 @@ def test_manifest_is_what_hassfest_accepts() -> None:
     assert manifest["config_flow"] is True
     assert manifest["integration_type"] == "device"
     assert manifest["iot_class"] == "local_push"
-    assert manifest["requirements"] == []
+    # PyNaCl opens encrypted OwnTracks messages (docs/formats.md); a minimum version,
+    # never a pin, so that it cannot conflict with Home Assistant's own constraint.
+    assert manifest["requirements"] == ["PyNaCl>=1.5.0"]
     assert "webhook" in manifest["dependencies"]
     assert manifest["documentation"].startswith("https://")
     assert manifest["issue_tracker"].startswith("https://")

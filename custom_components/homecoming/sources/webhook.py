@@ -9,11 +9,17 @@ can touch anything, in this order:
    as a bearer token or a ``token`` query parameter, else 401; comparisons are constant-time;
 3. rate: a token bucket per car (a burst of 20 requests, then one a second) answers 429
    without touching state;
-4. format: anything that is not a position in a known format is a 400 with a short JSON
-   reason.
+4. format: anything that is not a position in a known format, or has a value out of its
+   range, is a 400 with a short JSON reason.
 
 A valid but stale, duplicate or out-of-order position is answered 200 and ignored (counted
-in the diagnostics). Nothing is logged above debug for a bad request.
+in the diagnostics), and so is a valid request that carries no position (an OwnTracks
+message other than a location, a Traccar event without a position, a position its sender
+marks as invalid), counted under its own name. Encrypted OwnTracks messages are opened with
+the car's OwnTracks key; while there is no key, or the key does not open them, they are
+acknowledged and counted (the app would otherwise send them again and again) and a repair
+issue says where to set the key; it goes away once a message opens. Nothing is logged
+above debug for a bad request.
 """
 
 from __future__ import annotations
@@ -26,11 +32,19 @@ from typing import Any, Final
 from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from ..const import DOMAIN, LOGGER
+from ..const import CONF_OWNTRACKS_KEY, DOMAIN, LOGGER
 from ..coordinator import HomecomingCoordinator
-from .push import PushError, PushRequest, parse_push
+from .push import (
+    NOTE_DECRYPT_FAILED,
+    NOTE_ENCRYPTED_NO_KEY,
+    Push,
+    PushError,
+    PushRequest,
+    parse_push,
+)
 
 MAX_BODY_BYTES: Final = 64 * 1024
 SIGNATURE_HEADER: Final = "X-Homecoming-Signature"
@@ -41,6 +55,13 @@ RATE_BURST: Final = 20
 RATE_PER_SECOND: Final = 1.0
 """Sustained requests per second per car; trackers report every few seconds at most."""
 ALLOWED_METHODS: Final = ("GET", "POST", "PUT")
+KEY_PROBLEMS: Final = frozenset({NOTE_ENCRYPTED_NO_KEY, NOTE_DECRYPT_FAILED})
+"""Notes of encrypted OwnTracks messages the car cannot open."""
+
+
+def owntracks_issue_id(entry_id: str) -> str:
+    """Return the id of a car's repair issue about its OwnTracks key."""
+    return f"owntracks_key_{entry_id}"
 
 
 class TokenBucket:
@@ -137,6 +158,9 @@ class WebhookSource:
         self.coordinator = coordinator
         self.webhook_id = webhook_id
         self.secret = secret
+        self.owntracks_key: str = coordinator.config_entry.data.get(
+            CONF_OWNTRACKS_KEY, ""
+        )
         self.bucket = TokenBucket(RATE_BURST, RATE_PER_SECOND)
 
     @callback
@@ -154,8 +178,38 @@ class WebhookSource:
         @callback
         def _unregister() -> None:
             webhook.async_unregister(self.hass, self.webhook_id)
+            # A new key (the options reload the car) or a removed car: ask again
+            # only if the next encrypted message still cannot be opened.
+            ir.async_delete_issue(
+                self.hass,
+                DOMAIN,
+                owntracks_issue_id(self.coordinator.config_entry.entry_id),
+            )
 
         return _unregister
+
+    @callback
+    def _async_note(self, push: Push) -> None:
+        """Count a push that moved nothing; raise or clear the OwnTracks key issue."""
+        entry = self.coordinator.config_entry
+        if push.note is not None:
+            self.coordinator.stats[push.note] += 1
+        if push.note in KEY_PROBLEMS:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                owntracks_issue_id(entry.entry_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=(
+                    "owntracks_key_missing"
+                    if push.note == NOTE_ENCRYPTED_NO_KEY
+                    else "owntracks_key_wrong"
+                ),
+                translation_placeholders={"name": entry.title},
+            )
+        elif push.decrypted:
+            ir.async_delete_issue(self.hass, DOMAIN, owntracks_issue_id(entry.entry_id))
 
     async def _async_handle(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
@@ -188,13 +242,17 @@ class WebhookSource:
             body=body,
         )
         try:
-            push = parse_push(push_request, now=dt_util.utcnow())
+            push = parse_push(
+                push_request, now=dt_util.utcnow(), owntracks_key=self.owntracks_key
+            )
         except PushError as err:
             stats["http_400"] += 1
             LOGGER.debug(
                 "%s: refused a push: %s", self.coordinator.config_entry.title, err
             )
             return _reply(HTTPStatus.BAD_REQUEST, str(err))
+        if push.note is not None or push.decrypted:
+            self._async_note(push)
         results = self.coordinator.async_add_fixes(push.fixes)
         if push.reply is not None:
             return web.json_response(push.reply)
