@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.homecoming.const import DOMAIN, SERVICE_UPDATE_LOCATION
-from custom_components.homecoming.engine import Engine, Fix, Phase, Settings
+from custom_components.homecoming.engine import ApproachDetector, Fix, Phase, Settings
 from tests import sim
 
 HOME_LAT = 52.37
@@ -116,16 +116,16 @@ def drive_home(
     return drive.drive_to(0.0, 0.0, speed).stop(park_s).fixes
 
 
-def half_way(fixes: Sequence[Fix], count: int) -> Engine:
+def half_way(fixes: Sequence[Fix], count: int) -> ApproachDetector:
     """Return an engine that saw the first ``count`` fixes of a drive: approaching."""
-    engine = Engine(HOME, Settings())
+    engine = ApproachDetector(HOME, Settings())
     for fix in fixes[:count]:
         engine.update(fix)
     assert engine.phase is Phase.APPROACHING
     return engine
 
 
-def stored(engine: Engine) -> dict[str, Any]:
+def stored(engine: ApproachDetector) -> dict[str, Any]:
     """Wrap an engine's state the way the Store writes it."""
     return {
         "version": 1,

@@ -9,14 +9,17 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFl
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.setup import async_setup_component
 import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.homecoming.config_flow import DETECTION_DEFAULTS
 from custom_components.homecoming.const import (
     CONF_ARRIVAL_RADIUS,
     CONF_CLOUDHOOK,
@@ -36,7 +39,11 @@ from custom_components.homecoming.const import (
     SOURCE_ENTITY,
     SOURCE_PUSH,
 )
-from custom_components.homecoming.coordinator import HomecomingCoordinator
+from custom_components.homecoming.coordinator import (
+    DETECTION_DEFAULTS,
+    DETECTION_RANGES,
+    HomecomingCoordinator,
+)
 from custom_components.homecoming.engine import Settings
 from tests.common import HOME_LAT, HOME_LON, TRACKER
 
@@ -833,3 +840,79 @@ async def test_options_detection_keep_defaults(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert dict(init_push.options) == {"future": "kept", **DETECTION_DEFAULTS}
     assert _coordinator(init_push).settings == Settings()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (CONF_REACH_KM, -1),
+        (CONF_REACH_KM, 500.5),
+        (CONF_REACH_MINUTES, 241),
+        (CONF_ARRIVAL_RADIUS, 49),
+        (CONF_ARRIVAL_RADIUS, 5_001),
+        (CONF_STOP_TOLERANCE, 0),
+        (CONF_STOP_TOLERANCE, 61),
+        (CONF_STALE_TIMEOUT, 1e300),
+        (CONF_STALE_TIMEOUT, float("nan")),
+        (CONF_STALE_TIMEOUT, float("inf")),
+        (CONF_MAX_ACCURACY, 19),
+        (CONF_MAX_ACCURACY, 2_001),
+    ],
+)
+async def test_options_detection_out_of_range(
+    hass: HomeAssistant, init_push: MockConfigEntry, field: str, value: float
+) -> None:
+    """Refuse a value outside its range with an error on the field; save nothing.
+
+    The form's boxes show the same range; the corrected form is then saved.
+    """
+    result = await _open_detection(hass, init_push)
+    fields = {
+        item["name"]: item
+        for item in probatio.to_field_list(
+            _schema(result), custom_serializer=cv.custom_serializer
+        )
+    }
+    low, high = DETECTION_RANGES[field]
+    number = fields[field]["selector"]["number"]
+    assert (number["min"], number["max"]) == (low, high)
+    assert (fields[field]["valueMin"], fields[field]["valueMax"]) == (low, high)
+
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {**DETECTION_DEFAULTS, field: value}
+        )
+    assert set(err.value.schema_errors) == {field}
+    assert dict(init_push.options) == {}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**DETECTION_DEFAULTS, field: high}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_push.options[field] == high
+
+
+async def test_options_detection_shows_defaults_for_saved_junk(
+    hass: HomeAssistant, init_push: MockConfigEntry
+) -> None:
+    """Saved values out of range (by hand) show as the defaults the car uses instead."""
+    hass.config_entries.async_update_entry(
+        init_push,
+        options={
+            CONF_STALE_TIMEOUT: 1e300,
+            CONF_REACH_KM: "far",
+            CONF_ARRIVAL_RADIUS: 300,
+        },
+    )
+    await hass.async_block_till_done()
+    assert _coordinator(init_push).settings.stale_timeout_s == 15 * 60
+    result = await _open_detection(hass, init_push)
+    assert _schema(result)({}) == {
+        **DETECTION_DEFAULTS,
+        CONF_ARRIVAL_RADIUS: 300,
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert dict(init_push.options) == {**DETECTION_DEFAULTS, CONF_ARRIVAL_RADIUS: 300}

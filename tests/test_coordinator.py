@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 import logging
 import math
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -29,10 +34,15 @@ from custom_components.homecoming.const import (
     CONF_STOP_TOLERANCE,
     DOMAIN,
     EVENT_HOMECOMING,
+    LOGGER,
     SERVICE_UPDATE_LOCATION,
 )
-from custom_components.homecoming.coordinator import settings_from_options
-from custom_components.homecoming.engine import Engine, Fix, Phase, Settings
+from custom_components.homecoming.coordinator import (
+    CLOCK_RESTART_MARGIN,
+    DETECTION_RANGES,
+    settings_from_options,
+)
+from custom_components.homecoming.engine import ApproachDetector, Fix, Phase, Settings
 from tests import common, sim
 from tests.common import HOME, add_car, feed, half_way, phase_state, stored, tick
 
@@ -103,37 +113,166 @@ async def test_restart_mid_approach_is_silent(
     assert [event.data["type"] for event in events] == ["arriving", "arrived"]
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        {"engine": {"version": 99}},
-        {"engine": {**Engine(HOME).as_dict(), "phase": "flying"}},
-        {"engine": {**Engine(HOME).as_dict(), "qualified": math.inf}},
-        {"something": "else"},
-        ["not", "a", "dict"],
+V1_STATE: dict[str, Any] = {
+    "version": 1,
+    "phase": "approaching",
+    "last_t": 1736181010.0,
+    "last_ts": "2025-01-06T16:30:10+00:00",
+    "positioned": True,
+    "lat": 52.399,
+    "lon": 4.89,
+    "acc": 10,
+    "dist": 3224.6573267725366,
+    "last_speed": None,
+    "path": 111.19508023327376,
+    "window": [
+        [1736181000.0, 3335.8524070057797, 10, 0.0],
+        [1736181010.0, 3224.6573267725366, 10, 111.19508023327376],
     ],
-    ids=["version", "phase", "overflow", "no-engine", "list"],
+    "speed": 11.119508023327375,
+    "closing": 11.119508023324306,
+    "anchor": [1736181010.0, 52.399, 4.89, 10],
+    "min_dist": 3224.0,
+    "mark_dist": 3224.0,
+    "mark_t": 1736181010.0,
+    "qualified": 0,
+    "pending_departure": False,
+    "driver": None,
+    "ignition": None,
+    "ext_eta": [1736181610.0, 1736181010.0],
+    "outlier": None,
+}
+"""A detector state as the first release saved it (version 1): approaching, 3.2 km out."""
+
+
+def saved_state(data: Any, version: int = 1) -> dict[str, Any]:
+    """Wrap data the way the Store writes it, with a storage version."""
+    return {"version": version, "minor_version": 1, "key": DOMAIN, "data": data}
+
+
+def state_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    """Return the car's saved_state_unusable repair issue, if raised."""
+    return ir.async_get(hass).async_get_issue(
+        DOMAIN, f"saved_state_unusable_{entry.entry_id}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stored_data", "reason"),
+    [
+        (
+            saved_state({"engine": {"version": 99}}),
+            "written by a newer version of Homecoming (state version 99)",
+        ),
+        (
+            saved_state({"engine": {**V1_STATE, "version": "2b"}}),
+            "unsupported state version",
+        ),
+        (
+            saved_state({"engine": {**ApproachDetector(HOME).as_dict(), "phase": "x"}}),
+            "ValueError",
+        ),
+        (
+            saved_state(
+                {"engine": {**ApproachDetector(HOME).as_dict(), "qualified": math.inf}}
+            ),
+            "ValueError",
+        ),
+        (
+            saved_state({"engine": {**V1_STATE, "ext_eta": [1e12, 1736181010.0]}}),
+            "ValueError",
+        ),
+        (saved_state({"something": "else"}), "KeyError"),
+        (saved_state(["not", "a", "dict"]), "TypeError"),
+        (saved_state("text"), "TypeError"),
+        (
+            saved_state({"engine": V1_STATE}, version=2),
+            "written by a newer version of Homecoming (storage version 2)",
+        ),
+        (
+            saved_state({"engine": V1_STATE}, version=0),
+            "a storage version this version of Homecoming cannot read",
+        ),
+    ],
+    ids=[
+        "newer-engine",
+        "odd-version",
+        "phase",
+        "overflow",
+        "travel-time",
+        "no-engine",
+        "list",
+        "text",
+        "newer-storage",
+        "older-storage",
+    ],
 )
-async def test_corrupt_saved_state_starts_afresh(
+async def test_unusable_saved_state_starts_afresh(
     hass: HomeAssistant,
     home_zone: None,
     push_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
-    data: Any,
+    stored_data: dict[str, Any],
+    reason: str,
 ) -> None:
-    """Start with no knowledge of the car, and a warning, when the state is unreadable."""
-    hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": "homecoming",
-        "data": data,
-    }
+    """Start with no knowledge of the car, a warning and a repair issue; never fail.
+
+    The issue goes when a good state is read back (a reload after the next save).
+    """
+    freezer.move_to(datetime.fromisoformat(V1_STATE["last_ts"]))
+    hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = stored_data
+    events = async_capture_events(hass, EVENT_HOMECOMING)
     with caplog.at_level(logging.WARNING):
         await add_car(hass, push_entry)
+    assert push_entry.state is ConfigEntryState.LOADED
     assert push_entry.runtime_data.data.snapshot.phase is None
     assert phase_state(hass, push_entry) == STATE_UNKNOWN
-    assert "the saved state could not be read" in caplog.text
+    warnings = [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == logging.WARNING and record.name == LOGGER.name
+    ]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("Family car: the saved state could not be read (")
+    assert reason in warnings[0]
+    assert "upgrade" not in caplog.text.lower()
+    issue = state_issue(hass, push_entry)
+    assert issue is not None
+    assert issue.translation_key == "saved_state_unusable"
+    assert issue.translation_placeholders == {"name": "Family car"}
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert not issue.is_fixable
+    assert not issue.is_persistent
+
+    fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow(), accuracy=10)
+    await feed(hass, freezer, push_entry, [fix])
+    assert await hass.config_entries.async_reload(push_entry.entry_id)
+    await hass.async_block_till_done()
+    assert push_entry.runtime_data.data.snapshot.latitude == 52.4
+    assert state_issue(hass, push_entry) is None
+    assert events == []
+
+
+async def test_older_saved_state_is_migrated(
+    hass: HomeAssistant,
+    home_zone: None,
+    push_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Read a state of the first release: the approach goes on, silently, no issue."""
+    freezer.move_to(datetime.fromisoformat(V1_STATE["last_ts"]) + timedelta(minutes=1))
+    hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = saved_state({"engine": V1_STATE})
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+    await add_car(hass, push_entry)
+    snapshot = push_entry.runtime_data.data.snapshot
+    assert snapshot.phase is Phase.APPROACHING
+    assert snapshot.latitude == 52.399
+    assert phase_state(hass, push_entry) == "approaching"
+    assert state_issue(hass, push_entry) is None
+    assert events == []
 
 
 async def test_reload_keeps_the_state(
@@ -441,3 +580,203 @@ async def test_options_reach_the_engine(
     )
     await add_car(hass, entry)
     assert entry.runtime_data.engine.settings.stop_tolerance_s == 120.0
+
+
+# ------------------------------------------------------------ a wrong clock
+
+
+def clock_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the warnings about a wrong clock."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == logging.WARNING and "ahead of Home Assistant" in record.msg
+    ]
+
+
+async def test_clock_set_back_a_day_does_not_freeze_the_car(
+    hass: HomeAssistant,
+    home_zone: None,
+    push_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Home Assistant started a day ahead (no NTP yet) and took a fix; NTP set it back.
+
+    The fix stamped a day ahead is recognised at the next batch: one warning naming
+    the car, counted once, the track starts afresh, and every later fix is used: the
+    drive home fires its events.
+    """
+    fixes = drive_home(dt_util.utcnow())
+    freezer.move_to(fixes[0].timestamp + timedelta(days=1))
+    await add_car(hass, push_entry)
+    await common.update_location(hass, push_entry, fixes[0], stamped=False)
+    coordinator = push_entry.runtime_data
+    assert coordinator.data.snapshot.last_fix == fixes[0].timestamp + timedelta(days=1)
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+
+    with caplog.at_level(logging.WARNING):
+        freezer.move_to(fixes[1].timestamp)  # NTP: the clock goes back a day
+        await feed(hass, freezer, push_entry, fixes[1:])
+    assert coordinator.stats["clock_corrected"] == 1
+    assert coordinator.stats["stale"] == 0
+    assert coordinator.stats["accepted"] == len(fixes)
+    assert [event.data["type"] for event in events] == [
+        "approach_started",
+        "arriving",
+        "arrived",
+    ]
+    assert phase_state(hass, push_entry) == "home"
+    (warning,) = clock_warnings(caplog)
+    assert warning.startswith("Family car: the newest position is stamped ")
+
+
+async def test_clock_corrected_on_the_tick(
+    hass: HomeAssistant,
+    init_push: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Without any fix, the next tick recognises the wrong stamp; later ones only count.
+
+    The data is not stale: the track restarted now. A second wrong clock in the same
+    run is counted and logged at debug level, not warned about again.
+    """
+    now = dt_util.utcnow()
+    coordinator = init_push.runtime_data
+    with caplog.at_level(logging.DEBUG, logger=LOGGER.name):
+        for _ in range(2):
+            freezer.move_to(now + timedelta(days=1))
+            fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow())
+            await common.update_location(hass, init_push, fix)
+            freezer.move_to(now)
+            await tick(hass, freezer, 10)
+            assert coordinator.data.snapshot.last_fix == (
+                dt_util.utcnow() - CLOCK_RESTART_MARGIN
+            )
+            assert not coordinator.data.stale
+            now += timedelta(minutes=1)
+    assert coordinator.stats["clock_corrected"] == 2
+    assert len(clock_warnings(caplog)) == 1
+    assert "the clock was wrong then" in caplog.text
+
+
+async def test_clock_corrected_at_setup(
+    hass: HomeAssistant,
+    home_zone: None,
+    push_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A saved state whose newest fix is a day ahead: corrected as the car is set up.
+
+    The approach it tells of goes on (phase kept, nothing fired); the next fixes count.
+    """
+    fixes = drive_home(dt_util.utcnow())
+    ahead = [
+        Fix(
+            latitude=fix.latitude,
+            longitude=fix.longitude,
+            timestamp=fix.timestamp + timedelta(days=1),
+            accuracy=fix.accuracy,
+            speed=fix.speed,
+        )
+        for fix in fixes
+    ]
+    hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = stored(half_way(ahead, 60))
+    freezer.move_to(fixes[60].timestamp)
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+    with caplog.at_level(logging.WARNING):
+        await add_car(hass, push_entry)
+    coordinator = push_entry.runtime_data
+    assert coordinator.stats["clock_corrected"] == 1
+    assert coordinator.data.snapshot.phase is Phase.APPROACHING
+    assert coordinator.data.snapshot.last_fix == (
+        fixes[60].timestamp - CLOCK_RESTART_MARGIN
+    )
+    assert len(clock_warnings(caplog)) == 1
+
+    await feed(hass, freezer, push_entry, fixes[61:])
+    assert [event.data["type"] for event in events] == ["arriving", "arrived"]
+
+
+async def test_clock_corrected_before_a_zone_report(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A zone-only tracker's report after the clock went back a day is used."""
+    now = dt_util.utcnow()
+    freezer.move_to(now + timedelta(days=1))
+    hass.states.async_set(common.TRACKER, "not_home")
+    await add_car(hass, entity_entry)
+    freezer.move_to(now + timedelta(minutes=1))
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+    hass.states.async_set(common.TRACKER, "home")
+    await hass.async_block_till_done()
+    coordinator = entity_entry.runtime_data
+    assert coordinator.stats["clock_corrected"] == 1
+    assert coordinator.data.snapshot.phase is Phase.HOME
+    assert [event.data["type"] for event in events] == ["arrived"]
+
+
+# ------------------------------------------------------------ options out of range
+
+
+@pytest.mark.parametrize(
+    ("options", "refused"),
+    [
+        ({CONF_STALE_TIMEOUT: 1e300}, {CONF_STALE_TIMEOUT: 1e300}),
+        ({CONF_STALE_TIMEOUT: math.nan}, {CONF_STALE_TIMEOUT: math.nan}),
+        ({CONF_REACH_KM: 10**400}, {CONF_REACH_KM: 10**400}),
+        (
+            {CONF_REACH_KM: -5, CONF_REACH_MINUTES: "20"},
+            {CONF_REACH_KM: -5, CONF_REACH_MINUTES: "20"},
+        ),
+        (
+            {CONF_ARRIVAL_RADIUS: 49.9, CONF_MAX_ACCURACY: True},
+            {CONF_ARRIVAL_RADIUS: 49.9, CONF_MAX_ACCURACY: True},
+        ),
+        (
+            {CONF_STOP_TOLERANCE: None, CONF_STALE_TIMEOUT: 240},
+            {CONF_STOP_TOLERANCE: None},
+        ),
+    ],
+    ids=["huge", "nan", "too-large-int", "negative-text", "small-bool", "none"],
+)
+async def test_saved_options_out_of_range_use_defaults(
+    hass: HomeAssistant,
+    home_zone: None,
+    push_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    options: dict[str, Any],
+    refused: dict[str, Any],
+) -> None:
+    """Set the car up with the default in place of each saved value out of range.
+
+    A warning per value names the car, the option and its range; valid values are used.
+    """
+    entry = common.push_car(push_entry, options=options)
+    with caplog.at_level(logging.WARNING):
+        await add_car(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    settings = entry.runtime_data.engine.settings
+    expected = settings_from_options(
+        {key: value for key, value in options.items() if key not in refused}
+    )
+    assert settings == expected
+    warnings = [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == logging.WARNING and record.name == LOGGER.name
+    ]
+    assert len(warnings) == len(refused)
+    for key in refused:
+        low, high = DETECTION_RANGES[key]
+        assert any(
+            message.startswith(f"Family car: the saved option {key} = ")
+            and f"from {low:g} to {high:g}; using the default" in message
+            for message in warnings
+        ), key

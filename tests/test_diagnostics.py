@@ -8,10 +8,10 @@ import re
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.diagnostics import REDACTED
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -34,9 +34,8 @@ from custom_components.homecoming.engine import Fix
 from . import sim
 from .conftest import HOME_LAT, HOME_LON
 
-VOLATILE = props("created_at", "modified_at", "window")
-"""Fields left out of the snapshots: the entry's times change with every run, and the
-engine's sample window is long (its shape is asserted instead)."""
+VOLATILE = props("at")
+"""Fields left out of the snapshots: when a routine decided (the wall clock)."""
 
 APPROACH = sim.straight_approach(distance_m=6_000.0)
 """A drive home; the car is reported until it is half-way."""
@@ -136,18 +135,14 @@ async def test_entry_diagnostics(
 
     assert result == snapshot(exclude=VOLATILE)
     assert result["car"]["phase"] == "approaching"
-    assert result["car"][ATTR_LATITUDE] == REDACTED
-    assert result["car"][ATTR_LONGITUDE] == REDACTED
+    assert ATTR_LATITUDE not in result["car"]
+    assert ATTR_LONGITUDE not in result["car"]
     assert result["stats"] == {
         "accepted": len(halfway),
         "duplicate": 1,
         "inaccurate": 1,
     }
-    window = result["engine_state"]["window"]
-    assert window
-    assert all(len(sample) == 4 for sample in window)
-    assert result["entry"]["data"]["vin"] == REDACTED
-    assert result["entry"]["unique_id"] == REDACTED
+    assert result["detector"]["window_fixes"] > 1
     assert "WVWZZZ1JZXW000001" not in json.dumps(result)
     _assert_no_position(result, halfway)
 
@@ -169,7 +164,7 @@ async def test_device_diagnostics(
     result = await get_diagnostics_for_device(hass, hass_client, driving, device)
 
     assert result == snapshot(exclude=VOLATILE)
-    assert result["device"]["serial_number"] == REDACTED
+    assert "serial_number" not in result["device"]
     assert result["device"]["manufacturer"] == "Volkswagen"
     assert "WVWZZZ1JZXW000001" not in json.dumps(result)
     _assert_no_position(result, halfway)
@@ -192,7 +187,7 @@ async def test_diagnostics_before_any_position(
     assert result == snapshot(exclude=VOLATILE)
     assert result["source"]["available"] is False
     assert result["source"]["stale"] is True
-    assert result["source"]["tracked_entity"] == "device_tracker.family_car"
+    assert result["source"]["tracked_domain"] == "device_tracker"
     assert result["car"]["last_fix"] is None
     assert result["car"]["eta"] is None
 
@@ -203,27 +198,106 @@ async def test_secrets_redacted(
     push_entry: MockConfigEntry,
     home_zone: None,
 ) -> None:
-    """Redact the webhook id and any secret or URL kept with the car."""
+    """The webhook id and any secret, key or URL kept with the car never appear."""
     secrets = {
         "webhook_id": "0123456789abcdef0123456789abcdef",
         "secret": "s3cr3t-shared-key",
+        "owntracks_key": "owntracks-s3cr3t",
         "cloudhook_url": "https://hooks.nabu.casa/secret-path",
         "url": "https://example.invalid/api/webhook/secret-path",
+        "future_field": "added-later-and-private",
     }
     push_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         push_entry,
         data={**push_entry.data, **secrets},
-        options={"notify": {"url": secrets["url"]}},
+        options={"notify": {"url": secrets["url"]}, "future": secrets["future_field"]},
     )
     assert await hass.config_entries.async_setup(push_entry.entry_id)
     await hass.async_block_till_done()
 
     result = await get_diagnostics_for_config_entry(hass, hass_client, push_entry)
 
-    data = result["entry"]["data"]
-    assert {key: data[key] for key in secrets} == dict.fromkeys(secrets, REDACTED)
-    assert result["entry"]["options"]["notify"]["url"] == REDACTED
+    assert result["entry"]["has_secret"] is True
     text = json.dumps(result)
     for value in secrets.values():
         assert value not in text
+
+
+async def test_people_and_targets_never_appear(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    push_entry: MockConfigEntry,
+    home_zone: None,
+) -> None:
+    """Drivers' names, ids, persons and scenes, and routine targets are left out."""
+    push_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        push_entry,
+        options={
+            "arrival_lights": {"targets": ["light.secret_porch"]},
+            "climate": {"targets": ["climate.secret_living_room"]},
+        },
+    )
+    assert await hass.config_entries.async_setup(push_entry.entry_id)
+    await hass.async_block_till_done()
+    await _update_location(
+        hass,
+        push_entry,
+        {**_report(APPROACH.fixes[0]), "driver": "anna-private-id"},
+    )
+
+    result = await get_diagnostics_for_config_entry(hass, hass_client, push_entry)
+
+    text = json.dumps(result)
+    for private in (
+        "anna-private-id",
+        "light.secret_porch",
+        "climate.secret_living_room",
+        push_entry.title,
+    ):
+        assert private not in text
+    assert result["car"]["driver_known"] is True
+
+
+async def test_outlier_counter_and_routine_decisions_are_shown(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    push_entry: MockConfigEntry,
+    home_zone: None,
+) -> None:
+    """The counters the README tells users to read, and why a routine was skipped."""
+    push_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        push_entry, options={"arrival_lights": {"targets": []}}
+    )
+    issued = dt_util.utcnow()  # the test client's token is issued now
+    fixes = sim.straight_approach(distance_m=3_000.0).fixes
+    freezer.move_to(fixes[0].timestamp)
+    assert await hass.config_entries.async_setup(push_entry.entry_id)
+    await hass.async_block_till_done()
+    for fix in fixes:
+        freezer.move_to(fix.timestamp)
+        await _update_location(hass, push_entry, _report(fix))
+    far = fixes[-1]
+    await _update_location(
+        hass,
+        push_entry,
+        {
+            **_report(far),
+            ATTR_LATITUDE: far.latitude + 2.0,
+            ATTR_TIMESTAMP: (far.timestamp + timedelta(seconds=5)).isoformat(),
+        },
+    )
+    await hass.async_block_till_done()
+    freezer.move_to(issued)
+
+    result = await get_diagnostics_for_config_entry(hass, hass_client, push_entry)
+
+    assert result["stats"]["outlier"] == 1
+    assert result["car"]["phase"] == "home"
+    decision = result["routines"]["decisions"]["lights"]
+    assert decision["outcome"] == "skipped"
+    assert decision["reason"] == "no_targets"
+    assert decision["trigger"] in {"approach_started", "arriving", "arrived"}

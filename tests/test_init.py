@@ -28,7 +28,7 @@ from custom_components.homecoming.const import (
     SERVICE_UPDATE_LOCATION,
 )
 from custom_components.homecoming.coordinator import HomecomingCoordinator
-from custom_components.homecoming.engine import Engine, Phase, Settings
+from custom_components.homecoming.engine import ApproachDetector, Phase, Settings
 from tests import sim
 from tests.common import feed, stored
 
@@ -150,7 +150,7 @@ async def test_missing_home_zone_is_a_setup_error(
         unique_id="car",
         data={"source": "push", CONF_HOME_ZONE: "zone.nowhere"},
     )
-    engine = Engine(sim.home_at(*sim.DEFAULT_HOME), Settings())
+    engine = ApproachDetector(sim.home_at(*sim.DEFAULT_HOME), Settings())
     engine.update(sim.straight_approach().fixes[0])
     hass_storage[_store_key(entry)] = saved = stored(engine)
     entry.add_to_hass(hass)
@@ -179,3 +179,29 @@ async def test_home_zone_without_position_is_a_setup_error(
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert entry.error_reason_translation_key == "home_zone_missing"
+
+
+async def test_remove_entry_forgets_the_unusable_state_issue(
+    hass: HomeAssistant,
+    home_zone: None,
+    push_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Remove a car that started afresh: its saved_state_unusable issue goes with it."""
+    hass_storage[_store_key(push_entry)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": _store_key(push_entry),
+        "data": {"engine": {"version": 99}},
+    }
+    push_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(push_entry.entry_id)
+    await hass.async_block_till_done()
+    issues = ir.async_get(hass)
+    issue_id = f"saved_state_unusable_{push_entry.entry_id}"
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+
+    assert await hass.config_entries.async_remove(push_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+    assert _store_key(push_entry) not in hass_storage

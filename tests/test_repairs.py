@@ -12,7 +12,10 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 
 from custom_components.homecoming.const import DOMAIN, SERVICE_RUN_ROUTINE
 
@@ -223,3 +226,50 @@ async def test_car_removed(
     assert shown["type"] == "abort"
     assert shown["reason"] == "car_removed"
     assert issue_registry.async_get_issue(DOMAIN, "missing_target_gone_car_light.porch")
+
+
+async def test_unusable_saved_state_issue(
+    hass: HomeAssistant,
+    home_zone: None,
+    push_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """A car that started afresh shows a warning in Repairs, nothing to fix, ignorable."""
+    hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = {
+        "version": 3,
+        "minor_version": 1,
+        "key": DOMAIN,
+        "data": {"engine": {}},
+    }
+    assert await async_setup_component(hass, "repairs", {})
+    push_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(push_entry.entry_id)
+    await hass.async_block_till_done()
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "repairs/list_issues"})
+    response = await client.receive_json()
+    assert response["success"]
+    (issue,) = (
+        issue for issue in response["result"]["issues"] if issue["domain"] == DOMAIN
+    )
+    issue_id = f"saved_state_unusable_{push_entry.entry_id}"
+    assert issue["issue_id"] == issue_id
+    assert issue["translation_key"] == "saved_state_unusable"
+    assert issue["translation_placeholders"] == {"name": "Family car"}
+    assert issue["severity"] == "warning"
+    assert not issue["is_fixable"]
+    assert issue["ignored"] is False
+
+    await client.send_json_auto_id(
+        {
+            "type": "repairs/ignore_issue",
+            "domain": DOMAIN,
+            "issue_id": issue_id,
+            "ignore": True,
+        }
+    )
+    assert (await client.receive_json())["success"]
+    found = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert found is not None
+    assert found.dismissed_version is not None

@@ -6,9 +6,11 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
+import math
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -22,6 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.homecoming.const import DOMAIN, EVENT_ROUTINE
+from custom_components.homecoming.diagnostics import async_get_config_entry_diagnostics
 from custom_components.homecoming.engine import Phase
 from custom_components.homecoming.routines import RoutineOptions, RoutineRunner, _number
 from tests import routine_home as home
@@ -252,7 +255,7 @@ async def test_arrivals_without_an_approach(
     entity_entry: MockConfigEntry,
 ) -> None:
     """Run the arrival at every arrival of a zone-only tracker, outside the cooldown."""
-    freezer.move_to(home.NIGHT)
+    freezer.move_to(home.NIGHT - timedelta(minutes=10))
     await home.async_build_home(hass)
     tracker = entity_entry.data["tracked_entity"]
     hass.states.async_set(tracker, "not_home")
@@ -272,10 +275,14 @@ async def test_arrivals_without_an_approach(
     await hass.async_block_till_done()
     routines = async_capture_events(hass, EVENT_ROUTINE)
 
+    decisions = []
     for minutes in (0, 5, 60):  # the second arrival falls within the cooldown
         freezer.move_to(home.NIGHT + timedelta(minutes=minutes))
         hass.states.async_set(tracker, "home")
         await hass.async_block_till_done()
+        diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+        lights = diagnostics["routines"]["decisions"]["lights"]
+        decisions.append((lights["outcome"], lights["reason"], lights["trigger"]))
         freezer.tick(timedelta(minutes=1))
         hass.states.async_set(tracker, "not_home")
         await hass.services.async_call(
@@ -286,6 +293,11 @@ async def test_arrivals_without_an_approach(
     assert [event.data["trigger"] for event in routines] == ["arrived", "arrived"]
     assert [action["entity_id"] for action in routines[1].data["actions"]] == [
         home.PORCH
+    ]
+    assert decisions == [
+        ("ran", "done", "arrived"),
+        ("skipped", "cooldown", "arrived"),
+        ("ran", "done", "arrived"),
     ]
 
 
@@ -1082,6 +1094,48 @@ def test_options_defaults_and_values() -> None:
     assert options.climate.max_lead == 90.0
     assert options.departure.eco_temperature == 16.0
     assert options.cooldown == timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"cooldown": 1e300},
+        {"cooldown": "soon"},
+        {"cooldown": True},
+        {LIGHTS: "porch"},
+        {LIGHTS: {"targets": "light.porch"}},
+        {LIGHTS: {"targets": ["light.porch", 7, "not an entity"]}},
+        {LIGHTS: {"when": "never", "condition": None, "illuminance_below": -5}},
+        {LIGHTS: {"illuminance_sensor": "???"}},
+        {CLIMATE: {"rate": 0, "max_lead": math.inf, "lead": math.nan}},
+        {CLIMATE: {"target_temperature": 10**400, "hvac_mode": 3, "timing": "x"}},
+        {DEPARTURE: {"enabled": "yes", "mode": [], "eco_temperature": -40}},
+        {DEPARTURE: {"lights_off": None}},
+    ],
+)
+async def test_unusable_saved_options_fall_back_to_defaults(
+    hass: HomeAssistant,
+    home_zone: None,
+    options: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Options written by hand or an older version never stop a car from starting."""
+    defaults = RoutineOptions.from_options({})
+    read = RoutineOptions.from_options(options)
+    assert "using its default" in caplog.text
+    assert read.cooldown == defaults.cooldown
+    assert read.departure.enabled is defaults.departure.enabled
+    assert read.climate.rate == defaults.climate.rate
+    entry = home.car("Family car", options)
+    await add_car(hass, entry, webhook=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert "Traceback" not in caplog.text
+
+
+def test_good_targets_are_kept_from_a_damaged_list() -> None:
+    """A list with junk keeps its valid entity ids."""
+    read = RoutineOptions.from_options({LIGHTS: {"targets": [home.PORCH, 7]}})
+    assert read.lights.targets == (home.PORCH,)
 
 
 @pytest.mark.parametrize(

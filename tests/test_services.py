@@ -144,22 +144,157 @@ async def test_unloaded_car(hass: HomeAssistant, init_push: MockConfigEntry) -> 
 
 
 @pytest.mark.parametrize(
-    "fields",
+    ("fields", "field", "low", "high"),
     [
-        {"latitude": 95, "longitude": 4.9},
-        {"latitude": 52.4, "longitude": -181},
-        {"latitude": float("nan"), "longitude": 4.9},
-        {"latitude": 52.4, "longitude": 4.9, "accuracy": -5},
-        {"latitude": 52.4, "longitude": 4.9, "speed": float("inf")},
+        ({"latitude": 90.001}, "latitude", "-90", "90"),
+        ({"latitude": -95}, "latitude", "-90", "90"),
+        ({"latitude": float("nan")}, "latitude", "-90", "90"),
+        ({"longitude": -180.5}, "longitude", "-180", "180"),
+        ({"longitude": "1e999"}, "longitude", "-180", "180"),
+        ({"accuracy": -5}, "accuracy", "0", "100000"),
+        ({"accuracy": 100_001}, "accuracy", "0", "100000"),
+        ({"speed": float("inf")}, "speed", "0", "150"),
+        ({"speed": 150.5}, "speed", "0", "150"),
+        ({"speed": -1}, "speed", "0", "150"),
+        ({"heading": 360.5}, "heading", "0", "360"),
+        ({"heading": -1}, "heading", "0", "360"),
+        ({"travel_time": 1e12}, "travel_time", "0", "86400"),
+        ({"travel_time": -60}, "travel_time", "0", "86400"),
+        (
+            {"timestamp": "9999-12-31T23:59:59"},
+            "timestamp",
+            "2000-01-01T00:00:00+00:00",
+            "2099-12-31T23:59:59+00:00",
+        ),
+        (
+            {"timestamp": "2100-01-01T00:00:00+00:00"},
+            "timestamp",
+            "2000-01-01T00:00:00+00:00",
+            "2099-12-31T23:59:59+00:00",
+        ),
+        (
+            {"timestamp": "1999-12-31T23:59:59Z"},
+            "timestamp",
+            "2000-01-01T00:00:00+00:00",
+            "2099-12-31T23:59:59+00:00",
+        ),
+        (
+            {"timestamp": "0001-01-01T00:00:00"},
+            "timestamp",
+            "2000-01-01T00:00:00+00:00",
+            "2099-12-31T23:59:59+00:00",
+        ),
     ],
-    ids=["latitude", "longitude", "nan", "accuracy", "speed"],
+    ids=[
+        "latitude",
+        "latitude-low",
+        "latitude-nan",
+        "longitude",
+        "longitude-inf",
+        "accuracy-negative",
+        "accuracy",
+        "speed-inf",
+        "speed",
+        "speed-negative",
+        "heading",
+        "heading-negative",
+        "travel_time",
+        "travel_time-negative",
+        "timestamp-year-9999",
+        "timestamp-2100",
+        "timestamp-1999",
+        "timestamp-year-1",
+    ],
 )
-async def test_invalid_location(
-    hass: HomeAssistant, init_push: MockConfigEntry, fields: dict[str, Any]
+async def test_value_out_of_range(
+    hass: HomeAssistant,
+    init_push: MockConfigEntry,
+    fields: dict[str, Any],
+    field: str,
+    low: str,
+    high: str,
 ) -> None:
-    """Refuse an impossible position with a translated error; change nothing."""
+    """Refuse a value outside its range with a translated error naming it; no change."""
+    data = {"latitude": 52.4, "longitude": 4.9, **fields}
     with pytest.raises(ServiceValidationError) as err:
-        await update_location(hass, config_entry_id=init_push.entry_id, **fields)
+        await update_location(hass, config_entry_id=init_push.entry_id, **data)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "out_of_range"
+    placeholders = err.value.translation_placeholders
+    assert placeholders is not None
+    assert (placeholders["field"], placeholders["min"], placeholders["max"]) == (
+        field,
+        low,
+        high,
+    )
+    assert placeholders["value"]
+    assert init_push.runtime_data.data.snapshot.phase is None
+    assert init_push.runtime_data.stats == {}
+
+
+async def test_out_of_range_message_is_translated(
+    hass: HomeAssistant, init_push: MockConfigEntry
+) -> None:
+    """Home Assistant shows the action's error in words, with the field and its range."""
+    with pytest.raises(ServiceValidationError) as err:
+        await update_location(
+            hass,
+            config_entry_id=init_push.entry_id,
+            latitude=52.4,
+            longitude=4.9,
+            speed=200,
+        )
+    assert str(err.value).startswith(
+        "speed must be from 0 to 150; 200.0 is outside that range"
+    )
+
+
+async def test_values_at_the_limits(
+    hass: HomeAssistant, init_push: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Accept every field at both ends of its range."""
+    now = dt_util.utcnow()
+    for extreme in (
+        {"latitude": -90, "longitude": -180, "accuracy": 0, "speed": 0, "heading": 0},
+        {
+            "latitude": 90,
+            "longitude": 180,
+            "accuracy": 100_000,
+            "speed": 150,
+            "heading": 360,
+            "travel_time": 86_400,
+        },
+        {"latitude": 52.4, "longitude": 4.9, "travel_time": 0},
+    ):
+        now += timedelta(minutes=1)
+        freezer.move_to(now)
+        await update_location(hass, config_entry_id=init_push.entry_id, **extreme)
+    for timestamp in ("2000-01-01T00:00:00Z", "2099-12-31T23:59:59Z"):
+        await update_location(
+            hass,
+            config_entry_id=init_push.entry_id,
+            latitude=52.4,
+            longitude=4.9,
+            timestamp=timestamp,
+        )
+    # Each reached the car (used or not); the one from 2099 was taken as current.
+    stats = init_push.runtime_data.stats
+    assert stats["clock_ahead"] == 1
+    assert sum(stats.values()) - stats["clock_ahead"] == 5
+
+
+async def test_invalid_location(
+    hass: HomeAssistant, init_push: MockConfigEntry
+) -> None:
+    """Refuse what the engine refuses beyond the ranges (a driver id too long)."""
+    with pytest.raises(ServiceValidationError) as err:
+        await update_location(
+            hass,
+            config_entry_id=init_push.entry_id,
+            latitude=52.4,
+            longitude=4.9,
+            driver="x" * 256,
+        )
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "invalid_location"
     assert err.value.translation_placeholders is not None

@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 import logging
 import math
+from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, STATE_UNAVAILABLE
+from homeassistant.const import (
+    EVENT_HOMEASSISTANT_STARTED,
+    STATE_UNAVAILABLE,
+    UnitOfSpeed,
+)
 from homeassistant.core import CoreState, HomeAssistant, State
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -28,8 +33,13 @@ from custom_components.homecoming.const import (
     SERVICE_UPDATE_LOCATION,
     SOURCE_ENTITY,
 )
-from custom_components.homecoming.engine import Engine, Fix, Phase, Settings
-from custom_components.homecoming.sources.entity import can_follow, report_from_state
+from custom_components.homecoming.engine import ApproachDetector, Fix, Phase, Settings
+from custom_components.homecoming.sources.entity import (
+    SPEED_ATTRIBUTES,
+    SpeedAttribute,
+    can_follow,
+    report_from_state,
+)
 from tests import sim
 from tests.common import HOME, TRACKER, add_car, phase_state
 
@@ -65,38 +75,105 @@ def _state(state: str, attributes: dict[str, Any], entity_id: str = TRACKER) -> 
     return State(entity_id, state, attributes)
 
 
+MPS = SpeedAttribute("speed", UnitOfSpeed.METERS_PER_SECOND)
+KMH = SpeedAttribute("velocity", UnitOfSpeed.KILOMETERS_PER_HOUR)
+
+
 @pytest.mark.parametrize(
-    ("attributes", "accuracy", "speed", "heading"),
+    ("attributes", "speed_attribute", "accuracy", "speed", "heading"),
     [
-        ({"gps_accuracy": 12, "speed": 10, "course": 200}, 12.0, 10.0, 200.0),
-        ({"velocity": 36, "heading": 90}, None, 10.0, 90.0),
-        ({"speed": -1, "velocity": 72, "bearing": 45}, None, 20.0, 45.0),
-        ({"gps_accuracy": -1, "course": "N", "direction": 10}, None, None, 10.0),
+        ({"gps_accuracy": 12, "speed": 10, "course": 200}, MPS, 12.0, 10.0, 200.0),
+        ({"velocity": 36, "heading": 90}, KMH, None, 10.0, 90.0),
+        ({"speed": 10, "velocity": 36, "heading": 90}, None, None, None, 90.0),
+        ({"speed": -1, "velocity": 72, "bearing": 45}, MPS, None, None, 45.0),
+        ({"gps_accuracy": -1, "course": "N", "direction": 10}, MPS, None, None, 10.0),
+        ({"gps_accuracy": 0, "course": -1, "heading": 370}, MPS, None, None, 10.0),
         (
-            {"gps_accuracy": True, "speed": math.nan, "course": math.inf},
+            {"gps_accuracy": True, "speed": "fast", "course": -90},
+            MPS,
             None,
             None,
-            None,
+            270.0,
         ),
-        ({"gps_accuracy": 10**400, "speed": "fast"}, None, None, None),
+        ({"gps_accuracy": 100_000, "speed": 150}, MPS, 100_000.0, 150.0, None),
+        ({"bearing": -1e-85}, MPS, None, None, 0.0),
     ],
-    ids=["mps", "kmh", "sentinel-speed", "junk-accuracy", "nan", "huge"],
+    ids=[
+        "mps",
+        "kmh",
+        "unknown-platform",
+        "sentinel-speed",
+        "junk",
+        "zero-accuracy",
+        "not-numbers",
+        "limits",
+        "tiny-negative-heading",
+    ],
 )
 def test_report_reads_a_position(
     attributes: dict[str, Any],
+    speed_attribute: SpeedAttribute | None,
     accuracy: float | None,
     speed: float | None,
     heading: float | None,
 ) -> None:
-    """Read position, accuracy, speed (m/s or km/h) and heading; ignore junk."""
+    """Read position, accuracy, speed (where its unit is known) and heading.
+
+    -1, other negative values and values that are no numbers mean unknown; 0 is no
+    accuracy (Android and Traccar report 0 when they have none); headings are taken
+    modulo 360.
+    """
     state = _state("not_home", {"latitude": 52.4, "longitude": 4.9, **attributes})
-    report = report_from_state(state)
+    report = report_from_state(state, speed=speed_attribute)
     assert isinstance(report, Fix)
     assert (report.latitude, report.longitude) == (52.4, 4.9)
     assert report.timestamp == state.last_updated
     assert report.accuracy == accuracy
     assert report.speed == pytest.approx(speed)
     assert report.heading == heading
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"gps_accuracy": 100_001},
+        {"gps_accuracy": 10**400},
+        {"gps_accuracy": math.inf},
+        {"gps_accuracy": math.nan},
+        {"speed": 150.1},
+        {"speed": 10**400},
+        {"speed": math.nan},
+        {"course": math.inf},
+        {"heading": math.nan},
+        {"latitude": 90.5},
+        {"longitude": -180.5},
+        {"latitude": math.nan},
+        {"longitude": 10**400},
+    ],
+    ids=[
+        "accuracy",
+        "accuracy-huge",
+        "accuracy-inf",
+        "accuracy-nan",
+        "speed",
+        "speed-huge",
+        "speed-nan",
+        "heading-inf",
+        "heading-nan",
+        "latitude",
+        "longitude",
+        "latitude-nan",
+        "longitude-huge",
+    ],
+)
+def test_report_out_of_range_is_dropped(
+    attributes: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Drop a report with any number out of its range, with a debug line; never raise."""
+    state = _state("not_home", {"latitude": 52.4, "longitude": 4.9, **attributes})
+    with caplog.at_level(logging.DEBUG, logger="custom_components.homecoming"):
+        assert report_from_state(state, speed=MPS) is None
+    assert f"{TRACKER}: unusable position" in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -181,6 +258,7 @@ KEYS = st.sampled_from(
     attributes=st.dictionaries(KEYS, JUNK, max_size=10),
     with_position=st.booleans(),
     home_state=st.sampled_from(["home", "Cottage"]),
+    speed=st.sampled_from([None, *SPEED_ATTRIBUTES.values()]),
 )
 def test_report_never_raises(
     entity_id: str,
@@ -189,21 +267,22 @@ def test_report_never_raises(
     attributes: dict[str, Any],
     with_position: bool,
     home_state: str,
+    speed: SpeedAttribute | None,
 ) -> None:
     """Return a valid Fix, a bool or None for any attributes whatsoever."""
     if with_position:
         attributes = {**attributes, **position}
     report = report_from_state(
-        State(entity_id, state, attributes), home_state=home_state
+        State(entity_id, state, attributes), home_state=home_state, speed=speed
     )
     assert report is None or isinstance(report, (bool, Fix))
     if isinstance(report, Fix):
         assert math.isfinite(report.latitude) and -90 <= report.latitude <= 90
         assert math.isfinite(report.longitude) and -180 <= report.longitude <= 180
         assert report.timestamp.utcoffset() is not None
-        for value in (report.accuracy, report.speed):
-            assert value is None or (math.isfinite(value) and value >= 0)
-        assert report.heading is None or math.isfinite(report.heading)
+        assert report.accuracy is None or 0 < report.accuracy <= 100_000
+        assert report.speed is None or 0 <= report.speed <= 150
+        assert report.heading is None or 0 <= report.heading < 360
 
 
 # ------------------------------------------------------------ following an entity
@@ -274,7 +353,7 @@ async def test_state_at_startup_is_applied_silently(
         .drive_to(0.0, 0.0, 15.0)
         .fixes
     )
-    engine = Engine(HOME, Settings())
+    engine = ApproachDetector(HOME, Settings())
     for fix in fixes[:60]:
         engine.update(fix)
     assert engine.phase is Phase.APPROACHING
@@ -544,3 +623,120 @@ async def test_zone_only_tracker_with_another_home_zone(
     hass.states.async_set(TRACKER, "not_home")
     await hass.async_block_till_done()
     assert [event.data["type"] for event in events] == ["arrived", "departed"]
+
+
+# ------------------------------------------------------------ speed units by integration
+
+
+@pytest.mark.parametrize(
+    ("platform", "attributes", "mps"),
+    [
+        ("traccar_server", {"speed": 1}, 0.514444),
+        ("traccar_server", {"speed": 20}, 10.28888),
+        ("owntracks", {"velocity": 36}, 10.0),
+        ("owntracks", {"speed": 36}, None),
+        ("mobile_app", {"speed": 10}, 10.0),
+        ("gpslogger", {"speed": 10.5}, 10.5),
+        ("tessie", {"speed": 10}, 4.4704),
+        ("traccar", {"speed": 10}, None),
+        ("car_maker", {"speed": 10, "velocity": 36}, None),
+        (None, {"speed": 10, "velocity": 36}, None),
+    ],
+    ids=[
+        "traccar_server-knot",
+        "traccar_server-20kn",
+        "owntracks-kmh",
+        "owntracks-no-speed-attribute",
+        "mobile_app-mps",
+        "gpslogger-mps",
+        "tessie-mph",
+        "traccar-ambiguous",
+        "unknown-integration",
+        "not-registered",
+    ],
+)
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_speed_unit_of_the_integration(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    platform: str | None,
+    attributes: dict[str, Any],
+    mps: float | None,
+) -> None:
+    """Read the speed in the unit of the tracker's integration; none from unknown ones.
+
+    The car stands still (two states at one place, 10 s apart): the speed sensor shows
+    the reported speed when it is read, and 0 (measured) when it is not.
+    """
+    if platform is not None:
+        er.async_get(hass).async_get_or_create(
+            "device_tracker", platform, "family_car", suggested_object_id="family_car"
+        )
+    hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9, **attributes))
+    await add_car(hass, entity_entry)
+    freezer.tick(timedelta(seconds=10))
+    hass.states.async_set(
+        TRACKER, "not_home", gps(52.4, 4.9, gps_accuracy=11, **attributes)
+    )
+    await hass.async_block_till_done()
+    speed = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{entity_entry.unique_id}_speed"
+    )
+    assert speed is not None
+    assert float(state_of(hass, speed)) == pytest.approx((mps or 0.0) * 3.6, abs=1e-3)
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """Return an entity's state."""
+    current = hass.states.get(entity_id)
+    assert current is not None
+    return current.state
+
+
+def test_speed_table_is_documented() -> None:
+    """docs/sources.md lists exactly the integrations and units of the code's table."""
+    text = (Path(__file__).parent.parent / "docs" / "sources.md").read_text("utf-8")
+    section = text.split("<!-- speed-table -->")[1]
+    rows = {
+        cells[0].strip("` "): cells[1:3]
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for cells in [[cell.strip() for cell in line.strip("|").split("|")]]
+    }
+    assert set(rows) == set(SPEED_ATTRIBUTES)
+    for platform, attribute in SPEED_ATTRIBUTES.items():
+        if attribute is None:
+            assert rows[platform][0] == "none", platform
+        else:
+            assert rows[platform] == [f"`{attribute.name}`", attribute.unit], platform
+
+
+async def test_out_of_range_state_changes_nothing(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A state with an accuracy or a speed out of range is dropped; the next is used."""
+    er.async_get(hass).async_get_or_create(
+        "device_tracker", "mobile_app", "family_car", suggested_object_id="family_car"
+    )
+    hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
+    await add_car(hass, entity_entry)
+    coordinator = entity_entry.runtime_data
+    data = coordinator.data
+    for attributes in (
+        gps(52.41, 4.9, gps_accuracy=1e9),
+        gps(52.41, 4.9, speed=1e6),
+        gps(52.41, 4.9, course=math.inf),
+    ):
+        freezer.tick(timedelta(seconds=10))
+        hass.states.async_set(TRACKER, "not_home", attributes)
+        await hass.async_block_till_done()
+        assert coordinator.data is data
+    freezer.tick(timedelta(seconds=10))
+    hass.states.async_set(TRACKER, "not_home", gps(52.41, 4.9, speed=5))
+    await hass.async_block_till_done()
+    assert coordinator.data.snapshot.latitude == 52.41

@@ -15,7 +15,12 @@ from .const import (
     DOMAIN,
     SOURCE_ENTITY,
 )
-from .coordinator import HomecomingConfigEntry, HomecomingCoordinator, car_store
+from .coordinator import (
+    HomecomingConfigEntry,
+    HomecomingCoordinator,
+    car_store,
+    state_issue_id,
+)
 from .routines import RoutineRunner
 from .services import async_setup_services
 from .sources.entity import EntitySource
@@ -72,3 +77,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) 
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     ir.async_delete_issue(hass, DOMAIN, f"source_removed_{entry.entry_id}")
+    ir.async_delete_issue(hass, DOMAIN, state_issue_id(entry.entry_id))

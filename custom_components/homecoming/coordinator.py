@@ -6,7 +6,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+import logging
+import math
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE
@@ -17,7 +19,11 @@ from homeassistant.core import (
     HomeAssistant,
     callback,
 )
-from homeassistant.exceptions import ConfigEntryError
+from homeassistant.exceptions import (
+    ConfigEntryError,
+    HomeAssistantError,
+    UnsupportedStorageVersionError,
+)
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import (
@@ -55,12 +61,28 @@ from .const import (
     TICK_INTERVAL,
 )
 from .drivers import Driver, DriverTracker
-from .engine import Engine, Fix, Home, Settings, Snapshot, Transition, UpdateResult
+from .engine import (
+    ApproachDetector,
+    Fix,
+    Home,
+    Settings,
+    Snapshot,
+    Transition,
+    UpdateResult,
+)
+from .engine.detector import STATE_VERSION
 
 if TYPE_CHECKING:
     from .routines import RoutineRunner
 
 type HomecomingConfigEntry = ConfigEntry[HomecomingCoordinator]
+
+
+CLOCK_RESTART_MARGIN: Final = timedelta(seconds=30)
+"""After a wrong clock, the track restarts this long before the moment it is recognised,
+so that a position measured just before (a push on its way, a state written a moment
+earlier, a report stamped now) is still used. Shorter than the 2 minutes a fix may be
+ahead of the clock before it is taken as current, so a correct clock never triggers it."""
 
 
 def car_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -84,25 +106,102 @@ class CarData:
     """The driver driving now, if known (see :mod:`.drivers`)."""
 
 
+DETECTION_RANGES: Final[Mapping[str, tuple[float, float]]] = {
+    CONF_REACH_KM: (0.0, 500.0),
+    CONF_REACH_MINUTES: (0.0, 240.0),
+    CONF_ARRIVAL_RADIUS: (50.0, 5_000.0),
+    CONF_STOP_TOLERANCE: (1.0, 60.0),
+    CONF_STALE_TIMEOUT: (2.0, 240.0),
+    CONF_MAX_ACCURACY: (20.0, 2_000.0),
+}
+"""The valid range of each detection option, inclusive, in the units the user sees
+(kilometres, minutes, metres; docs/sources.md). The options form allows nothing else."""
+
+_DEFAULTS = Settings()
+
+DETECTION_DEFAULTS: Final[Mapping[str, float]] = {
+    CONF_REACH_KM: (_DEFAULTS.reach_m or 0) / 1000,
+    CONF_REACH_MINUTES: (_DEFAULTS.reach_eta_s or 0) / 60,
+    CONF_ARRIVAL_RADIUS: _DEFAULTS.arrival_radius_m,
+    CONF_STOP_TOLERANCE: _DEFAULTS.stop_tolerance_s / 60,
+    CONF_STALE_TIMEOUT: _DEFAULTS.stale_timeout_s / 60,
+    CONF_MAX_ACCURACY: _DEFAULTS.max_accuracy_m,
+}
+"""The detection options' defaults, in the units the user sees (from the engine's)."""
+
+
+def detection_options(
+    options: Mapping[str, Any],
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """Return the detection options in force (user units), and the saved values refused.
+
+    A saved value that is not a number within its range (written by hand or by an older
+    version) is replaced by its default: the form could not have saved it, so the
+    documented default is the only behaviour the user has seen described.
+    """
+    values = dict(DETECTION_DEFAULTS)
+    refused: dict[str, Any] = {}
+    for key, (low, high) in DETECTION_RANGES.items():
+        if key not in options:
+            continue
+        value = options[key]
+        number = _option_number(value)
+        if number is not None and low <= number <= high:
+            values[key] = number
+        else:
+            refused[key] = value
+    return values, refused
+
+
+def _option_number(value: object) -> float | None:
+    """Return a saved option as a float, or None if it is no finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return number if math.isfinite(number) else None
+
+
 def settings_from_options(options: Mapping[str, Any]) -> Settings:
-    """Engine settings from the entry options (user units), defaults for the rest."""
-    defaults = Settings()
-    changes: dict[str, Any] = {}
-    if CONF_REACH_KM in options:
-        reach = options[CONF_REACH_KM]
-        changes["reach_m"] = None if not reach else float(reach) * 1000.0
-    if CONF_REACH_MINUTES in options:
-        minutes = options[CONF_REACH_MINUTES]
-        changes["reach_eta_s"] = None if not minutes else float(minutes) * 60.0
-    if CONF_ARRIVAL_RADIUS in options:
-        changes["arrival_radius_m"] = float(options[CONF_ARRIVAL_RADIUS])
-    if CONF_STOP_TOLERANCE in options:
-        changes["stop_tolerance_s"] = float(options[CONF_STOP_TOLERANCE]) * 60.0
-    if CONF_STALE_TIMEOUT in options:
-        changes["stale_timeout_s"] = float(options[CONF_STALE_TIMEOUT]) * 60.0
-    if CONF_MAX_ACCURACY in options:
-        changes["max_accuracy_m"] = float(options[CONF_MAX_ACCURACY])
-    return replace(defaults, **changes)
+    """Detector settings from the entry options (user units), defaults for the rest.
+
+    Values out of range are replaced by their defaults (see :func:`detection_options`).
+    """
+    values, _ = detection_options(options)
+    reach = values[CONF_REACH_KM]
+    minutes = values[CONF_REACH_MINUTES]
+    return replace(
+        _DEFAULTS,
+        reach_m=reach * 1000.0 if reach else None,
+        reach_eta_s=minutes * 60.0 if minutes else None,
+        arrival_radius_m=values[CONF_ARRIVAL_RADIUS],
+        stop_tolerance_s=values[CONF_STOP_TOLERANCE] * 60.0,
+        stale_timeout_s=values[CONF_STALE_TIMEOUT] * 60.0,
+        max_accuracy_m=values[CONF_MAX_ACCURACY],
+    )
+
+
+def state_issue_id(entry_id: str) -> str:
+    """Return the id of the repair issue of a car whose saved state was unusable."""
+    return f"saved_state_unusable_{entry_id}"
+
+
+def _unusable_reason(err: Exception, stored: object) -> str:
+    """Say in a log line why a saved state could not be used (no advice to upgrade)."""
+    if isinstance(err, UnsupportedStorageVersionError):
+        return (
+            "written by a newer version of Homecoming"
+            f" (storage version {err.found_version})"
+        )
+    if isinstance(err, NotImplementedError):
+        return "a storage version this version of Homecoming cannot read"
+    engine = stored.get("engine") if isinstance(stored, dict) else None
+    version = engine.get("version") if isinstance(engine, dict) else None
+    if isinstance(version, int) and version > STATE_VERSION:
+        return f"written by a newer version of Homecoming (state version {version})"
+    return f"{type(err).__name__}: {err}"
 
 
 class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
@@ -120,14 +219,32 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         super().__init__(
             hass, LOGGER, config_entry=entry, name=f"{DOMAIN} {entry.title}"
         )
+        values, refused = detection_options(entry.options)
+        for key, value in refused.items():
+            low, high = DETECTION_RANGES[key]
+            LOGGER.warning(
+                "%s: the saved option %s = %r is not a number from %g to %g; using"
+                " the default %g (open the car's options and save them to fix it)",
+                entry.title,
+                key,
+                value,
+                low,
+                high,
+                values[key],
+            )
         self.settings = settings_from_options(entry.options)
         self.zone_entity_id: str = entry.data[CONF_HOME_ZONE]
         self.stats: Counter[str] = Counter()
         self.device_id: str = ""
         self.source_available = True
+        self.catching_up = False
+        """The position source has not reported anything new since the car was set up
+        (see :class:`~.sources.entity.EntitySource`): what happens meanwhile, the clock
+        ending an approach included, happens silently."""
+        self._clock_warned = False
         self._transition_listeners: list[Callable[[Transition], None]] = []
         self._store = car_store(hass, entry.entry_id)
-        self.engine = Engine(self._home(), self.settings)
+        self.engine = ApproachDetector(self._home(), self.settings)
         # Drivers are config subentries; the tracker follows changes to them itself.
         self.drivers = DriverTracker(hass, entry)
 
@@ -149,21 +266,12 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             config_entry_id=self.config_entry.entry_id, **self.device_info
         )
         self.device_id = device.id
-        stored = await self._store.async_load()
-        if stored is not None:
-            try:
-                self.engine = Engine.from_dict(
-                    stored["engine"], self._home(), self.settings
-                )
-            except (KeyError, TypeError, ValueError) as err:
-                LOGGER.warning(
-                    "%s: the saved state could not be read (%s); starting afresh",
-                    self.config_entry.title,
-                    err,
-                )
+        await self._async_restore()
         self._restored = True
+        now = dt_util.utcnow()
+        self._correct_clock(now)
         # Time passed while Home Assistant was down: apply it, but fire nothing.
-        self.engine.advance(dt_util.utcnow())
+        self.engine.advance(now)
         self.data = self._car_data()
         self.config_entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_tick, TICK_INTERVAL)
@@ -173,6 +281,49 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
                 self.hass, [self.zone_entity_id], self._async_zone_changed
             )
         )
+
+    async def _async_restore(self) -> None:
+        """Read the saved state; an unusable one starts the car afresh, with a repair.
+
+        Unusable: unreadable, malformed, or written by a newer version of Homecoming
+        (after going back to an older one). Never a set-up error: the car works on.
+        """
+        entry = self.config_entry
+        issue_id = state_issue_id(entry.entry_id)
+        stored: Any = None
+        try:
+            stored = await self._store.async_load()
+            if stored is not None:
+                engine = ApproachDetector.from_dict(
+                    stored["engine"], self.engine.home, self.settings
+                )
+                _ = engine.snapshot  # all it shows can be computed
+                self.engine = engine
+        except (
+            HomeAssistantError,
+            NotImplementedError,
+            LookupError,
+            TypeError,
+            ValueError,
+            OverflowError,
+        ) as err:
+            LOGGER.warning(
+                "%s: the saved state could not be read (%s); starting afresh",
+                entry.title,
+                _unusable_reason(err, stored),
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                is_persistent=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="saved_state_unusable",
+                translation_placeholders={"name": entry.title},
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     async def async_shutdown(self) -> None:
         """Write the state now (a reload would otherwise read an old copy)."""
@@ -191,6 +342,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         ``silent`` applies them without firing events (state read at start-up).
         """
         now = dt_util.utcnow()
+        corrected = self._correct_clock(now)
         limit = now + FUTURE_TOLERANCE
         results = self.engine.update_batch(
             self._bounded(fix, now, limit) for fix in fixes
@@ -199,7 +351,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         for result in results:
             self.stats[result.reason.value if result.reason else "accepted"] += 1
             transitions.extend(result.transitions)
-        if any(result.accepted for result in results):
+        if corrected or any(result.accepted for result in results):
             self._changed([] if silent else transitions)
         return results
 
@@ -222,9 +374,10 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         silent: bool = False,
     ) -> UpdateResult:
         """Feed a zone-only report (home / not home) to the engine."""
+        corrected = self._correct_clock(dt_util.utcnow())
         result = self.engine.update_presence(at_home, timestamp)
         self.stats[result.reason.value if result.reason else "accepted"] += 1
-        if result.accepted:
+        if corrected or result.accepted:
             self._changed([] if silent else list(result.transitions))
         return result
 
@@ -291,17 +444,44 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             )
             return
         if home != self.engine.home:
-            self.engine = Engine.from_dict(self.engine.as_dict(), home, self.settings)
+            self.engine = ApproachDetector.from_dict(
+                self.engine.as_dict(), home, self.settings
+            )
 
     @callback
     def _async_tick(self, now: datetime) -> None:
         """Let time pass: stops and silence may end an approach; data may go stale."""
+        corrected = self._correct_clock(now)
         transitions = list(self.engine.advance(now))
         stale = self._is_stale(now)
-        if transitions or stale != self.data.stale:
+        if corrected or transitions or stale != self.data.stale:
             if stale and not self.data.stale:
                 LOGGER.debug("%s: no position for a while; marking it stale", self.name)
-            self._changed(transitions)
+            self._changed([] if self.catching_up else transitions)
+
+    def _correct_clock(self, now: datetime) -> bool:
+        """Restart the track if its newest fix is far ahead of ``now``; whether it did.
+
+        Home Assistant's clock was wrong when that fix was stamped (a board that started
+        before NTP set the time): every later fix would be refused until real time passed
+        it. Warned about once per set-up, counted every time. The track restarts
+        :data:`CLOCK_RESTART_MARGIN` before ``now``.
+        """
+        newest = self.engine.last_fix
+        if not self.engine.correct_clock(now - CLOCK_RESTART_MARGIN):
+            return False
+        self.stats["clock_corrected"] += 1
+        level = logging.DEBUG if self._clock_warned else logging.WARNING
+        self._clock_warned = True
+        LOGGER.log(
+            level,
+            "%s: the newest position is stamped %s, ahead of Home Assistant's clock"
+            " (%s): the clock was wrong then; the track starts afresh from now",
+            self.config_entry.title,
+            newest.isoformat() if newest else None,
+            now.isoformat(),
+        )
+        return True
 
     def _is_stale(self, now: datetime) -> bool:
         last = self.engine.last_fix

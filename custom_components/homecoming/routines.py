@@ -34,7 +34,13 @@ from homeassistant.const import (
     STATE_HOME,
     STATE_ON,
 )
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback, split_entity_id
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    HomeAssistant,
+    callback,
+    split_entity_id,
+    valid_entity_id,
+)
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.sun import is_up
 from homeassistant.util import dt as dt_util
@@ -43,6 +49,7 @@ from homeassistant.util.hass_dict import HassKey
 from .const import (
     CONDITION_ALWAYS,
     CONDITION_ILLUMINANCE,
+    CONDITION_SUN,
     CONF_ARRIVAL_LIGHTS,
     CONF_CLIMATE,
     CONF_CONDITION,
@@ -65,6 +72,7 @@ from .const import (
     CONF_WHEN,
     DEFAULT_COOLDOWN,
     DEPARTURE_AWAY_PRESET,
+    DEPARTURE_ECO,
     DOMAIN,
     EVENT_ROUTINE,
     HVAC_KEEP,
@@ -72,8 +80,11 @@ from .const import (
     ROUTINE_ARRIVAL,
     ROUTINE_DEFAULTS,
     ROUTINE_DEPARTURE,
+    ROUTINE_RANGES,
     TIMING_FIXED,
+    TIMING_PREHEAT,
     WHEN_APPROACH_STARTED,
+    WHEN_ARRIVING,
 )
 from .coordinator import HomecomingCoordinator
 from .engine import ClimateMode, EventType, Phase, Transition, should_start
@@ -137,42 +148,143 @@ class RoutineOptions:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> RoutineOptions:
-        """Read the routine options of a config entry."""
+        """Read the routine options of a config entry.
 
-        def section(key: str) -> dict[str, Any]:
-            return {**ROUTINE_DEFAULTS[key], **(options.get(key) or {})}
-
-        lights = section(CONF_ARRIVAL_LIGHTS)
-        climate = section(CONF_CLIMATE)
-        departure = section(CONF_DEPARTURE)
+        A value that is missing, of the wrong kind or out of its range
+        (:data:`ROUTINE_RANGES`) is read as its default, with a warning: options written
+        by hand or by an older version never stop a car from starting.
+        """
+        lights = _section(options, CONF_ARRIVAL_LIGHTS)
+        climate = _section(options, CONF_CLIMATE)
+        departure = _section(options, CONF_DEPARTURE)
         return cls(
             lights=LightsOptions(
-                targets=tuple(lights[CONF_TARGETS] or ()),
-                when=lights[CONF_WHEN],
-                condition=lights[CONF_CONDITION],
-                illuminance_sensor=lights.get(CONF_ILLUMINANCE_SENSOR) or None,
-                illuminance_below=float(lights[CONF_ILLUMINANCE_BELOW]),
+                targets=_targets(lights),
+                when=_choice(lights, CONF_WHEN, (WHEN_ARRIVING, WHEN_APPROACH_STARTED)),
+                condition=_choice(
+                    lights,
+                    CONF_CONDITION,
+                    (CONDITION_SUN, CONDITION_ILLUMINANCE, CONDITION_ALWAYS),
+                ),
+                illuminance_sensor=_entity(lights, CONF_ILLUMINANCE_SENSOR),
+                illuminance_below=_value(lights, CONF_ILLUMINANCE_BELOW),
             ),
             climate=ClimateOptions(
-                targets=tuple(climate[CONF_TARGETS] or ()),
-                target_temperature=float(climate[CONF_TARGET_TEMPERATURE]),
-                hvac_mode=climate[CONF_HVAC_MODE],
-                timing=climate[CONF_TIMING],
-                rate=float(climate[CONF_RATE]),
-                max_lead=float(climate[CONF_MAX_LEAD]),
-                indoor_sensor=climate.get(CONF_INDOOR_SENSOR) or None,
-                lead=float(climate[CONF_LEAD]),
+                targets=_targets(climate),
+                target_temperature=_value(climate, CONF_TARGET_TEMPERATURE),
+                hvac_mode=_text(climate, CONF_HVAC_MODE),
+                timing=_choice(climate, CONF_TIMING, (TIMING_PREHEAT, TIMING_FIXED)),
+                rate=_value(climate, CONF_RATE),
+                max_lead=_value(climate, CONF_MAX_LEAD),
+                indoor_sensor=_entity(climate, CONF_INDOOR_SENSOR),
+                lead=_value(climate, CONF_LEAD),
             ),
             departure=DepartureOptions(
-                enabled=bool(departure[CONF_ENABLED]),
-                mode=departure[CONF_MODE],
-                eco_temperature=float(departure[CONF_ECO_TEMPERATURE]),
-                lights_off=bool(departure[CONF_LIGHTS_OFF]),
+                enabled=_flag(departure, CONF_ENABLED),
+                mode=_choice(
+                    departure, CONF_MODE, (DEPARTURE_ECO, DEPARTURE_AWAY_PRESET)
+                ),
+                eco_temperature=_value(departure, CONF_ECO_TEMPERATURE),
+                lights_off=_flag(departure, CONF_LIGHTS_OFF),
             ),
             cooldown=timedelta(
-                minutes=float(options.get(CONF_COOLDOWN, DEFAULT_COOLDOWN))
+                minutes=_value(
+                    {**options, _SECTION: CONF_COOLDOWN},
+                    CONF_COOLDOWN,
+                    default=DEFAULT_COOLDOWN,
+                )
             ),
         )
+
+
+_SECTION: Final = "__section__"
+"""Key under which :func:`_section` notes which section a mapping is (for warnings)."""
+
+
+def _section(options: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """Return an options section with its defaults; a junk section is the defaults."""
+    given = options.get(key)
+    if given is not None and not isinstance(given, Mapping):
+        _junk(key, given)
+        given = None
+    return {**ROUTINE_DEFAULTS[key], **(given or {}), _SECTION: key}
+
+
+def _junk(where: str, value: Any) -> None:
+    LOGGER.warning(
+        "Routine option %s has an unusable value %r; using its default",
+        where,
+        value,
+    )
+
+
+def _default(section: Mapping[str, Any], key: str) -> Any:
+    return ROUTINE_DEFAULTS[section[_SECTION]][key]
+
+
+def _value(
+    section: Mapping[str, Any], key: str, *, default: float | None = None
+) -> float:
+    """Read a number (or its text) within its range, else its default."""
+    value = section.get(key)
+    fallback = float(default if default is not None else _default(section, key))
+    if value is None:
+        return fallback
+    low, high = ROUTINE_RANGES[key]
+    try:
+        number = read_number(value)
+    except ValueError:
+        number = None
+    if number is not None and low <= number <= high:
+        return number
+    _junk(f"{section[_SECTION]}.{key}", value)
+    return fallback
+
+
+def _choice(section: Mapping[str, Any], key: str, choices: tuple[str, ...]) -> str:
+    value = section.get(key)
+    if value in choices:
+        return str(value)
+    _junk(f"{section[_SECTION]}.{key}", value)
+    return str(_default(section, key))
+
+
+def _text(section: Mapping[str, Any], key: str) -> str:
+    value = section.get(key)
+    if isinstance(value, str) and value:
+        return value
+    _junk(f"{section[_SECTION]}.{key}", value)
+    return str(_default(section, key))
+
+
+def _flag(section: Mapping[str, Any], key: str) -> bool:
+    value = section.get(key)
+    if isinstance(value, bool):
+        return value
+    _junk(f"{section[_SECTION]}.{key}", value)
+    return bool(_default(section, key))
+
+
+def _entity(section: Mapping[str, Any], key: str) -> str | None:
+    value = section.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and valid_entity_id(value):
+        return value
+    _junk(f"{section[_SECTION]}.{key}", value)
+    return None
+
+
+def _targets(section: Mapping[str, Any]) -> tuple[str, ...]:
+    value = section.get(CONF_TARGETS) or ()
+    if isinstance(value, (list, tuple)):
+        good = tuple(v for v in value if isinstance(v, str) and valid_entity_id(v))
+        if len(good) == len(value):
+            return good
+        _junk(f"{section[_SECTION]}.{CONF_TARGETS}", value)
+        return good
+    _junk(f"{section[_SECTION]}.{CONF_TARGETS}", value)
+    return ()
 
 
 @dataclass(slots=True)
@@ -210,6 +322,31 @@ def _number(value: Any) -> float | None:
         return None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """What a routine part last decided, and why (shown in diagnostics)."""
+
+    at: datetime
+    trigger: str | None
+    """The transition that asked (``None``: a time check or a manual run)."""
+    outcome: str
+    """``ran`` or ``skipped``."""
+    reason: str
+    """Why: ``done`` (something was changed), ``nothing_to_do``, ``switched_off``,
+    ``snoozed``, ``cooldown``, ``condition`` (daylight / bright enough), ``no_targets``,
+    ``disabled``, ``someone_home``, ``no_eta``, ``not_yet``, ``manual``."""
+    actions: int = 0
+
+
+_PARTS: Final[dict[EventType, tuple[str, ...]]] = {
+    EventType.APPROACH_STARTED: ("lights", "climate"),
+    EventType.ARRIVING: ("lights", "climate"),
+    EventType.ARRIVED: ("lights", "climate"),
+    EventType.DEPARTED: ("departure",),
+}
+"""The routine parts each transition asks."""
+
+
 class RoutineRunner:
     """Runs one car's routines."""
 
@@ -228,6 +365,8 @@ class RoutineRunner:
         self._following = False
         """An approach announced by a transition is under way (none after a restore)."""
         self._reported_missing: set[str] = set()
+        self.decisions: dict[str, Decision] = {}
+        """The last decision of each part (``lights``, ``climate``, ``departure``)."""
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -288,9 +427,9 @@ class RoutineRunner:
         # arriving.
         self._following = event in (EventType.APPROACH_STARTED, EventType.ARRIVING)
         if not self.active:
-            LOGGER.debug(
-                "%s: routines are off or snoozed; %s ignored", self.entry.title, event
-            )
+            reason = "switched_off" if not self.enabled else "snoozed"
+            for part in _PARTS.get(event, ()):
+                self._decide(part, event, reason)
             return
         _ = self.entry.async_create_task(
             self.hass, self._async_react(transition), f"{DOMAIN} routine {event}"
@@ -303,9 +442,12 @@ class RoutineRunner:
         lights_now = (
             event is EventType.APPROACH_STARTED and lights.when == WHEN_APPROACH_STARTED
         ) or event in (EventType.ARRIVING, EventType.ARRIVED)
-        if lights_now and not self._lights_done and self._cooled(ROUTINE_ARRIVAL):
-            self._lights_done = True
-            actions += await self._async_lights(forced=False)
+        if lights_now and not self._lights_done:
+            if self._cooled(ROUTINE_ARRIVAL):
+                self._lights_done = True
+                actions += await self._async_lights(forced=False, trigger=event)
+            else:
+                self._decide("lights", event, "cooldown")
         if event is EventType.APPROACH_STARTED:
             actions += await self._async_preheat()
         elif event in (EventType.ARRIVING, EventType.ARRIVED):
@@ -363,14 +505,20 @@ class RoutineRunner:
             LOGGER.debug("%s: no illuminance reading; using the sun", self.entry.title)
         return not is_up(self.hass)
 
-    async def _async_lights(self, *, forced: bool) -> list[dict[str, Any]]:
+    async def _async_lights(
+        self, *, forced: bool, trigger: EventType | None = None
+    ) -> list[dict[str, Any]]:
         lights = self.options.lights
         targets = list(lights.targets)
         driver = self.coordinator.data.driver
         scene = driver.scene if driver is not None else None
         if scene:
             targets.append(scene)
-        if not targets or not (forced or self._light_condition()):
+        if not targets:
+            self._decide("lights", trigger, "no_targets")
+            return []
+        if not (forced or self._light_condition()):
+            self._decide("lights", trigger, "condition")
             return []
         actions: list[dict[str, Any]] = []
         for entity_id in targets:
@@ -391,6 +539,12 @@ class RoutineRunner:
             ):
                 self._guard(entity_id, SERVICE_TURN_ON)
                 actions.append({"action": "turn_on", "entity_id": entity_id})
+        self._decide(
+            "lights",
+            trigger,
+            "manual" if forced else ("done" if actions else "nothing_to_do"),
+            len(actions),
+        )
         return actions
 
     # ------------------------------------------------------------ climate
@@ -414,8 +568,11 @@ class RoutineRunner:
     async def _async_preheat(self) -> list[dict[str, Any]]:
         """Start each thermostat whose lead before the ETA has come."""
         climate = self.options.climate
+        if not climate.targets:
+            return []
         eta = self.coordinator.data.snapshot.eta
         if eta is None:
+            self._decide("climate", None, "no_eta")
             return []
         now = dt_util.utcnow()
         due: list[str] = []
@@ -440,6 +597,9 @@ class RoutineRunner:
                 )
             if start:
                 due.append(entity_id)
+        if not due:
+            self._decide("climate", None, "not_yet")
+            return []
         return await self._async_comfort(due, forced=False)
 
     async def _async_comfort(
@@ -503,6 +663,13 @@ class RoutineRunner:
                     "temperature": temperature,
                 }
             )
+        if climate.targets:
+            self._decide(
+                "climate",
+                None,
+                "manual" if forced else ("done" if actions else "nothing_to_do"),
+                len(actions),
+            )
         return actions
 
     async def _async_restore(self) -> list[dict[str, Any]]:
@@ -562,12 +729,19 @@ class RoutineRunner:
 
     async def _async_departure(self, *, forced: bool) -> None:
         departure = self.options.departure
-        if not forced and (
-            not departure.enabled
-            or not self._cooled(ROUTINE_DEPARTURE)
-            or not self._nobody_home()
-        ):
-            return
+        if not forced:
+            reason = (
+                "disabled"
+                if not departure.enabled
+                else "cooldown"
+                if not self._cooled(ROUTINE_DEPARTURE)
+                else "someone_home"
+                if not self._nobody_home()
+                else None
+            )
+            if reason is not None:
+                self._decide("departure", EventType.DEPARTED, reason)
+                return
         self._last_run[ROUTINE_DEPARTURE] = dt_util.utcnow()
         actions: list[dict[str, Any]] = []
         for entity_id in self.options.climate.targets:
@@ -618,6 +792,12 @@ class RoutineRunner:
                     {ATTR_ENTITY_ID: entity_id},
                 ):
                     actions.append({"action": "turn_off", "entity_id": entity_id})
+        self._decide(
+            "departure",
+            None if forced else EventType.DEPARTED,
+            "manual" if forced else ("done" if actions else "nothing_to_do"),
+            len(actions),
+        )
         self._log(ROUTINE_DEPARTURE, None, actions)
 
     # ------------------------------------------------------------ plumbing
@@ -684,6 +864,31 @@ class RoutineRunner:
             ir.async_delete_issue(
                 self.hass, DOMAIN, f"missing_target_{self.entry.entry_id}_{entity_id}"
             )
+
+    def _decide(
+        self,
+        part: str,
+        trigger: EventType | None,
+        reason: str,
+        actions: int = 0,
+    ) -> None:
+        """Remember (and log at debug) what a routine part decided and why."""
+        outcome = "ran" if actions else "skipped"
+        self.decisions[part] = Decision(
+            at=dt_util.utcnow(),
+            trigger=None if trigger is None else trigger.value,
+            outcome=outcome,
+            reason=reason,
+            actions=actions,
+        )
+        LOGGER.debug(
+            "%s: %s %s on %s (%s)",
+            self.entry.title,
+            part,
+            outcome,
+            "a check" if trigger is None else trigger.value,
+            reason,
+        )
 
     def _log(
         self, routine: str, transition: Transition | None, actions: list[dict[str, Any]]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+import math
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID, ATTR_LATITUDE, ATTR_LONGITUDE
@@ -33,6 +35,20 @@ from .const import (
 )
 from .coordinator import HomecomingConfigEntry
 from .engine import Fix
+
+LOCATION_RANGES: Final[Mapping[str, tuple[float, float]]] = {
+    ATTR_LATITUDE: (-90.0, 90.0),
+    ATTR_LONGITUDE: (-180.0, 180.0),
+    ATTR_ACCURACY: (0.0, 100_000.0),
+    ATTR_SPEED: (0.0, 150.0),
+    ATTR_HEADING: (0.0, 360.0),
+    ATTR_TRAVEL_TIME: (0.0, 86_400.0),
+}
+"""The valid range of each number of ``homecoming.update_location``, inclusive (degrees,
+metres, metres per second, seconds; docs/sources.md and services.yaml say the same)."""
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(2100, 1, 1, tzinfo=UTC)
+"""A timestamp must be from :data:`EARLIEST` to before :data:`LATEST` (UTC)."""
 
 UPDATE_LOCATION_SCHEMA = probatio.All(
     probatio.Schema(
@@ -104,16 +120,52 @@ def _car_entry(hass: HomeAssistant, data: dict[str, Any]) -> HomecomingConfigEnt
     return entry
 
 
+def _out_of_range(
+    field: str, value: object, low: object, high: object
+) -> ServiceValidationError:
+    """Return the translated error of a field whose value is outside its range."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="out_of_range",
+        translation_placeholders={
+            "field": field,
+            "value": str(value),
+            "min": str(low),
+            "max": str(high),
+        },
+    )
+
+
+def _timestamp(value: datetime | None) -> datetime:
+    """Return the fix's time in UTC (now if not given); naive times are local."""
+    if value is None:
+        return dt_util.utcnow()
+    try:
+        utc = dt_util.as_utc(value)
+    except OverflowError:  # a local time near the end of the calendar
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise _out_of_range(
+            ATTR_TIMESTAMP,
+            value.isoformat(),
+            EARLIEST.isoformat(),
+            (LATEST - timedelta(seconds=1)).isoformat(),
+        )
+    return utc
+
+
 def _fix_from_call(data: dict[str, Any]) -> Fix:
     """Return the fix an action describes; a translated error if it cannot be one."""
-    timestamp = data.get(ATTR_TIMESTAMP)
+    for field, (low, high) in LOCATION_RANGES.items():
+        value = data.get(field)
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise _out_of_range(field, value, f"{low:g}", f"{high:g}")
+    timestamp = _timestamp(data.get(ATTR_TIMESTAMP))
     try:
         return Fix(
             latitude=data[ATTR_LATITUDE],
             longitude=data[ATTR_LONGITUDE],
-            timestamp=dt_util.utcnow()
-            if timestamp is None
-            else dt_util.as_utc(timestamp),
+            timestamp=timestamp,
             accuracy=data.get(ATTR_ACCURACY),
             speed=data.get(ATTR_SPEED),
             heading=data.get(ATTR_HEADING),

@@ -686,3 +686,17 @@ def test_last_fix_is_the_newest_report_time() -> None:
     assert engine.last_fix is None
     engine.update(at(5_000, 30))
     assert engine.last_fix == T0 + timedelta(seconds=30)
+
+
+def test_leaving_soon_after_a_jump_home_is_no_approach() -> None:
+    """A sparse arrival from 4 km, then leaving within the window: departed only."""
+    engine = ApproachDetector(HOME)
+    drive(engine, 6_000, 4_000, speed=15.0)
+    out = list(engine.update(at(20, 300, speed=0.0)).transitions)
+    assert engine.phase is Phase.HOME
+    more, _ = drive(engine, 0, 3_000, speed=15.0, t0=330.0)
+    assert events(out + more) == [
+        EventType.ARRIVING,
+        EventType.ARRIVED,
+        EventType.DEPARTED,
+    ]

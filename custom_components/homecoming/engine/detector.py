@@ -66,6 +66,11 @@ CADENCE_WEIGHT: Final = 0.3
 
 _APPROACH_PHASES: Final = frozenset({Phase.APPROACHING, Phase.ARRIVING})
 
+_FRESH_EVIDENCE: Final = frozenset(
+    {EventType.APPROACH_CANCELLED, EventType.ARRIVED, EventType.DEPARTED}
+)
+"""After these a trip is over or begins: the window keeps nothing from before them."""
+
 _NO_TRANSITIONS: tuple[Transition, ...] = ()
 
 
@@ -714,8 +719,8 @@ class ApproachDetector:
         st.qualified = 0
         if phase is Phase.AWAY or phase is Phase.HOME:
             st.external_eta = None
-        if event is EventType.APPROACH_CANCELLED:
-            self._restart_window()  # judge a new approach on fresh evidence only
+        if event in _FRESH_EVIDENCE:
+            self._restart_window()  # judge the next decision on fresh evidence only
         eta = self._eta(t)
         out.append(
             Transition(

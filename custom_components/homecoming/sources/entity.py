@@ -1,8 +1,27 @@
-"""Entity source: follow an existing device_tracker, person or any entity with a position."""
+"""Entity source: follow an existing device_tracker, person or any entity with a position.
+
+Two things make a followed entity more than its attributes (docs/sources.md):
+
+* Units. A ``speed`` attribute means metres per second from one integration and knots from
+  another, so speed is read only from the integrations in :data:`SPEED_ATTRIBUTES`, found
+  from the entity registry (the entity's ``platform``); any other gives no speed, never a
+  wrong one.
+* Restarts. The first report the entity gives after the car is set up (Home Assistant
+  starting, or the car's entry reloaded) may tell of a trip that ended meanwhile: it is
+  applied silently, however late it comes (cloud car integrations and ``mobile_app`` finish
+  setting up after Homecoming; the entity registry shows them ``unavailable`` with
+  ``restored: true`` until then). A report that only repeats the car's last known position
+  or zone (a tracker restoring its last state, as ``mobile_app`` and GPSLogger do before
+  the phone reports) is no news: it is not used at all (its time is when the tracker
+  started, not when the car was there) and the catching up goes on; the first report that
+  tells something new ends it. Until then the clock ends nothing audibly either.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import math
+from typing import Final
 
 from homeassistant.components.zone import ENTITY_ID_HOME
 from homeassistant.const import (
@@ -12,6 +31,7 @@ from homeassistant.const import (
     STATE_HOME,
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
+    UnitOfSpeed,
 )
 from homeassistant.core import (
     CALLBACK_TYPE,
@@ -21,33 +41,83 @@ from homeassistant.core import (
     State,
     callback,
 )
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.start import async_at_started
+from homeassistant.util.unit_conversion import SpeedConverter
 
 from ..const import LOGGER
 from ..coordinator import HomecomingCoordinator
-from ..engine import Fix
+from ..engine import Fix, Phase, RejectReason
 
-SPEED_ATTRIBUTES_MPS = ("speed",)
-"""Speed attributes in metres per second (mobile_app, GPSLogger)."""
-SPEED_ATTRIBUTES_KMH = ("velocity",)
-"""Speed attributes in kilometres per hour (OwnTracks)."""
-HEADING_ATTRIBUTES = ("course", "heading", "bearing", "direction")
-ZONE_BASED_DOMAINS = frozenset({"device_tracker", "person"})
+
+@dataclass(frozen=True, slots=True)
+class SpeedAttribute:
+    """Where an integration's trackers show their speed, and in which unit."""
+
+    name: str
+    unit: UnitOfSpeed
+
+    def to_mps(self, value: float) -> float:
+        """Convert a value of this attribute to metres per second."""
+        return SpeedConverter.convert(value, self.unit, UnitOfSpeed.METERS_PER_SECOND)
+
+
+SPEED_ATTRIBUTES: Final[dict[str, SpeedAttribute | None]] = {
+    # The Companion apps send m/s (Android Location.getSpeed, iOS CLLocation.speed).
+    "mobile_app": SpeedAttribute("speed", UnitOfSpeed.METERS_PER_SECOND),
+    # The GPSLogger app sends m/s; core keeps it as it came.
+    "gpslogger": SpeedAttribute("speed", UnitOfSpeed.METERS_PER_SECOND),
+    # OwnTracks' ``vel`` is km/h; core shows it as ``velocity``.
+    "owntracks": SpeedAttribute("velocity", UnitOfSpeed.KILOMETERS_PER_HOUR),
+    # Traccar measures speed in knots (its speed sensor says so); the tracker shows it
+    # when ``speed`` is one of the integration's custom attributes.
+    "traccar_server": SpeedAttribute("speed", UnitOfSpeed.KNOTS),
+    # Tesla's drive_state.speed is in mph (Tessie's speed sensor says so).
+    "tessie": SpeedAttribute("speed", UnitOfSpeed.MILES_PER_HOUR),
+    # The old Traccar Client webhook keeps the sender's unit: knots from Traccar Client,
+    # m/s from OsmAnd and from the JSON body. One attribute, two units: no speed.
+    "traccar": None,
+}
+"""The integrations whose trackers' speed Homecoming reads, by entity registry platform.
+
+``None``: known, but its speed cannot be trusted. An integration not listed gives no speed.
+"""
+
+HEADING_ATTRIBUTES: Final = ("course", "heading", "bearing", "direction")
+"""Attributes that give the direction of travel in degrees (all integrations alike)."""
+ZONE_BASED_DOMAINS: Final = frozenset({"device_tracker", "person"})
 """Domains whose state names the zone they are in (``home``, ``not_home``, a zone)."""
+MAX_ACCURACY_M: Final = 100_000.0
+"""Worst accuracy a usable position may report (docs/sources.md)."""
+UNKNOWN: Final = -1
+"""The value integrations use for an accuracy, speed or heading they do not know."""
+FULL_CIRCLE: Final = 360.0
+"""Degrees in a circle: headings are taken modulo this."""
 
 type Report = Fix | bool | None
 """A position, a zone-only home (True) / not home (False), or nothing usable."""
 
 
-def report_from_state(state: State, *, home_state: str = STATE_HOME) -> Report:
+class OutOfRange(ValueError):
+    """An attribute holds a number outside its valid range: the report is dropped."""
+
+
+def report_from_state(
+    state: State,
+    *,
+    home_state: str = STATE_HOME,
+    speed: SpeedAttribute | None = None,
+) -> Report:
     """Read what an entity's state says about the car's whereabouts.
 
     Entities with ``latitude`` / ``longitude`` attributes give a fix (accuracy from
-    ``gps_accuracy``, speed and heading when present). Without a position, a zone-based
-    tracker's state says whether it is in the home zone: ``home_state`` is what such a
-    tracker shows there (``home`` for ``zone.home``, else the zone's name). Unknown and
-    unavailable say nothing.
+    ``gps_accuracy``, heading when present, speed from ``speed`` when the entity's
+    integration is known). Absent and non-numeric values, ``-1`` and other negative values
+    mean unknown; a number out of its range (docs/sources.md) drops the whole report, as
+    does a position that is not on Earth. Without a position, a zone-based tracker's state
+    says whether it is in the home zone: ``home_state`` is what such a tracker shows there
+    (``home`` for ``zone.home``, else the zone's name). Unknown and unavailable say nothing.
     """
     if state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
         return None
@@ -58,12 +128,11 @@ def report_from_state(state: State, *, home_state: str = STATE_HOME) -> Report:
                 latitude=attributes[ATTR_LATITUDE],
                 longitude=attributes[ATTR_LONGITUDE],
                 timestamp=state.last_updated,
-                accuracy=_number(attributes.get(ATTR_GPS_ACCURACY)),
-                speed=_speed(state),
-                heading=_first_number(state, HEADING_ATTRIBUTES),
+                accuracy=_accuracy(attributes.get(ATTR_GPS_ACCURACY)),
+                speed=_speed(state, speed),
+                heading=_heading(state),
             )
-        except (TypeError, ValueError, OverflowError) as err:
-            # OverflowError: an integer too large for a float (a junk attribute).
+        except (TypeError, ValueError) as err:
             LOGGER.debug("%s: unusable position (%s)", state.entity_id, err)
             return None
     if state.domain not in ZONE_BASED_DOMAINS:
@@ -80,28 +149,51 @@ def can_follow(state: State) -> bool:
 
 
 def _number(value: object) -> float | None:
-    """Return a non-negative finite number, or None for absent, -1 or junk values."""
+    """Return a number attribute as a float (maybe not finite); None if no number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
-        number = float(value)
+        return float(value)
     except OverflowError:  # an integer too large for a float
+        return math.inf if value > 0 else -math.inf
+
+
+def _measure(value: object) -> float | None:
+    """Return a measurement that cannot be negative; None when unknown (negative)."""
+    number = _number(value)
+    if number is None or number < 0:
         return None
-    return number if math.isfinite(number) and number >= 0 else None
+    if not math.isfinite(number):
+        raise OutOfRange("not finite")
+    return number
 
 
-def _first_number(state: State, names: tuple[str, ...]) -> float | None:
-    for name in names:
-        if (value := _number(state.attributes.get(name))) is not None:
-            return value
-    return None
+def _accuracy(value: object) -> float | None:
+    """Return the accuracy in metres; None if unknown (0 too: Android, Traccar)."""
+    accuracy = _measure(value)
+    if accuracy is not None and accuracy > MAX_ACCURACY_M:
+        raise OutOfRange(f"gps_accuracy {accuracy:g} m")
+    return accuracy or None
 
 
-def _speed(state: State) -> float | None:
-    if (mps := _first_number(state, SPEED_ATTRIBUTES_MPS)) is not None:
-        return mps
-    if (kmh := _first_number(state, SPEED_ATTRIBUTES_KMH)) is not None:
-        return kmh / 3.6
+def _speed(state: State, attribute: SpeedAttribute | None) -> float | None:
+    if attribute is None:
+        return None
+    value = _measure(state.attributes.get(attribute.name))
+    return None if value is None else attribute.to_mps(value)
+
+
+def _heading(state: State) -> float | None:
+    """Return the first heading given, in ``[0, 360)``; None if none is."""
+    for name in HEADING_ATTRIBUTES:
+        number = _number(state.attributes.get(name))
+        if number is None or number == UNKNOWN:
+            continue
+        if not math.isfinite(number):
+            raise OutOfRange(f"{name} {number}")
+        heading = number % FULL_CIRCLE
+        # A tiny negative heading rounds to a full circle: that is north.
+        return 0.0 if heading == FULL_CIRCLE else heading
     return None
 
 
@@ -115,16 +207,20 @@ class EntitySource:
         self.hass = hass
         self.coordinator = coordinator
         self.entity_id = entity_id
+        self._speed: SpeedAttribute | None = None
+        self._platform: str | None = None
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
         """Start following; returns the function that stops it."""
+        # Nothing heard since the start yet: the first news is applied silently.
+        self.coordinator.catching_up = True
         unsub = async_track_state_change_event(
             self.hass, [self.entity_id], self._async_state_changed
         )
         state = self.hass.states.get(self.entity_id)
         if state is not None:
-            self._async_handle(state, initial=True)
+            self._async_handle(state)
             return unsub
         self.coordinator.async_set_source_available(False)
         # Missing once Home Assistant has started: the entity was removed. While it is
@@ -150,7 +246,7 @@ class EntitySource:
         if state is None:
             self.coordinator.async_set_source_available(False, removed=True)
             return
-        self._async_handle(state, initial=False)
+        self._async_handle(state)
 
     def _home_state(self) -> str:
         """Return what a zone-based tracker shows inside the car's home zone."""
@@ -160,20 +256,63 @@ class EntitySource:
         zone_state = self.hass.states.get(zone)
         return zone_state.name if zone_state is not None else zone
 
+    def _speed_attribute(self) -> SpeedAttribute | None:
+        """Return where the entity's integration shows the speed (looked up once)."""
+        if self._platform is None:
+            entry = er.async_get(self.hass).async_get(self.entity_id)
+            if entry is None:
+                return None  # not registered (yet): no speed
+            self._platform = entry.platform
+            self._speed = SPEED_ATTRIBUTES.get(entry.platform)
+        return self._speed
+
     @callback
-    def _async_handle(self, state: State, *, initial: bool) -> None:
+    def _async_handle(self, state: State) -> None:
+        coordinator = self.coordinator
         if state.state == STATE_UNAVAILABLE:
-            self.coordinator.async_set_source_available(False)
+            coordinator.async_set_source_available(False)
             return
-        self.coordinator.async_set_source_available(True)
-        report = report_from_state(state, home_state=self._home_state())
-        # The state found at start-up may tell of a trip that ended while Home Assistant
-        # was down: apply it, but fire nothing.
+        coordinator.async_set_source_available(True)
+        report = report_from_state(
+            state, home_state=self._home_state(), speed=self._speed_attribute()
+        )
+        if report is None:
+            LOGGER.debug("%s: no position in this state", self.entity_id)
+            return
+        catching_up = coordinator.catching_up
+        if catching_up and self._repeats(report, state):
+            # A tracker restoring its last state: no news of the car, and its time is
+            # not when the car was there. Waiting for the first real report.
+            coordinator.stats["repeated"] += 1
+            LOGGER.debug("%s: repeats the car's last known whereabouts", self.entity_id)
+            return
         if isinstance(report, Fix):
-            self.coordinator.async_add_fixes([report], silent=initial)
-        elif report is not None:
-            self.coordinator.async_add_presence(
-                report, state.last_updated, silent=initial
+            (result,) = coordinator.async_add_fixes([report], silent=catching_up)
+        else:
+            result = coordinator.async_add_presence(
+                report, state.last_updated, silent=catching_up
             )
-        elif initial:
-            LOGGER.debug("%s: no position yet", self.entity_id)
+        # News (applied silently above) ends the catching up; so does the very report
+        # the car already has (a reload: the entity and the car are in step). A report
+        # not used (too inaccurate, say) changes nothing and ends nothing.
+        if catching_up and (result.accepted or result.reason is RejectReason.DUPLICATE):
+            LOGGER.debug(
+                "%s: first news since the start, applied silently", self.entity_id
+            )
+            coordinator.catching_up = False
+
+    def _repeats(self, report: Fix | bool, state: State) -> bool:
+        """Whether a report only repeats the car's last known position (or zone).
+
+        Measured later than the car's newest report: the report the car already has
+        is no repeat but the entity in step with the car.
+        """
+        snapshot = self.coordinator.data.snapshot
+        if state.last_updated == snapshot.last_fix:
+            return False
+        if isinstance(report, Fix):
+            return (report.latitude, report.longitude) == (
+                snapshot.latitude,
+                snapshot.longitude,
+            )
+        return snapshot.phase is not None and report == (snapshot.phase is Phase.HOME)
