@@ -865,6 +865,193 @@ async def test_restart_mid_approach_fires_nothing(
     assert state(hass, home.LIVING) == "heat"
 
 
+@pytest.mark.parametrize(
+    ("changed_by_hand", "expected"), [(None, 19.0), (23, 23.0)], ids=["kept", "hand"]
+)
+async def test_cancel_after_a_restart_restores_as_without_it(
+    hass: HomeAssistant,
+    home_zone: None,
+    freezer: FrozenDateTimeFactory,
+    changed_by_hand: float | None,
+    expected: float,
+) -> None:
+    """What the pre-heat changed survives a restart; a later cancel puts it back.
+
+    Unless someone changed the thermostat since: then it is left as they set it.
+    """
+    freezer.move_to(home.NIGHT)
+    await home.async_build_home(hass)
+    entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING]}})
+    await add_car(hass, entry, webhook=True)
+    fixes = home.drive_and_stop(home.NIGHT)
+    await feed_cars(hass, freezer, [(entry, fixes[:40])])
+    assert attribute(hass, home.LIVING, "temperature") == 21.0
+
+    # Home Assistant restarts mid-approach (the entry is set up anew from storage).
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    if changed_by_hand is not None:
+        await hass.services.async_call(
+            "climate",
+            "set_temperature",
+            {"entity_id": home.LIVING, "temperature": changed_by_hand},
+            blocking=True,
+        )
+    routines = async_capture_events(hass, EVENT_ROUTINE)
+    await feed_cars(hass, freezer, [(entry, fixes[40:])])
+
+    assert state(hass, "sensor.family_car_trip_phase") == "away"
+    assert attribute(hass, home.LIVING, "temperature") == expected
+    triggers = [event.data["trigger"] for event in routines]
+    assert triggers == (["approach_cancelled"] if changed_by_hand is None else [])
+
+
+async def test_a_transition_is_saved_at_once(
+    hass: HomeAssistant,
+    home_zone: None,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An approach and arrival in one request are on disk before the save delay."""
+    freezer.move_to(home.NIGHT)
+    await home.async_build_home(hass)
+    entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING]}})
+    await add_car(hass, entry, webhook=True)
+    key = f"{DOMAIN}.{entry.entry_id}"
+    fixes = drive_home(home.NIGHT, 3_000.0)
+    await feed_cars(hass, freezer, [(entry, fixes[:1])])
+    await hass.async_block_till_done()
+    saved_before = hass_storage.get(key)
+    # Everything else of the drive arrives in one request (a queue sent at once).
+    client_fixes = fixes[1:]
+    freezer.move_to(client_fixes[-1].timestamp)
+    await hass.services.async_call(
+        DOMAIN,
+        "update_location",
+        {
+            "config_entry_id": entry.entry_id,
+            "latitude": client_fixes[-1].latitude,
+            "longitude": client_fixes[-1].longitude,
+            "timestamp": client_fixes[-1].timestamp.isoformat(),
+            "speed": 0.0,
+        },
+        blocking=True,
+    )
+    await hass.async_block_till_done()  # no time passes: the save delay is not over
+    assert hass_storage[key]["data"]["engine"]["phase"] == "home"
+    assert saved_before is None or saved_before["data"]["engine"]["phase"] != "home"
+    record = hass_storage[f"{DOMAIN}.{entry.entry_id}.routines"]["data"]
+    assert set(record) == {"changed", "comfort_done", "lights_done", "last_run"}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"changed": "x", "comfort_done": [], "lights_done": False, "last_run": {}},
+        {"changed": {}, "comfort_done": [5], "lights_done": False, "last_run": {}},
+        {"changed": {}, "comfort_done": [], "lights_done": "no", "last_run": {}},
+        {
+            "changed": {},
+            "comfort_done": [],
+            "lights_done": False,
+            "last_run": {"arrival": "x"},
+        },
+        {
+            "changed": {
+                "climate.living_room": {
+                    "hvac_mode": "heat",
+                    "setpoints": {"temperature": "hot"},
+                    "previous_hvac_mode": "off",
+                    "previous_setpoints": {},
+                }
+            },
+            "comfort_done": [],
+            "lights_done": False,
+            "last_run": {},
+        },
+        {
+            "changed": {
+                "climate.living_room": {
+                    "hvac_mode": "heat",
+                    "setpoints": {"colour": 1},
+                    "previous_hvac_mode": "off",
+                    "previous_setpoints": {},
+                }
+            },
+            "comfort_done": [],
+            "lights_done": False,
+            "last_run": {},
+        },
+        {
+            "changed": {"climate.x": {}},
+            "comfort_done": [],
+            "lights_done": False,
+            "last_run": {},
+        },
+        {
+            "changed": {},
+            "comfort_done": [],
+            "lights_done": False,
+            "last_run": {"arrival": 5},
+        },
+        {"changed": {}, "comfort_done": [], "lights_done": False, "last_run": []},
+        {
+            "changed": {
+                "climate.x": {
+                    "hvac_mode": "",
+                    "setpoints": {},
+                    "previous_hvac_mode": "off",
+                    "previous_setpoints": [],
+                }
+            },
+            "comfort_done": [],
+            "lights_done": False,
+            "last_run": {},
+        },
+        {},
+    ],
+)
+async def test_unusable_routine_record_is_forgotten(
+    hass: HomeAssistant,
+    home_zone: None,
+    hass_storage: dict[str, Any],
+    record: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A damaged record starts the routines with a clean slate, never a set-up error."""
+    await home.async_build_home(hass)
+    entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING]}})
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.routines"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.routines",
+        "data": record,
+    }
+    await add_car(hass, entry, webhook=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert "routines' saved record could not be read" in caplog.text
+
+
+async def test_removing_a_car_forgets_its_routine_record(
+    hass: HomeAssistant,
+    home_zone: None,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The record goes with the car."""
+    freezer.move_to(home.NIGHT)
+    await home.async_build_home(hass)
+    entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING]}})
+    await add_car(hass, entry, webhook=True)
+    await feed_cars(hass, freezer, [(entry, home.drive_and_stop(home.NIGHT)[:40])])
+    await hass.async_block_till_done()
+    key = f"{DOMAIN}.{entry.entry_id}.routines"
+    assert key in hass_storage
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+
+
 # ------------------------------------------------------------------ control
 
 

@@ -21,7 +21,7 @@ from .coordinator import (
     car_store,
     state_issue_id,
 )
-from .routines import RoutineRunner
+from .routines import RoutineRunner, routine_store
 from .services import async_setup_services
 from .sources.entity import EntitySource
 from .sources.webhook import WebhookSource, async_delete_cloudhook
@@ -50,6 +50,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) -
     await coordinator.async_setup()
     entry.runtime_data = coordinator
     coordinator.routines = RoutineRunner(hass, coordinator)
+    await coordinator.routines.async_load()
     entry.async_on_unload(coordinator.routines.async_start())
     if entry.data[CONF_SOURCE] == SOURCE_ENTITY:
         source = EntitySource(hass, coordinator, entry.data[CONF_TRACKED_ENTITY])
@@ -74,6 +75,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) 
 async def async_remove_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) -> None:
     """Forget a removed car's saved state, cloudhook and repair issues."""
     await car_store(hass, entry.entry_id).async_remove()
+    await routine_store(hass, entry.entry_id).async_remove()
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     ir.async_delete_issue(hass, DOMAIN, f"source_removed_{entry.entry_id}")

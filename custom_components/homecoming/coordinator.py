@@ -65,6 +65,7 @@ from .engine import (
     ApproachDetector,
     Fix,
     Home,
+    Phase,
     Settings,
     Snapshot,
     Transition,
@@ -216,6 +217,8 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         # Set before the base class registers :meth:`async_shutdown` on unload: a setup
         # that fails before the saved state was read must not overwrite it.
         self._restored = False
+        self._saved_phase: Phase | None = None
+        """The phase last written to storage (a new one is written at once)."""
         super().__init__(
             hass, LOGGER, config_entry=entry, name=f"{DOMAIN} {entry.title}"
         )
@@ -268,6 +271,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         self.device_id = device.id
         await self._async_restore()
         self._restored = True
+        self._saved_phase = self.engine.phase
         now = dt_util.utcnow()
         self._correct_clock(now)
         # Time passed while Home Assistant was down: apply it, but fire nothing.
@@ -503,8 +507,21 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
 
     @callback
     def _changed(self, transitions: list[Transition]) -> None:
-        """Save, update the entities, then announce the transitions."""
-        self._store.async_delay_save(self._to_store, SAVE_DELAY)
+        """Save, update the entities, then announce the transitions.
+
+        A change of phase is written at once (a crash right after an arrival must not
+        lose it); positions alone are batched (:data:`SAVE_DELAY`).
+        """
+        phase = self.engine.phase
+        if transitions or phase is not self._saved_phase:
+            self._saved_phase = phase
+            _ = self.config_entry.async_create_background_task(
+                self.hass,
+                self._store.async_save(self._to_store()),
+                f"{DOMAIN} save {self.config_entry.entry_id}",
+            )
+        else:
+            self._store.async_delay_save(self._to_store, SAVE_DELAY)
         snapshot = self.engine.snapshot  # built once per change: the hot path
         self.drivers.update(snapshot, dt_util.utcnow())
         self.async_set_updated_data(self._car_data(snapshot))

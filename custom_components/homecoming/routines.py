@@ -11,7 +11,7 @@ See ``docs/routines.md``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -42,6 +42,7 @@ from homeassistant.core import (
     valid_entity_id,
 )
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.sun import is_up
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -296,6 +297,51 @@ class _Changed:
     previous_hvac_mode: str
     previous_setpoints: dict[str, float]
 
+    @classmethod
+    def from_dict(cls, data: Any) -> _Changed:
+        """Read :func:`dataclasses.asdict` output; ``ValueError`` if malformed."""
+        try:
+            return cls(
+                hvac_mode=_text_value(data["hvac_mode"]),
+                setpoints=_temperatures(data["setpoints"]),
+                previous_hvac_mode=_text_value(data["previous_hvac_mode"]),
+                previous_setpoints=_temperatures(data["previous_setpoints"]),
+            )
+        except (KeyError, TypeError) as err:
+            raise ValueError(repr(err)) from err
+
+
+ROUTINE_STORAGE_VERSION: Final = 1
+
+
+def routine_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Return the storage file of a car's routine record (what they changed, when)."""
+    return Store(hass, ROUTINE_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.routines")
+
+
+def _text_value(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        msg = f"not a text: {value!r}"
+        raise ValueError(msg)
+    return value
+
+
+def _temperatures(value: Any) -> dict[str, float]:
+    if not isinstance(value, dict):
+        msg = f"not setpoints: {value!r}"
+        raise ValueError(msg)  # noqa: TRY004 - every malformed record is alike
+    result: dict[str, float] = {}
+    for key, number in value.items():
+        if key not in (ATTR_TEMPERATURE, ATTR_TARGET_TEMP_LOW, ATTR_TARGET_TEMP_HIGH):
+            msg = f"not a setpoint: {key!r}"
+            raise ValueError(msg)
+        temperature = _number(number)
+        if temperature is None:
+            msg = f"not a temperature: {number!r}"
+            raise ValueError(msg)
+        result[key] = temperature
+    return result
+
 
 def _climate_mode(hvac_mode: str) -> ClimateMode:
     if hvac_mode == HVACMode.HEAT:
@@ -312,6 +358,21 @@ def _setpoints(attributes: Mapping[str, Any]) -> dict[str, float]:
         for key in (ATTR_TEMPERATURE, ATTR_TARGET_TEMP_LOW, ATTR_TARGET_TEMP_HIGH)
         if isinstance(attributes.get(key), (int, float))
     }
+
+
+def _entity_id(value: Any) -> str:
+    if not isinstance(value, str) or not valid_entity_id(value):
+        msg = f"not an entity id: {value!r}"
+        raise ValueError(msg)
+    return value
+
+
+def _moment(value: Any) -> datetime:
+    moment = dt_util.parse_datetime(value) if isinstance(value, str) else None
+    if moment is None or moment.utcoffset() is None:
+        msg = f"not a time: {value!r}"
+        raise ValueError(msg)
+    return moment
 
 
 def _number(value: Any) -> float | None:
@@ -365,8 +426,64 @@ class RoutineRunner:
         self._following = False
         """An approach announced by a transition is under way (none after a restore)."""
         self._reported_missing: set[str] = set()
+        self._store = routine_store(hass, self.entry.entry_id)
         self.decisions: dict[str, Decision] = {}
         """The last decision of each part (``lights``, ``climate``, ``departure``)."""
+
+    async def async_load(self) -> None:
+        """Read back what the routines changed before a restart, and when they ran.
+
+        A cancel after a restart then restores exactly as without the restart. An
+        unusable record is forgotten with a warning.
+        """
+        data = await self._store.async_load()
+        if data is None:
+            return
+        try:
+            changed = {
+                _entity_id(entity_id): _Changed.from_dict(change)
+                for entity_id, change in data["changed"].items()
+            }
+            comfort_done = {_entity_id(entity_id) for entity_id in data["comfort_done"]}
+            lights_done = data["lights_done"]
+            if not isinstance(lights_done, bool):
+                raise TypeError(lights_done)  # noqa: TRY301 - one refusal below
+            last_run = {
+                routine: _moment(moment)
+                for routine, moment in data["last_run"].items()
+                if routine in (ROUTINE_ARRIVAL, ROUTINE_DEPARTURE)
+            }
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            LOGGER.warning(
+                "%s: the routines' saved record could not be read (%s); forgetting it",
+                self.entry.title,
+                err,
+            )
+            return
+        self._changed = changed
+        self._comfort_done = comfort_done
+        self._lights_done = lights_done
+        self._last_run = last_run
+
+    @callback
+    def _save(self) -> None:
+        """Write the record now (it changes only when a routine acts)."""
+        record = {
+            "changed": {
+                entity_id: asdict(change) for entity_id, change in self._changed.items()
+            },
+            "comfort_done": sorted(self._comfort_done),
+            "lights_done": self._lights_done,
+            "last_run": {
+                routine: moment.isoformat()
+                for routine, moment in self._last_run.items()
+            },
+        }
+        _ = self.entry.async_create_background_task(
+            self.hass,
+            self._store.async_save(record),
+            f"{DOMAIN} routines save {self.entry.entry_id}",
+        )
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -421,6 +538,7 @@ class RoutineRunner:
             self._lights_done = False
             self._comfort_done.clear()
             self._changed.clear()
+            self._save()
         # Updates check the pre-heat only inside an approach announced by a transition:
         # the update that starts one comes before its transition (which does the first
         # check, with the trigger for the logbook), and a restored one is decided at
@@ -893,7 +1011,8 @@ class RoutineRunner:
     def _log(
         self, routine: str, transition: Transition | None, actions: list[dict[str, Any]]
     ) -> None:
-        """Tell the logbook what a routine did (nothing, if it did nothing)."""
+        """Save the record; tell the logbook what a routine did (nothing, if nothing)."""
+        self._save()
         if not actions:
             return
         self.hass.bus.async_fire(
