@@ -22,6 +22,7 @@ from custom_components.homecoming.engine import (
     Transition,
 )
 from custom_components.homecoming.engine.state import STATE_VERSION
+from tests import sim
 from tests.sim import offset
 
 HOME = Home(latitude=52.37, longitude=4.89, radius=100.0)
@@ -131,27 +132,45 @@ def test_unknown_accuracy_uses_the_assumed_one() -> None:
 def test_outliers_are_rejected_and_agreeing_outliers_need_time_to_reanchor() -> None:
     """A 50 km jump in 10 s is an outlier; agreeing jumps need time to move the track.
 
-    They must agree for the re-anchor time with enough fixes, while the track says
-    nothing.
+    They must agree for the re-anchor time, with more fixes than the track gives over as
+    long a time, while the track says nothing.
     """
     engine = ApproachDetector(HOME)
     engine.update(at(5_000, 0))
     assert engine.update(at(55_000, 10)).reason is RejectReason.OUTLIER
-    # back on track: accepted, and the outlier is forgotten
-    assert engine.update(at(5_010, 20)).accepted
+    # back on track (every two minutes): accepted, and the outlier is forgotten
+    assert engine.update(at(5_010, 120)).accepted
     # two agreeing outliers a few seconds apart are not enough
-    assert engine.update(at(60_000, 30)).reason is RejectReason.OUTLIER
-    assert engine.update(at(60_100, 40)).reason is RejectReason.OUTLIER
-    # five minutes of agreeing fixes with nothing from the old track: the track moved
-    assert engine.update(at(60_200, 200)).reason is RejectReason.OUTLIER
-    assert engine.update(at(60_300, 330)).accepted
+    assert engine.update(at(60_000, 130)).reason is RejectReason.OUTLIER
+    assert engine.update(at(60_100, 140)).reason is RejectReason.OUTLIER
+    # five minutes of agreeing fixes, more than the track's, nothing from the track
+    assert engine.update(at(60_200, 300)).reason is RejectReason.OUTLIER
+    assert engine.update(at(60_300, 430)).accepted
     assert engine.snapshot.distance_m == pytest.approx(60_300, abs=5)
     # a second outlier at the same moment as the first cannot confirm it
-    assert engine.update(at(60_250, 340)).accepted
+    assert engine.update(at(60_250, 440)).accepted
     for _ in range(4):
-        result = engine.update(at(0, 340.5, east_m=90_000))
+        result = engine.update(at(0, 440.5, east_m=90_000))
     assert result.reason is RejectReason.OUTLIER
     assert engine.snapshot.distance_m == pytest.approx(60_250, abs=5)
+
+
+def test_agreeing_outliers_must_outnumber_the_track() -> None:
+    """A car reporting every 10 s is not replaced by a tracker reporting every minute.
+
+    The second tracker reports home's centre six times in five minutes while the car
+    is silent (a ``person`` switching trackers): the car's track has given thirty fixes
+    over as long before, so nothing moves; the car's next fix continues its track.
+    """
+    engine = ApproachDetector(HOME)
+    t = 0.0
+    for _ in range(360):
+        engine.update(at(200_000, t, accuracy=15.0))
+        t += 10.0
+    results = [engine.update(at(0, t + 60.0 * k, accuracy=5.0)) for k in range(6)]
+    assert [r.reason for r in results] == [RejectReason.OUTLIER] * 6
+    assert engine.update(at(200_000, t + 400.0, accuracy=15.0)).transitions == ()
+    assert engine.phase is Phase.AWAY
 
 
 def test_a_fix_of_the_track_drops_the_candidate_track() -> None:
@@ -699,4 +718,45 @@ def test_leaving_soon_after_a_jump_home_is_no_approach() -> None:
         EventType.ARRIVING,
         EventType.ARRIVED,
         EventType.DEPARTED,
+    ]
+
+
+def test_arriving_right_after_a_first_qualifying_fix_passes_through_the_approach() -> (
+    None
+):
+    """A fix every 20 s from 700 m: one qualifying fix, then the zone: all three events."""
+    engine = ApproachDetector(HOME)
+    engine.update(at(900, 0, speed=0.0))
+    out = []
+    for k, north in enumerate((700, 420, 140, 20), start=1):
+        out += engine.update(at(north, 20.0 * k, speed=14.0)).transitions
+    assert events(out) == [
+        EventType.APPROACH_STARTED,
+        EventType.ARRIVING,
+        EventType.ARRIVED,
+    ]
+
+
+def test_a_sparse_arrival_after_a_long_silence_invents_no_approach() -> None:
+    """At home after an hour without a fix: arrived alone, nothing invented."""
+    engine = ApproachDetector(HOME)
+    drive(engine, 6_000, 5_000, speed=15.0)
+    engine.advance(T0 + timedelta(seconds=1_200))
+    out = engine.update(at(10, 3_600, speed=0.0)).transitions
+    assert events(list(out)) == [EventType.ARRIVED]
+
+
+def test_jitter_of_dense_coarse_fixes_is_no_path() -> None:
+    """One fix a second with 35 m accuracy on a drive home at 30 km/h starts an approach."""
+    scenario = sim.straight_approach(4_000.0, 8.3, seed=3)
+    drive_ = sim.Drive(interval=1.0, seed=3, accuracy=35.0).at(
+        *sim.along(30.0, 4_000.0)
+    )
+    drive_.drive_to(0.0, 0.0, 8.3).stop(60.0)
+    engine = ApproachDetector(scenario.home)
+    out = [tr for fix in drive_.fixes for tr in engine.update(fix).transitions]
+    assert events(out) == [
+        EventType.APPROACH_STARTED,
+        EventType.ARRIVING,
+        EventType.ARRIVED,
     ]

@@ -390,3 +390,24 @@ def test_a_car_leaving_a_car_park_is_noticed_once_it_heads_home(seed: int) -> No
     assert kinds(transitions) == TRIP
     delay = transitions[0].timestamp - scenario.marks["homeward"]
     assert timedelta(0) <= delay <= timedelta(seconds=45)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("interval", [1.0, 5.0, 10.0, 20.0])
+@pytest.mark.parametrize("out_m", [700.0, 1_000.0, 1_500.0])
+@pytest.mark.parametrize("stop_back", [False, True])
+def test_errands_at_any_cadence_pass_through_arriving(
+    seed: int, interval: float, out_m: float, stop_back: bool
+) -> None:
+    """Errands reported every 1-20 s pass through arriving, whatever the cadence.
+
+    With or without a stop on the way back (within the arrival radius, for the 700 m
+    one): approach_started and arriving come before arrived.
+    """
+    drive = sim.Drive(seed=seed, interval=interval).at(0.0, 0.0).stop(60.0)
+    drive.drive_to(*sim.along(45.0, out_m), 11.0).stop(300.0)
+    if stop_back:
+        drive.drive_to(*sim.along(45.0, out_m / 2.0), 11.0).stop(120.0)
+    drive.drive_to(0.0, 0.0, 11.0).stop(120.0)
+    _, transitions, _ = replay(sim.Scenario(drive, drive.home_zone()))
+    assert kinds(transitions) == [EventType.DEPARTED, *TRIP]

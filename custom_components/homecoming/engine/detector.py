@@ -165,14 +165,19 @@ class ApproachDetector:
         if not st.positioned:
             # The first position after zone-only reports: a fresh track, nothing to compare.
             self._restart_window()
+            st.path_ref = Point(t, lat, lon, acc)
             return UpdateResult(True, None, self._accept(fix, t, 0.0, acc, 0.0))
         dt = t - last_t
         segment = local_m(st.lat, st.lon, lat, lon)
         if self._impossible_jump(segment, acc, dt):
             if not self._new_track_confirmed(Point(t, lat, lon, acc)):
                 return UpdateResult(False, RejectReason.OUTLIER, _NO_TRANSITIONS)
-            # The outliers agreed for long enough: the track before them was wrong.
-            self._restart_window()
+            # The outliers agreed for long enough: the track before them was wrong,
+            # and nothing of it is evidence for the new one.
+            st.window.clear()
+            self._peaks.clear()
+            st.qualified = 0
+            st.path_ref = Point(t, lat, lon, acc)
             segment = dt = 0.0
         st.candidate_first = st.candidate_last = None
         st.candidate_count = 0
@@ -306,8 +311,9 @@ class ApproachDetector:
 
         Impossible fixes that agree with each other (each reachable from the previous one)
         form a candidate track. It replaces the track only once it has lasted
-        :attr:`Settings.reanchor_s` with at least :attr:`Settings.reanchor_fixes` fixes
-        while the track said nothing (any usable fix of the track drops the candidate).
+        :attr:`Settings.reanchor_s` with at least :attr:`Settings.reanchor_fixes` fixes,
+        more than the track itself gives over as long a time at its usual cadence, while
+        the track said nothing (any usable fix of the track drops the candidate).
         A second tracker reporting the home zone's centre for a minute, or a burst of
         cell fixes with a fake accuracy, never moves the car.
         """
@@ -321,8 +327,14 @@ class ApproachDetector:
         st.candidate_count += 1
         first = st.candidate_first
         assert first is not None  # noqa: S101 - set above
+        span = point.t - first.t
+        # The track's own fixes over as long a time, at its usual cadence.
+        interval = st.interval
+        track = int(span / interval) if interval else 0
         return (
-            st.candidate_count >= s.reanchor_fixes and point.t - first.t >= s.reanchor_s
+            span >= s.reanchor_s
+            and st.candidate_count >= s.reanchor_fixes
+            and st.candidate_count > track
         )
 
     def _reachable(self, ref: Point, point: Point) -> bool:
@@ -341,7 +353,7 @@ class ApproachDetector:
         """Initialise the phase from the first usable fix, without an event."""
         st = self._state
         self._store(fix, t, lat, lon, acc)
-        st.anchor = Point(t, lat, lon, acc)
+        st.anchor = st.path_ref = Point(t, lat, lon, acc)
         self._restart_window(Sample(t, st.dist, acc, st.path))
         st.phase = Phase.HOME if self._inside(st.dist, acc) else Phase.AWAY
 
@@ -394,7 +406,13 @@ class ApproachDetector:
         s = self._settings
         st = self._state
         dist = st.dist
-        st.path += segment
+        # The path driven, in steps beyond the noise: jitter of dense, coarse fixes
+        # never adds up to a long path (which would make a trip home look aimless).
+        ref = st.path_ref
+        step = local_m(ref.lat, ref.lon, fix.latitude, fix.longitude)
+        if step >= max(s.stationary_m, acc):
+            st.path += step
+            st.path_ref = Point(t, fix.latitude, fix.longitude, acc)
         # Smoothed ground speed: the reported speed when there is one.
         ground = (
             fix.speed if fix.speed is not None else (segment / dt if dt > 0 else 0.0)
@@ -535,12 +553,22 @@ class ApproachDetector:
             # from a parked car's drift across the zone edge.
             came_from_outside = previous_dist > self._home.radius + s.exit_margin_m
             if came_from_outside or not was_parked:
+                if st.qualified or (
+                    dt < SPARSE_GAP_S and self._approach_qualifies(t, dist, acc)
+                ):
+                    # The trip home was seen under way (a qualifying fix not yet
+                    # confirmed, or this one): it passes through its approach.
+                    self._to(EventType.APPROACH_STARTED, Phase.APPROACHING, t, out)
+                    self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
                 self._to(EventType.ARRIVED, Phase.HOME, t, out)
             return
         speed = fix.speed
         if speed is not None and speed < STILL_SPEED_MPS:
-            # Standing: a trip home starts from here, judged on what follows only.
+            # Standing: a trip home goes on from here, judged on what follows (a
+            # qualifying fix before the stop still counts: a stop is not noise).
+            qualified = st.qualified
             self._restart_window()
+            st.qualified = qualified
             return
         if rate := self._approach_qualifies(t, dist, acc):
             st.qualified += 1

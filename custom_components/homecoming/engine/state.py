@@ -94,7 +94,9 @@ class TrackState:
     last_speed: float | None = None
     """The speed the newest fix reported, if any."""
     path: float = 0.0
-    """Distance driven since the track started (cumulative)."""
+    """Distance driven since the track started (cumulative, in steps beyond the noise)."""
+    path_ref: Point = _ORIGIN
+    """Where the last step of the path ended."""
     window: deque[Sample] = field(default_factory=deque)
     """The fixes of the progress window, oldest first (at least one once positioned)."""
     speed: float | None = None
@@ -145,6 +147,7 @@ class TrackState:
             "dist": self.dist,
             "last_speed": self.last_speed,
             "path": self.path,
+            "path_ref": self.path_ref._asdict(),
             "window": [sample._asdict() for sample in self.window],
             "speed": self.speed,
             "closing": self.closing,
@@ -207,6 +210,7 @@ class TrackState:
             dist=_number(data["dist"], 0.0, _MAX_DISTANCE_M),
             last_speed=_opt_number(data["last_speed"], 0.0, MAX_REPORTED_SPEED_MPS),
             path=_number(data["path"], 0.0, _MAX_PATH_M),
+            path_ref=_point(data["path_ref"]),
             window=deque(_sample(item) for item in data["window"]),
             speed=_opt_number(data["speed"], -_MAX_SPEED, _MAX_SPEED),
             closing=_opt_number(data["closing"], -_MAX_SPEED, _MAX_SPEED),
@@ -259,6 +263,7 @@ def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
         "dist": data["dist"],
         "last_speed": data["last_speed"],
         "path": data["path"],
+        "path_ref": _fields(Point, data["anchor"]),
         "window": [_fields(Sample, item) for item in data["window"]],
         "speed": data["speed"],
         "closing": data["closing"],
