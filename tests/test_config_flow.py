@@ -855,6 +855,7 @@ async def test_options_detection_keep_defaults(
         (CONF_STALE_TIMEOUT, 1e300),
         (CONF_STALE_TIMEOUT, float("nan")),
         (CONF_STALE_TIMEOUT, float("inf")),
+        (CONF_STALE_TIMEOUT, 10**400),
         (CONF_MAX_ACCURACY, 19),
         (CONF_MAX_ACCURACY, 2_001),
     ],
