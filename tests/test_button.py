@@ -5,7 +5,7 @@ from __future__ import annotations
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_TEMPERATURE, STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -73,3 +73,16 @@ async def test_press_refused_while_off(
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "routines_off"
     assert state(hass, PORCH) == STATE_OFF
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_press_that_could_do_nothing_is_an_error(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Every target gone: the press reports the failure instead of a success."""
+    await set_up_car(hass, freezer, push_entry)
+    hass.states.async_remove(PORCH)
+    hass.states.async_remove(LIVING_ROOM)
+    with pytest.raises(HomeAssistantError) as err:
+        await press(hass)
+    assert err.value.translation_key == "routine_failed"

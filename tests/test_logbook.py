@@ -152,7 +152,12 @@ async def test_every_transition_and_action(
             "routine": "arrival",
             "trigger": None,
             "actions": [
-                {"action": "comfort", "entity_id": LIVING_ROOM, "temperature": True}
+                {
+                    "action": "comfort",
+                    "entity_id": LIVING_ROOM,
+                    "temperature": True,
+                    "hvac_mode": "heat",
+                }
             ],
         },
         {"routine": "arrival", "trigger": "teleported", "actions": []},
@@ -193,11 +198,11 @@ async def test_comfort_in_the_unit_system(
     mode: str,
     verb: str,
 ) -> None:
-    """Say heating or cooling as configured, in the unit system's unit."""
+    """Say heating or cooling as it was done, in the unit system's unit.
+
+    The options changing afterwards does not change what the logbook says.
+    """
     hass.config.units = US_CUSTOMARY_SYSTEM
-    hass.config_entries.async_update_entry(
-        car, options={**car.options, "climate": {"hvac_mode": mode}}
-    )
     hass.bus.async_fire(
         EVENT_ROUTINE,
         {
@@ -206,9 +211,17 @@ async def test_comfort_in_the_unit_system(
             "routine": "arrival",
             "trigger": "arriving",
             "actions": [
-                {"action": "comfort", "entity_id": LIVING_ROOM, "temperature": 70}
+                {
+                    "action": "comfort",
+                    "entity_id": LIVING_ROOM,
+                    "temperature": 70,
+                    "hvac_mode": mode,
+                }
             ],
         },
+    )
+    hass.config_entries.async_update_entry(
+        car, options={**car.options, "climate": {"hvac_mode": "cool"}}
     )
     assert await logbook(hass, hass_ws_client) == [
         ("Family car", f"is arriving — {verb} Living room to 70 °F")

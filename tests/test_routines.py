@@ -330,7 +330,12 @@ async def test_preheat_starts_at_once_when_the_lead_is_longer(
     assert state(hass, "input_boolean.heater") == "on"
     assert routines[0].data["trigger"] == "approach_started"
     assert routines[0].data["actions"] == [
-        {"action": "comfort", "entity_id": home.LIVING, "temperature": 21.0}
+        {
+            "action": "comfort",
+            "entity_id": home.LIVING,
+            "temperature": 21.0,
+            "hvac_mode": "heat",
+        }
     ]
     assert len(routines) == 1  # nothing more to do at arriving
 

@@ -8,7 +8,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_TEMPERATURE, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -89,6 +89,37 @@ async def test_run_refused_while_switched_off(
     assert err.value.translation_key == "routines_off"
     assert err.value.translation_placeholders == {"car": "Family car"}
     assert state(hass, PORCH) == STATE_OFF
+
+
+@pytest.mark.parametrize("routine", ["arrival", "departure"])
+async def test_run_that_could_do_nothing_is_an_error(
+    hass: HomeAssistant, car: MockConfigEntry, routine: str
+) -> None:
+    """Every target gone (or failing): a translated error, not a silent success."""
+    hass.states.async_remove(PORCH)
+    hass.states.async_remove(LIVING_ROOM)
+    with pytest.raises(HomeAssistantError) as err:
+        await call(
+            hass, SERVICE_RUN_ROUTINE, config_entry_id=car.entry_id, routine=routine
+        )
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "routine_failed"
+    assert err.value.translation_placeholders == {
+        "car": "Family car",
+        "routine": routine,
+        "failed": "1" if routine == "departure" else "2",
+    }
+
+
+async def test_run_with_nothing_to_change_succeeds(
+    hass: HomeAssistant, car: MockConfigEntry
+) -> None:
+    """Running twice: the second run finds everything done, which is no failure."""
+    for _ in range(2):
+        await call(
+            hass, SERVICE_RUN_ROUTINE, config_entry_id=car.entry_id, routine="arrival"
+        )
+    assert state(hass, PORCH) == STATE_ON
 
 
 async def test_drive_home_runs_arrival(

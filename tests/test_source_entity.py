@@ -510,6 +510,57 @@ async def test_source_removed_while_running(
     assert entity_entry.runtime_data.data.snapshot.latitude == 52.4001
 
 
+async def test_renamed_source_is_followed(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Renaming the followed entity follows it, as core proximity does: no repair."""
+    registered = entity_registry.async_get_or_create(
+        "device_tracker", "mobile_app", "phone-1", suggested_object_id="family_car"
+    )
+    assert registered.entity_id == TRACKER
+    hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
+    await add_car(hass, entity_entry)
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+
+    new_id = "device_tracker.pixel_8"
+    entity_registry.async_update_entity(TRACKER, new_entity_id=new_id)
+    # What the entity's platform does on a rename: the old id goes, the new one comes.
+    hass.states.async_remove(TRACKER)
+    hass.states.async_set(new_id, "not_home", gps(52.4, 4.9))
+    await hass.async_block_till_done()
+
+    assert entity_entry.data[CONF_TRACKED_ENTITY] == new_id
+    assert issue(hass, entity_entry) is None
+    assert phase_state(hass, entity_entry) == "away"
+    freezer.tick(timedelta(seconds=10))
+    hass.states.async_set(new_id, "not_home", gps(52.4002, 4.9))
+    await hass.async_block_till_done()
+    assert entity_entry.runtime_data.data.snapshot.latitude == 52.4002
+    assert events == []
+
+
+async def test_other_registry_changes_are_ignored(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """A new name or icon of the followed entity changes nothing."""
+    entity_registry.async_get_or_create(
+        "device_tracker", "mobile_app", "phone-1", suggested_object_id="family_car"
+    )
+    hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
+    await add_car(hass, entity_entry)
+    entity_registry.async_update_entity(TRACKER, name="Anna's phone")
+    await hass.async_block_till_done()
+    assert entity_entry.data[CONF_TRACKED_ENTITY] == TRACKER
+    assert phase_state(hass, entity_entry) == "away"
+
+
 async def test_source_missing_while_running(
     hass: HomeAssistant,
     home_zone: None,

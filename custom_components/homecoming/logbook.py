@@ -19,8 +19,6 @@ from .const import (
     ATTR_ENTRY_ID,
     ATTR_ROUTINE,
     ATTR_TYPE,
-    CONF_CLIMATE,
-    CONF_HVAC_MODE,
     DOMAIN,
     EVENT_HOMECOMING,
     EVENT_ROUTINE,
@@ -114,11 +112,12 @@ def _temperature(hass: HomeAssistant, value: Any) -> str | None:
     return f"{value:g} {hass.config.units.temperature_unit}"
 
 
-def _comfort_verb(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
-    """Return how the car's climate routine brings a room to comfort."""
-    entry = hass.config_entries.async_get_entry(str(data.get(ATTR_ENTRY_ID)))
-    climate = (entry.options.get(CONF_CLIMATE) or {}) if entry else {}
-    mode = climate.get(CONF_HVAC_MODE, HVACMode.HEAT)
+def _comfort_verb(action: Mapping[str, Any]) -> str:
+    """Return how a climate action brought a room to comfort, as it was done then.
+
+    The mode is stored with the event, so the wording never follows later options.
+    """
+    mode = action.get("hvac_mode")
     if mode == HVACMode.HEAT:
         return "heating"
     if mode == HVACMode.COOL:
@@ -140,7 +139,7 @@ def _action(
         case "turn_off":
             return f"turned off {name}"
         case "comfort":
-            return f"{_comfort_verb(hass, data)} {name}{to}"
+            return f"{_comfort_verb(action)} {name}{to}"
         case "restore":
             return f"put {name} back{to}"
         case "eco":

@@ -37,10 +37,12 @@ from homeassistant.const import (
 from homeassistant.core import (
     CALLBACK_TYPE,
     HomeAssistant,
+    State,
     callback,
     split_entity_id,
     valid_entity_id,
 )
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.sun import is_up
@@ -426,6 +428,10 @@ class RoutineRunner:
         self._following = False
         """An approach announced by a transition is under way (none after a restore)."""
         self._reported_missing: set[str] = set()
+        self._present: set[str] = set()
+        self._failed: set[str] = set()
+        """Targets that existed, and that failed or were missing, since the last manual
+        run began."""
         self._store = routine_store(hass, self.entry.entry_id)
         self.decisions: dict[str, Decision] = {}
         """The last decision of each part (``lights``, ``climate``, ``departure``)."""
@@ -518,15 +524,32 @@ class RoutineRunner:
         self.coordinator.async_update_listeners()
 
     async def async_run(self, routine: str) -> None:
-        """Run a routine now, ignoring conditions, cooldown and snooze."""
+        """Run a routine now, ignoring conditions, cooldown and snooze.
+
+        Raises a translated :class:`HomeAssistantError` when nothing could be done: some
+        target failed or is missing, and no target that exists went right.
+        """
+        self._present.clear()
+        self._failed.clear()
         if routine == ROUTINE_DEPARTURE:
-            await self._async_departure(forced=True)
+            actions = await self._async_departure(forced=True)
         else:
             actions = await self._async_lights(forced=True)
             actions += await self._async_comfort(
                 self.options.climate.targets, forced=True
             )
             self._log(ROUTINE_ARRIVAL, None, actions)
+        if self._failed and self._present <= self._failed:
+            # Every target that exists failed (or none exists): nothing was done.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="routine_failed",
+                translation_placeholders={
+                    "car": self.entry.title,
+                    "routine": routine,
+                    "failed": str(len(self._failed)),
+                },
+            )
 
     # ------------------------------------------------------------ reactions
 
@@ -583,7 +606,7 @@ class RoutineRunner:
         elif event is EventType.APPROACH_CANCELLED:
             actions += await self._async_restore()
         elif event is EventType.DEPARTED:
-            await self._async_departure(forced=False)
+            _ = await self._async_departure(forced=False)
             return
         self._log(ROUTINE_ARRIVAL, transition, actions)
 
@@ -640,7 +663,7 @@ class RoutineRunner:
             return []
         actions: list[dict[str, Any]] = []
         for entity_id in targets:
-            state = self.hass.states.get(entity_id)
+            state = self._target_state(entity_id)
             if state is None:
                 # A driver's scene is the driver's setting, not the routine's: the
                 # routine's repair could not remove it, so it is only logged.
@@ -729,7 +752,7 @@ class RoutineRunner:
         actions: list[dict[str, Any]] = []
         for entity_id in targets:
             self._comfort_done.add(entity_id)
-            state = self.hass.states.get(entity_id)
+            state = self._target_state(entity_id)
             if state is None:
                 self._report_missing(entity_id)
                 continue
@@ -779,6 +802,7 @@ class RoutineRunner:
                     "action": "comfort",
                     "entity_id": entity_id,
                     "temperature": temperature,
+                    "hvac_mode": mode,
                 }
             )
         if climate.targets:
@@ -845,7 +869,7 @@ class RoutineRunner:
             state.state == STATE_HOME for state in self.hass.states.async_all("person")
         )
 
-    async def _async_departure(self, *, forced: bool) -> None:
+    async def _async_departure(self, *, forced: bool) -> list[dict[str, Any]]:
         departure = self.options.departure
         if not forced:
             reason = (
@@ -859,11 +883,11 @@ class RoutineRunner:
             )
             if reason is not None:
                 self._decide("departure", EventType.DEPARTED, reason)
-                return
+                return []
         self._last_run[ROUTINE_DEPARTURE] = dt_util.utcnow()
         actions: list[dict[str, Any]] = []
         for entity_id in self.options.climate.targets:
-            state = self.hass.states.get(entity_id)
+            state = self._target_state(entity_id)
             if state is None:
                 self._report_missing(entity_id)
                 continue
@@ -898,7 +922,7 @@ class RoutineRunner:
                 )
         if departure.lights_off:
             for entity_id in self.options.lights.targets:
-                state = self.hass.states.get(entity_id)
+                state = self._target_state(entity_id)
                 if (
                     state is None
                     or split_entity_id(entity_id)[0] not in SWITCHABLE_DOMAINS
@@ -917,6 +941,7 @@ class RoutineRunner:
             len(actions),
         )
         self._log(ROUTINE_DEPARTURE, None, actions)
+        return actions
 
     # ------------------------------------------------------------ plumbing
 
@@ -953,10 +978,19 @@ class RoutineRunner:
                 data.get(ATTR_ENTITY_ID),
                 err,
             )
+            self._failed.add(str(data.get(ATTR_ENTITY_ID)))
             return False
         return True
 
+    def _target_state(self, entity_id: str) -> State | None:
+        """Return a routine target's state, noting that it exists."""
+        state = self.hass.states.get(entity_id)
+        if state is not None:
+            self._present.add(entity_id)
+        return state
+
     def _report_missing(self, entity_id: str, *, fixable: bool = True) -> None:
+        self._failed.add(entity_id)
         if entity_id in self._reported_missing:
             return
         self._reported_missing.add(entity_id)

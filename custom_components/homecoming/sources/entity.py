@@ -42,11 +42,14 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.event import (
+    async_track_entity_registry_updated_event,
+    async_track_state_change_event,
+)
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util.unit_conversion import SpeedConverter
 
-from ..const import LOGGER
+from ..const import CONF_TRACKED_ENTITY, LOGGER
 from ..coordinator import HomecomingCoordinator
 from ..engine import Fix, Phase, RejectReason
 
@@ -209,30 +212,56 @@ class EntitySource:
         self.entity_id = entity_id
         self._speed: SpeedAttribute | None = None
         self._platform: str | None = None
+        self._renamed = False
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
         """Start following; returns the function that stops it."""
         # Nothing heard since the start yet: the first news is applied silently.
         self.coordinator.catching_up = True
-        unsub = async_track_state_change_event(
-            self.hass, [self.entity_id], self._async_state_changed
-        )
+        unsubs = [
+            async_track_state_change_event(
+                self.hass, [self.entity_id], self._async_state_changed
+            ),
+            async_track_entity_registry_updated_event(
+                self.hass, [self.entity_id], self._async_registry_updated
+            ),
+        ]
         state = self.hass.states.get(self.entity_id)
         if state is not None:
             self._async_handle(state)
-            return unsub
-        self.coordinator.async_set_source_available(False)
-        # Missing once Home Assistant has started: the entity was removed. While it is
-        # starting, its integration may simply not have set it up yet.
-        cancel_started = async_at_started(self.hass, self._async_check_after_start)
+        else:
+            self.coordinator.async_set_source_available(False)
+            # Missing once Home Assistant has started: the entity was removed. While it
+            # is starting, its integration may simply not have set it up yet.
+            unsubs.append(async_at_started(self.hass, self._async_check_after_start))
 
         @callback
         def _stop() -> None:
-            unsub()
-            cancel_started()
+            for unsub in unsubs:
+                unsub()
 
         return _stop
+
+    @callback
+    def _async_registry_updated(
+        self, event: Event[er.EventEntityRegistryUpdatedData]
+    ) -> None:
+        """Follow a rename of the entity (its new id), as core ``proximity`` does."""
+        data = event.data
+        if data["action"] != "update" or "entity_id" not in data["changes"]:
+            return
+        new_id = data["entity_id"]
+        entry = self.coordinator.config_entry
+        LOGGER.info(
+            "%s: the followed entity %s is now %s", entry.title, self.entity_id, new_id
+        )
+        self._renamed = True
+        self.hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_TRACKED_ENTITY: new_id}
+        )
+        # Set up again with the new id; its first state is applied silently.
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
 
     @callback
     def _async_check_after_start(self, _hass: HomeAssistant) -> None:
@@ -244,7 +273,8 @@ class EntitySource:
     def _async_state_changed(self, event: Event[EventStateChangedData]) -> None:
         state = event.data["new_state"]
         if state is None:
-            self.coordinator.async_set_source_available(False, removed=True)
+            if not self._renamed:  # a renamed entity's old id goes: no removal
+                self.coordinator.async_set_source_available(False, removed=True)
             return
         self._async_handle(state)
 
