@@ -207,7 +207,7 @@ def _suggested(result: ConfigFlowResult) -> dict[str, Any]:
 def _coordinator(entry: MockConfigEntry) -> HomecomingCoordinator:
     """Return a loaded entry's coordinator."""
     assert entry.state is ConfigEntryState.LOADED
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     assert isinstance(coordinator, HomecomingCoordinator)
     return coordinator
 

@@ -1,16 +1,22 @@
-"""Config and options flows of a push car: its webhook URL, secret and rotation."""
+"""Config and options flows of a push car: its webhook URL, secret and rotation.
+
+Also the repair issue of a car whose cloudhook has no secret (issue 10, item 4).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Generator
+import re
 import sys
 from types import ModuleType
+from typing import Any
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryDisabler
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -22,6 +28,7 @@ from custom_components.homecoming.const import (
     CONF_SECRET,
     DOMAIN,
 )
+from custom_components.homecoming.sources.webhook import no_secret_issue_id
 
 CLOUD_URL = "https://hooks.nabu.casa/ABCDEF"
 
@@ -62,7 +69,9 @@ async def add_push_car(
         result["flow_id"], {CONF_HOME_ZONE: "zone.home"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["description"] == "webhook"
+    assert result["description"] == (
+        "webhook" if fields.get(CONF_SECRET, "").strip() else "webhook_without_secret"
+    )
     entry = hass.config_entries.async_get_entry(result["result"].entry_id)
     assert entry is not None
     await hass.async_block_till_done()
@@ -282,3 +291,172 @@ async def test_options_set_and_clear_the_owntracks_key(hass: HomeAssistant) -> N
     await hass.async_block_till_done()
     assert entry.data[CONF_OWNTRACKS_KEY] == ""
     assert entry.runtime_data is not None
+
+
+# ------------------------------------------------------------------ the secret
+
+
+async def push_form(hass: HomeAssistant) -> dict[str, Any]:
+    """Open the push step of a new car; return the form."""
+    assert await async_setup_component(hass, "webhook", {})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "push"}
+    )
+    assert result["step_id"] == "push"
+    return dict(result)
+
+
+def suggested(form: dict[str, Any], field: str) -> Any:
+    """Return the value a form suggests for a field (None when it suggests none)."""
+    for key in form["data_schema"].schema:
+        if str(key) == field:
+            return (key.description or {}).get("suggested_value")
+    raise KeyError(field)
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_the_push_step_suggests_a_new_random_secret(hass: HomeAssistant) -> None:
+    """A push car is offered a generated secret, a different one each time."""
+    first = suggested(await push_form(hass), CONF_SECRET)
+    second = suggested(await push_form(hass), CONF_SECRET)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", first)
+    assert first != second
+    # Kept as suggested (the frontend sends the pre-filled value): saved.
+    form = await push_form(hass)
+    secret = suggested(form, CONF_SECRET)
+    result = await hass.config_entries.flow.async_configure(
+        form["flow_id"], {CONF_NAME: "Van", CONF_SECRET: secret}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOME_ZONE: "zone.home"}
+    )
+    assert result["description"] == "webhook"
+    assert result["result"].data[CONF_SECRET] == secret
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_a_cleared_secret_stays_cleared_and_warns(hass: HomeAssistant) -> None:
+    """Clearing the suggestion is respected (also across a form error) and warned of."""
+    form = await push_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        form["flow_id"], {CONF_NAME: " "}
+    )
+    assert result["errors"] == {CONF_NAME: "name_required"}
+    assert suggested(dict(result), CONF_SECRET) is None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Van"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOME_ZONE: "zone.home"}
+    )
+    assert result["description"] == "webhook_without_secret"
+    assert result["result"].data[CONF_SECRET] == ""
+
+
+def secret_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    """Return the car's repair issue about its cloudhook without a secret."""
+    return ir.async_get(hass).async_get_issue(
+        DOMAIN, no_secret_issue_id(entry.entry_id)
+    )
+
+
+async def set_secret(
+    hass: HomeAssistant, entry: MockConfigEntry, secret: str, **more: Any
+) -> None:
+    """Save a car's webhook options (the car reloads)."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "webhook"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SECRET: secret, **more}
+    )
+    assert result["reason"] == "webhook_updated"
+    await hass.async_block_till_done()
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_a_cloudhook_without_a_secret_gets_a_repair_issue(
+    hass: HomeAssistant, cloud: AsyncMock
+) -> None:
+    """Warning, ignorable, translated; it follows the secret and the cloudhook."""
+    hass.config.components.add("cloud")
+    entry, _ = await add_push_car(hass)
+    issue = secret_issue(hass, entry)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert issue.is_persistent is False
+    assert issue.is_fixable is False
+    assert issue.translation_key == "cloudhook_without_secret"
+    assert issue.translation_placeholders == {"name": "Van"}
+    assert issue.learn_more_url is not None
+    assert issue.learn_more_url.endswith("#pushing-positions-webhook")
+
+    # Ignored, it stays ignored when the car reloads.
+    ir.async_ignore_issue(hass, DOMAIN, issue.issue_id, True)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    issue = secret_issue(hass, entry)
+    assert issue is not None
+    assert issue.dismissed_version is not None
+
+    # A secret set: gone. Cleared again: back.
+    await set_secret(hass, entry, "s3cret")
+    assert secret_issue(hass, entry) is None
+    await set_secret(hass, entry, "")
+    assert secret_issue(hass, entry) is not None
+
+    # The cloudhook gone (a new, local URL once Cloud is no longer there): gone.
+    hass.config.components.remove("cloud")
+    await set_secret(hass, entry, "", rotate=True)
+    assert entry.data[CONF_CLOUDHOOK] is False
+    assert secret_issue(hass, entry) is None
+
+
+@pytest.mark.usefixtures("home_zone")
+@pytest.mark.parametrize("how", ["remove", "disable"])
+async def test_the_secret_issue_goes_with_the_car(
+    hass: HomeAssistant, cloud: AsyncMock, how: str
+) -> None:
+    """A removed or disabled car leaves no issue about its URL."""
+    hass.config.components.add("cloud")
+    entry, _ = await add_push_car(hass)
+    assert secret_issue(hass, entry) is not None
+    if how == "remove":
+        await hass.config_entries.async_remove(entry.entry_id)
+    else:
+        await hass.config_entries.async_set_disabled_by(
+            entry.entry_id, ConfigEntryDisabler.USER
+        )
+    await hass.async_block_till_done()
+    assert secret_issue(hass, entry) is None
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_no_secret_issue_for_a_local_url_or_with_a_secret(
+    hass: HomeAssistant, cloud: AsyncMock
+) -> None:
+    """A local URL, or a cloudhook with a secret: no issue."""
+    local, _ = await add_push_car(hass)
+    assert local.data[CONF_CLOUDHOOK] is False
+    assert secret_issue(hass, local) is None
+    hass.config.components.add("cloud")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "push"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Bus", CONF_SECRET: "s3cret"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOME_ZONE: "zone.home"}
+    )
+    await hass.async_block_till_done()
+    secured = result["result"]
+    assert secured.data[CONF_CLOUDHOOK] is True
+    assert secret_issue(hass, secured) is None

@@ -83,7 +83,7 @@ async def test_drive_home_fires_each_event_once(
     assert arrived["distance"] <= 100
     assert arrived["eta"] is None
     assert phase_state(hass, init_push) == "home"
-    assert init_push.runtime_data.stats["accepted"] == len(fixes)
+    assert init_push.runtime_data.coordinator.stats["accepted"] == len(fixes)
 
 
 async def test_restart_mid_approach_is_silent(
@@ -101,7 +101,7 @@ async def test_restart_mid_approach_is_silent(
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
     await add_car(hass, push_entry)
-    snapshot = push_entry.runtime_data.data.snapshot
+    snapshot = push_entry.runtime_data.coordinator.data.snapshot
     assert snapshot.phase is Phase.APPROACHING
     assert snapshot.latitude == engine.snapshot.latitude
     assert snapshot.longitude == engine.snapshot.longitude
@@ -227,7 +227,7 @@ async def test_unusable_saved_state_starts_afresh(
     with caplog.at_level(logging.WARNING):
         await add_car(hass, push_entry)
     assert push_entry.state is ConfigEntryState.LOADED
-    assert push_entry.runtime_data.data.snapshot.phase is None
+    assert push_entry.runtime_data.coordinator.data.snapshot.phase is None
     assert phase_state(hass, push_entry) == STATE_UNKNOWN
     warnings = [
         record.getMessage()
@@ -250,7 +250,7 @@ async def test_unusable_saved_state_starts_afresh(
     await feed(hass, freezer, push_entry, [fix])
     assert await hass.config_entries.async_reload(push_entry.entry_id)
     await hass.async_block_till_done()
-    assert push_entry.runtime_data.data.snapshot.latitude == 52.4
+    assert push_entry.runtime_data.coordinator.data.snapshot.latitude == 52.4
     assert state_issue(hass, push_entry) is None
     assert events == []
 
@@ -267,7 +267,7 @@ async def test_older_saved_state_is_migrated(
     hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = saved_state({"engine": V1_STATE})
     events = async_capture_events(hass, EVENT_HOMECOMING)
     await add_car(hass, push_entry)
-    snapshot = push_entry.runtime_data.data.snapshot
+    snapshot = push_entry.runtime_data.coordinator.data.snapshot
     assert snapshot.phase is Phase.APPROACHING
     assert snapshot.latitude == 52.399
     assert phase_state(hass, push_entry) == "approaching"
@@ -284,13 +284,13 @@ async def test_reload_keeps_the_state(
     """Write the state on unload and read it back on setup, firing nothing."""
     fixes = drive_home(dt_util.utcnow())
     await feed(hass, freezer, init_push, fixes[:60])
-    before = init_push.runtime_data.data.snapshot
+    before = init_push.runtime_data.coordinator.data.snapshot
     assert before.phase is Phase.APPROACHING
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
     assert await hass.config_entries.async_reload(init_push.entry_id)
     await hass.async_block_till_done()
-    assert init_push.runtime_data.data.snapshot == before
+    assert init_push.runtime_data.coordinator.data.snapshot == before
     assert events == []
     saved = hass_storage[f"{DOMAIN}.{init_push.entry_id}"]["data"]
     assert saved["engine"]["phase"] == "approaching"
@@ -310,7 +310,7 @@ async def test_time_while_down_cancels_silently(
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
     await add_car(hass, push_entry)
-    data = push_entry.runtime_data.data
+    data = push_entry.runtime_data.coordinator.data
     assert data.snapshot.phase is Phase.AWAY
     assert data.stale
     assert phase_state(hass, push_entry) == "away"
@@ -335,7 +335,7 @@ async def test_stop_ends_an_approach_through_the_clock(
         (stopped + timedelta(minutes=7) - dt_util.utcnow()).total_seconds(),
     )
     assert len(events) == 1
-    assert init_push.runtime_data.data.snapshot.phase is Phase.APPROACHING
+    assert init_push.runtime_data.coordinator.data.snapshot.phase is Phase.APPROACHING
     await tick(hass, freezer, 80)
     assert [event.data["type"] for event in events] == [
         "approach_started",
@@ -345,7 +345,7 @@ async def test_stop_ends_an_approach_through_the_clock(
     assert cancelled["phase"] == "away"
     assert cancelled["eta"] is None
     assert 5_500 < cancelled["distance"] < 6_500
-    data = init_push.runtime_data.data  # read anew: the tick replaced it
+    data = init_push.runtime_data.coordinator.data  # read anew: the tick replaced it
     assert data.snapshot.phase is Phase.AWAY
     assert not data.stale
     assert phase_state(hass, init_push) == "away"
@@ -358,7 +358,7 @@ async def test_silence_ends_an_approach_and_makes_the_data_stale(
     events = async_capture_events(hass, EVENT_HOMECOMING)
     fixes = drive_home(dt_util.utcnow())
     await feed(hass, freezer, init_push, fixes[:40])
-    coordinator = init_push.runtime_data
+    coordinator = init_push.runtime_data.coordinator
     assert not coordinator.data.stale
 
     await tick(hass, freezer, 14 * 60)
@@ -394,7 +394,7 @@ async def test_staleness_without_an_approach(
 ) -> None:
     """Mark a parked car's position stale after the timeout, without any event."""
     events = async_capture_events(hass, EVENT_HOMECOMING)
-    coordinator = init_push.runtime_data
+    coordinator = init_push.runtime_data.coordinator
     await tick(hass, freezer, 30)  # no fix yet: stale from the start
     assert coordinator.data.stale
     fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow(), accuracy=10)
@@ -409,7 +409,7 @@ async def test_zone_moves_change_the_distance(
     hass: HomeAssistant, init_push: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """Measure the next fix against the home zone's new centre."""
-    coordinator = init_push.runtime_data
+    coordinator = init_push.runtime_data.coordinator
     lat, lon = sim.offset(*sim.DEFAULT_HOME, 0.0, 1_000.0)
     now = dt_util.utcnow()
     await feed(
@@ -456,7 +456,7 @@ async def test_zone_gone_keeps_the_last_home(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Keep measuring against the last known home when the zone disappears."""
-    coordinator = init_push.runtime_data
+    coordinator = init_push.runtime_data.coordinator
     with caplog.at_level(logging.WARNING):
         hass.states.async_remove("zone.home")
         await hass.async_block_till_done()
@@ -484,7 +484,7 @@ async def test_clock_ahead_is_taken_as_now(
         },
         blocking=True,
     )
-    coordinator = init_push.runtime_data
+    coordinator = init_push.runtime_data.coordinator
     assert coordinator.stats["clock_ahead"] == 1
     assert coordinator.data.snapshot.last_fix == now
     # A fix a minute later is not blocked by the clock that ran ahead.
@@ -500,7 +500,7 @@ async def test_duplicate_fix_changes_nothing(
 ) -> None:
     """Count a repeated fix as a duplicate and leave the car's data alone."""
     fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow())
-    coordinator = init_push.runtime_data
+    coordinator = init_push.runtime_data.coordinator
     await feed(hass, freezer, init_push, [fix])
     data = coordinator.data
     await feed(hass, freezer, init_push, [fix])
@@ -515,7 +515,7 @@ async def test_update_entity_recomputes_the_data(
     assert await async_setup_component(hass, "homeassistant", {})
     fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow())
     await feed(hass, freezer, init_push, [fix])
-    coordinator = init_push.runtime_data
+    coordinator = init_push.runtime_data.coordinator
     assert not coordinator.data.stale
     freezer.tick(timedelta(minutes=16))  # no tick fired: the data is not stale yet
     assert not coordinator.data.stale
@@ -579,7 +579,7 @@ async def test_options_reach_the_engine(
         options={CONF_STOP_TOLERANCE: 2},
     )
     await add_car(hass, entry)
-    assert entry.runtime_data.engine.settings.stop_tolerance_s == 120.0
+    assert entry.runtime_data.coordinator.engine.settings.stop_tolerance_s == 120.0
 
 
 # ------------------------------------------------------------ a wrong clock
@@ -611,7 +611,7 @@ async def test_clock_set_back_a_day_does_not_freeze_the_car(
     freezer.move_to(fixes[0].timestamp + timedelta(days=1))
     await add_car(hass, push_entry)
     await common.update_location(hass, push_entry, fixes[0], stamped=False)
-    coordinator = push_entry.runtime_data
+    coordinator = push_entry.runtime_data.coordinator
     assert coordinator.data.snapshot.last_fix == fixes[0].timestamp + timedelta(days=1)
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
@@ -643,7 +643,7 @@ async def test_clock_corrected_on_the_tick(
     run is counted and logged at debug level, not warned about again.
     """
     now = dt_util.utcnow()
-    coordinator = init_push.runtime_data
+    coordinator = init_push.runtime_data.coordinator
     with caplog.at_level(logging.DEBUG, logger=LOGGER.name):
         for _ in range(2):
             freezer.move_to(now + timedelta(days=1))
@@ -689,7 +689,7 @@ async def test_clock_corrected_at_setup(
     events = async_capture_events(hass, EVENT_HOMECOMING)
     with caplog.at_level(logging.WARNING):
         await add_car(hass, push_entry)
-    coordinator = push_entry.runtime_data
+    coordinator = push_entry.runtime_data.coordinator
     assert coordinator.stats["clock_corrected"] == 1
     assert coordinator.data.snapshot.phase is Phase.APPROACHING
     assert coordinator.data.snapshot.last_fix == (
@@ -716,7 +716,7 @@ async def test_clock_corrected_before_a_zone_report(
     events = async_capture_events(hass, EVENT_HOMECOMING)
     hass.states.async_set(common.TRACKER, "home")
     await hass.async_block_till_done()
-    coordinator = entity_entry.runtime_data
+    coordinator = entity_entry.runtime_data.coordinator
     assert coordinator.stats["clock_corrected"] == 1
     assert coordinator.data.snapshot.phase is Phase.HOME
     assert [event.data["type"] for event in events] == ["arrived"]
@@ -762,7 +762,7 @@ async def test_saved_options_out_of_range_use_defaults(
     with caplog.at_level(logging.WARNING):
         await add_car(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
-    settings = entry.runtime_data.engine.settings
+    settings = entry.runtime_data.coordinator.engine.settings
     expected = settings_from_options(
         {key: value for key, value in options.items() if key not in refused}
     )

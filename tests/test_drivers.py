@@ -160,7 +160,7 @@ async def test_driver_by_id(
     )
 
     assert set(states) == {"Bob"}
-    assert entry.runtime_data.data.driver == Driver(
+    assert entry.runtime_data.coordinator.data.driver == Driver(
         subentry_id="driver_bob",
         name="Bob",
         driver_id="key-2",
@@ -182,7 +182,7 @@ async def test_driver_by_person_moving_with_car(
     # Not at once: a minute of company (and 400 m travelled) first.
     assert states[:12] == [STATE_UNKNOWN] * 12
     assert states[-1] == "Alice"
-    assert entry.runtime_data.data.driver == Driver(
+    assert entry.runtime_data.coordinator.data.driver == Driver(
         subentry_id="driver_alice", name="Alice", person=ALICE
     )
 
@@ -378,7 +378,7 @@ async def test_follows_subentry_changes(
         data={CONF_NAME: "Alice B.", CONF_DRIVER_ID: "key-1", CONF_TEMPERATURE: ""},
     )
     assert await drive(hass, freezer, entry, fixes[2:3]) == ["Alice B."]
-    assert entry.runtime_data.drivers.drivers == (
+    assert entry.runtime_data.coordinator.drivers.drivers == (
         Driver(subentry_id=alice.subentry_id, name="Alice B.", driver_id="key-1"),
     )
 

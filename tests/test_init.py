@@ -43,7 +43,7 @@ async def test_setup_registers_the_car(
 ) -> None:
     """Load the entry: one device for the car, its entities, the action."""
     assert init_push.state is ConfigEntryState.LOADED
-    coordinator = init_push.runtime_data
+    coordinator = init_push.runtime_data.coordinator
     assert isinstance(coordinator, HomecomingCoordinator)
     device = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, "WVWZZZ1JZXW000001"), init_push.entry_id
@@ -69,12 +69,13 @@ async def test_unload_leaves_nothing_behind(
     hass_storage: dict[str, Any],
 ) -> None:
     """Unload: no clock, no zone listener, no bus listener; the state written once more."""
-    coordinator = init_push.runtime_data
+    coordinator = init_push.runtime_data.coordinator
     scenario = sim.straight_approach()
     freezer.move_to(scenario.fixes[20].timestamp)
     await feed(hass, freezer, init_push, scenario.fixes[:20])
     assert coordinator.data.snapshot.phase is Phase.APPROACHING
-    assert hass.bus.async_listeners().get(EVENT_HOMECOMING, 0) == 1  # the event entity
+    # The event entity hears the coordinator, not the bus.
+    assert hass.bus.async_listeners().get(EVENT_HOMECOMING, 0) == 0
     home = coordinator.engine.home
 
     assert await hass.config_entries.async_unload(init_push.entry_id)

@@ -73,7 +73,7 @@ def watch(hass: HomeAssistant, entry: MockConfigEntry, entity_id: str) -> list[M
     def _changed(event: Event[EventStateChangedData]) -> None:
         new = event.data["new_state"]
         assert new is not None
-        snapshot = entry.runtime_data.data.snapshot
+        snapshot = entry.runtime_data.coordinator.data.snapshot
         moments.append(
             Moment(
                 dt_util.utcnow(),
@@ -91,7 +91,7 @@ def watch(hass: HomeAssistant, entry: MockConfigEntry, entity_id: str) -> list[M
 def updates(entry: MockConfigEntry) -> list[tuple[datetime, datetime | None]]:
     """Record the time and the ETA at every update of the car."""
     seen: list[tuple[datetime, datetime | None]] = []
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
 
     @callback
     def _updated() -> None:
@@ -165,7 +165,7 @@ async def test_night_arrival_turns_the_lights_on(
     assert len(routines) == 1
     assert routines[0].data["routine"] == "arrival"
     assert routines[0].data["trigger"] == "arriving"
-    assert routines[0].data["device_id"] == entry.runtime_data.device_id
+    assert routines[0].data["device_id"] == entry.runtime_data.coordinator.device_id
     assert [action["entity_id"] for action in routines[0].data["actions"]] == [
         home.PORCH,
         home.DRIVEWAY,
@@ -509,7 +509,7 @@ async def test_cancelled_approach_restores_the_thermostat(
         "approach_started",
         "approach_cancelled",
     ]
-    assert entry.runtime_data.data.snapshot.phase is Phase.AWAY
+    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.AWAY
     assert state(hass, target) == "off"
     for name in ("temperature", "target_temp_low", "target_temp_high"):
         assert attribute(hass, target, name) == before.get(name)
@@ -545,7 +545,7 @@ async def test_cancel_leaves_a_thermostat_changed_meanwhile(
     )
     routines = async_capture_events(hass, EVENT_ROUTINE)
     await feed_cars(hass, freezer, [(entry, fixes[40:])])
-    assert entry.runtime_data.data.snapshot.phase is Phase.AWAY
+    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.AWAY
     assert state(hass, home.LIVING) == "heat"
     assert attribute(hass, home.LIVING, "temperature") == 23.0
     assert routines == []
@@ -596,7 +596,7 @@ async def test_no_preheat_while_the_car_stands_still(
     await feed_cars(hass, freezer, [(entry, home.drive_and_stop(home.NIGHT))])
     assert any(eta is None for _, eta in seen)
     assert living == []
-    assert entry.runtime_data.data.snapshot.phase is Phase.AWAY
+    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.AWAY
 
 
 async def test_no_preheat_without_an_eta(
@@ -625,13 +625,13 @@ async def test_no_preheat_without_an_eta(
         position = {"latitude": fix.latitude, "longitude": fix.longitude}
         hass.states.async_set(tracker, "not_home", {**position, "gps_accuracy": 8})
         await hass.async_block_till_done()
-    assert entry.runtime_data.data.snapshot.phase is Phase.APPROACHING
+    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.APPROACHING
 
     freezer.tick(timedelta(seconds=10))
     hass.states.async_set(tracker, "not_home")  # no position: no ETA either
     await hass.async_block_till_done()
     assert seen[-1][1] is None
-    assert entry.runtime_data.data.snapshot.phase is Phase.APPROACHING
+    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.APPROACHING
     assert state(hass, home.LIVING) == "off"
 
 
@@ -794,8 +794,8 @@ async def test_two_cars_arriving_together(
         ],
     )
 
-    assert first.runtime_data.data.snapshot.phase is Phase.HOME
-    assert second.runtime_data.data.snapshot.phase is Phase.HOME
+    assert first.runtime_data.coordinator.data.snapshot.phase is Phase.HOME
+    assert second.runtime_data.coordinator.data.snapshot.phase is Phase.HOME
     assert [moment.state for moment in porch] == ["on"]
     called = [
         (call.data["domain"], call.data["service"])
@@ -859,7 +859,7 @@ async def test_restart_mid_approach_fires_nothing(
     await add_car(hass, entry, webhook=True)
     await tick(hass, freezer, 30)
 
-    assert entry.runtime_data.data.snapshot.phase is Phase.APPROACHING
+    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.APPROACHING
     touched = {event.data["entity_id"] for event in changes}
     assert not touched & {home.PORCH, home.LIVING, "input_boolean.heater"}
     living = watch(hass, entry, home.LIVING)
@@ -1013,6 +1013,19 @@ async def test_a_transition_is_saved_at_once(
             "lights_done": False,
             "last_run": {},
         },
+        {
+            "changed": {
+                "climate.x": {
+                    "hvac_mode": "heat",
+                    "setpoints": {},
+                    "previous_hvac_mode": "off",
+                    "previous_setpoints": [],
+                }
+            },
+            "comfort_done": [],
+            "lights_done": False,
+            "last_run": {},
+        },
         {},
     ],
 )
@@ -1035,6 +1048,35 @@ async def test_unusable_routine_record_is_forgotten(
     await add_car(hass, entry, webhook=True)
     assert entry.state is ConfigEntryState.LOADED
     assert "routines' saved record could not be read" in caplog.text
+
+
+async def test_a_saved_cooldown_holds_across_a_restart(
+    hass: HomeAssistant,
+    home_zone: None,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An arrival routine that ran just before a restart does not run again at once."""
+    freezer.move_to(home.NIGHT)
+    await home.async_build_home(hass)
+    entry = home.car("Family car", {LIGHTS: {"targets": [home.PORCH]}})
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.routines"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.routines",
+        "data": {
+            "changed": {},
+            "comfort_done": [],
+            "lights_done": False,
+            "last_run": {"arrival": home.NIGHT.isoformat(), "party": "x"},
+        },
+    }
+    await add_car(hass, entry, webhook=True)
+    routines = async_capture_events(hass, EVENT_ROUTINE)
+    await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT, 2_000.0))])
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["routines"]["decisions"]["lights"]["reason"] == "cooldown"
+    assert routines == []
 
 
 async def test_removing_a_car_forgets_its_routine_record(

@@ -47,7 +47,7 @@ async def test_by_config_entry_id(
         travel_time=300,
         timestamp=(now - timedelta(seconds=5)).isoformat(),
     )
-    snapshot = init_push.runtime_data.data.snapshot
+    snapshot = init_push.runtime_data.coordinator.data.snapshot
     assert snapshot.latitude == 52.4
     assert snapshot.longitude == 4.9
     assert snapshot.accuracy == 12
@@ -61,7 +61,7 @@ async def test_by_device_id(
     """Feed a fix to the car of a device; the time defaults to now."""
     device = car_device(hass, init_push)
     await update_location(hass, device_id=device.id, latitude="52.41", longitude=4.9)
-    snapshot = init_push.runtime_data.data.snapshot
+    snapshot = init_push.runtime_data.coordinator.data.snapshot
     assert snapshot.latitude == 52.41
     assert snapshot.last_fix == dt_util.utcnow()
 
@@ -79,7 +79,7 @@ async def test_naive_timestamp_is_local_time(
         longitude=4.9,
         timestamp=naive.isoformat(),
     )
-    assert init_push.runtime_data.data.snapshot.last_fix == local
+    assert init_push.runtime_data.coordinator.data.snapshot.last_fix == local
     assert isinstance(naive, datetime)
 
 
@@ -228,8 +228,8 @@ async def test_value_out_of_range(
         high,
     )
     assert placeholders["value"]
-    assert init_push.runtime_data.data.snapshot.phase is None
-    assert init_push.runtime_data.stats == {}
+    assert init_push.runtime_data.coordinator.data.snapshot.phase is None
+    assert init_push.runtime_data.coordinator.stats == {}
 
 
 async def test_out_of_range_message_is_translated(
@@ -278,7 +278,7 @@ async def test_values_at_the_limits(
             timestamp=timestamp,
         )
     # Each reached the car (used or not); the one from 2099 was taken as current.
-    stats = init_push.runtime_data.stats
+    stats = init_push.runtime_data.coordinator.stats
     assert stats["clock_ahead"] == 1
     assert sum(stats.values()) - stats["clock_ahead"] == 5
 
@@ -299,7 +299,7 @@ async def test_invalid_location(
     assert err.value.translation_key == "invalid_location"
     assert err.value.translation_placeholders is not None
     assert err.value.translation_placeholders["reason"]
-    assert init_push.runtime_data.data.snapshot.phase is None
+    assert init_push.runtime_data.coordinator.data.snapshot.phase is None
 
 
 @pytest.mark.parametrize(

@@ -310,7 +310,7 @@ async def test_gps_states_feed_fixes(
     )
     events = async_capture_events(hass, EVENT_HOMECOMING)
     await add_car(hass, entity_entry)
-    snapshot = entity_entry.runtime_data.data.snapshot
+    snapshot = entity_entry.runtime_data.coordinator.data.snapshot
     assert (snapshot.latitude, snapshot.longitude) == (first.latitude, first.longitude)
     assert snapshot.accuracy == 12
     assert phase_state(hass, entity_entry) == "away"
@@ -328,7 +328,7 @@ async def test_gps_states_feed_fixes(
         "arriving",
         "arrived",
     ]
-    assert entity_entry.runtime_data.stats["accepted"] == len(fixes)
+    assert entity_entry.runtime_data.coordinator.stats["accepted"] == len(fixes)
     assert phase_state(hass, entity_entry) == "home"
 
 
@@ -368,7 +368,7 @@ async def test_state_at_startup_is_applied_silently(
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
     await add_car(hass, entity_entry)
-    assert entity_entry.runtime_data.data.snapshot.phase is Phase.HOME
+    assert entity_entry.runtime_data.coordinator.data.snapshot.phase is Phase.HOME
     assert phase_state(hass, entity_entry) == "home"
     assert events == []
 
@@ -383,7 +383,7 @@ async def test_zone_only_tracker(
     hass.states.async_set(TRACKER, "not_home")
     events = async_capture_events(hass, EVENT_HOMECOMING)
     await add_car(hass, entity_entry)
-    coordinator = entity_entry.runtime_data
+    coordinator = entity_entry.runtime_data.coordinator
     assert coordinator.data.snapshot.phase is Phase.AWAY
     assert events == []
 
@@ -432,7 +432,7 @@ async def test_tracker_without_position_yet(
     """Wait for a first position from a tracker that has none yet."""
     hass.states.async_set(TRACKER, "unknown")
     await add_car(hass, entity_entry)
-    coordinator = entity_entry.runtime_data
+    coordinator = entity_entry.runtime_data.coordinator
     assert coordinator.data.available
     assert coordinator.data.snapshot.phase is None
     freezer.tick(timedelta(seconds=10))
@@ -461,14 +461,14 @@ async def test_unavailable_source(
             hass.states.async_set(TRACKER, STATE_UNAVAILABLE, attributes)
             await hass.async_block_till_done()
         assert phase_state(hass, entity_entry) == STATE_UNAVAILABLE
-        assert not entity_entry.runtime_data.data.available
+        assert not entity_entry.runtime_data.coordinator.data.available
         for lat in (52.401, 52.402):
             freezer.tick(timedelta(seconds=10))
             hass.states.async_set(TRACKER, "not_home", gps(lat, 4.9))
             await hass.async_block_till_done()
     assert phase_state(hass, entity_entry) == "away"
-    assert entity_entry.runtime_data.data.available
-    assert entity_entry.runtime_data.data.snapshot.latitude == 52.402
+    assert entity_entry.runtime_data.coordinator.data.available
+    assert entity_entry.runtime_data.coordinator.data.snapshot.latitude == 52.402
     messages = [
         (record.levelno, record.getMessage())
         for record in caplog.records
@@ -507,7 +507,7 @@ async def test_source_removed_while_running(
     await hass.async_block_till_done()
     assert issue(hass, entity_entry) is None
     assert phase_state(hass, entity_entry) == "away"
-    assert entity_entry.runtime_data.data.snapshot.latitude == 52.4001
+    assert entity_entry.runtime_data.coordinator.data.snapshot.latitude == 52.4001
 
 
 async def test_renamed_source_is_followed(
@@ -539,7 +539,7 @@ async def test_renamed_source_is_followed(
     freezer.tick(timedelta(seconds=10))
     hass.states.async_set(new_id, "not_home", gps(52.4002, 4.9))
     await hass.async_block_till_done()
-    assert entity_entry.runtime_data.data.snapshot.latitude == 52.4002
+    assert entity_entry.runtime_data.coordinator.data.snapshot.latitude == 52.4002
     assert events == []
 
 
@@ -615,7 +615,7 @@ async def test_source_appears_during_startup(
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
     await hass.async_block_till_done()
     assert issue(hass, entity_entry) is None
-    assert entity_entry.runtime_data.data.available
+    assert entity_entry.runtime_data.coordinator.data.available
 
 
 async def test_unload_before_start_completes(
@@ -776,7 +776,7 @@ async def test_out_of_range_state_changes_nothing(
     )
     hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
     await add_car(hass, entity_entry)
-    coordinator = entity_entry.runtime_data
+    coordinator = entity_entry.runtime_data.coordinator
     data = coordinator.data
     for attributes in (
         gps(52.41, 4.9, gps_accuracy=1e9),

@@ -243,8 +243,13 @@ async def _lights(client: HassClient) -> dict[str, str]:
 
 
 def _sign(secret: str, body: bytes) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"X-Homecoming-Signature": f"sha256={digest}"}
+    stamp = str(int(time.time()))
+    message = stamp.encode() + b"." + body
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return {
+        "X-Homecoming-Timestamp": stamp,
+        "X-Homecoming-Signature": f"sha256={digest}",
+    }
 
 
 def test_bad_pushes_change_nothing(server: Server) -> None:

@@ -15,15 +15,11 @@ from .const import (
     DOMAIN,
     SOURCE_ENTITY,
 )
-from .coordinator import (
-    HomecomingConfigEntry,
-    HomecomingCoordinator,
-    car_store,
-    state_issue_id,
-)
+from .coordinator import HomecomingCoordinator, car_store, state_issue_id
 from .routines import RoutineRunner, routine_store
+from .runtime import HomecomingConfigEntry, HomecomingRuntimeData
 from .services import async_setup_services
-from .sources.entity import EntitySource
+from .sources.entity import EntitySource, source_issue_id
 from .sources.webhook import WebhookSource, async_delete_cloudhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -45,24 +41,24 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) -> bool:
-    """Set up a car."""
+    """Set up a car: its coordinator, its routines and its position source."""
     coordinator = HomecomingCoordinator(hass, entry)
-    await coordinator.async_setup()
-    entry.runtime_data = coordinator
-    coordinator.routines = RoutineRunner(hass, coordinator)
-    await coordinator.routines.async_load()
-    entry.async_on_unload(coordinator.routines.async_start())
+    await coordinator.async_config_entry_first_refresh()
+    routines = RoutineRunner(hass, coordinator)
+    await routines.async_load()
+    source: EntitySource | WebhookSource
     if entry.data[CONF_SOURCE] == SOURCE_ENTITY:
         source = EntitySource(hass, coordinator, entry.data[CONF_TRACKED_ENTITY])
-        entry.async_on_unload(source.async_start())
     else:
-        pushes = WebhookSource(
+        source = WebhookSource(
             hass,
             coordinator,
             entry.data[CONF_WEBHOOK_ID],
             entry.data.get(CONF_SECRET, ""),
         )
-        entry.async_on_unload(pushes.async_start())
+    entry.runtime_data = HomecomingRuntimeData(coordinator, routines, source)
+    entry.async_on_unload(routines.async_start())
+    entry.async_on_unload(source.async_start())
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -78,5 +74,5 @@ async def async_remove_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) 
     await routine_store(hass, entry.entry_id).async_remove()
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
-    ir.async_delete_issue(hass, DOMAIN, f"source_removed_{entry.entry_id}")
+    ir.async_delete_issue(hass, DOMAIN, source_issue_id(entry.entry_id))
     ir.async_delete_issue(hass, DOMAIN, state_issue_id(entry.entry_id))

@@ -9,9 +9,9 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import HomecomingConfigEntry
 from .engine import Phase
 from .entity import HomecomingEntity
+from .runtime import HomecomingConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -26,7 +26,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a car's approaching sensor."""
-    async_add_entities([HomecomingApproachingSensor(entry.runtime_data, APPROACHING)])
+    async_add_entities(
+        [HomecomingApproachingSensor(entry.runtime_data.coordinator, APPROACHING)]
+    )
 
 
 class HomecomingApproachingSensor(HomecomingEntity, BinarySensorEntity):

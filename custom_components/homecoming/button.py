@@ -9,8 +9,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ROUTINE_ARRIVAL
-from .coordinator import HomecomingConfigEntry
 from .entity import HomecomingEntity
+from .runtime import HomecomingConfigEntry
 from .services import async_run_routine
 
 PARALLEL_UPDATES = 1
@@ -24,7 +24,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a car's run-arrival button."""
-    async_add_entities([HomecomingRunArrivalButton(entry.runtime_data, RUN_ARRIVAL)])
+    async_add_entities(
+        [HomecomingRunArrivalButton(entry.runtime_data.coordinator, RUN_ARRIVAL)]
+    )
 
 
 class HomecomingRunArrivalButton(HomecomingEntity, ButtonEntity):

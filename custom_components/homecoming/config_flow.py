@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import copy
+import secrets
 from typing import Any, override
 import uuid
 
@@ -71,6 +72,7 @@ from .const import (
     CONF_MAX_LEAD,
     CONF_MODE,
     CONF_MODEL,
+    CONF_OWNTRACKS_KEY,
     CONF_PERSON,
     CONF_RATE,
     CONF_REACH_KM,
@@ -102,24 +104,24 @@ from .const import (
     WHEN_APPROACH_STARTED,
     WHEN_ARRIVING,
 )
-from .engine import Settings
+from .coordinator import DETECTION_RANGES, detection_options
 from .sources.entity import can_follow
 from .sources.webhook import async_delete_cloudhook, async_webhook_url
 
 CONF_ROTATE = "rotate"
 SECRET_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-
-_DEFAULTS = Settings()
-
-DETECTION_DEFAULTS: dict[str, float] = {
-    CONF_REACH_KM: (_DEFAULTS.reach_m or 0) / 1000,
-    CONF_REACH_MINUTES: (_DEFAULTS.reach_eta_s or 0) / 60,
-    CONF_ARRIVAL_RADIUS: _DEFAULTS.arrival_radius_m,
-    CONF_STOP_TOLERANCE: _DEFAULTS.stop_tolerance_s / 60,
-    CONF_STALE_TIMEOUT: _DEFAULTS.stale_timeout_s / 60,
-    CONF_MAX_ACCURACY: _DEFAULTS.max_accuracy_m,
-}
-"""The detection options' defaults, in the units the user sees (from the engine's)."""
+SECRET_BYTES = 32
+"""Random bytes of a suggested secret (43 URL-safe characters)."""
+PUSH_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_NAME): TextSelector(),
+        probatio.Optional(CONF_MAKE): TextSelector(),
+        probatio.Optional(CONF_MODEL): TextSelector(),
+        probatio.Optional(CONF_VIN): TextSelector(),
+        probatio.Optional(CONF_SECRET): SECRET_SELECTOR,
+    }
+)
+"""A push car: its name, what identifies it, and its shared secret."""
 
 
 def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
@@ -135,14 +137,23 @@ def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
     )
 
 
-DETECTION_SELECTORS: dict[str, NumberSelector] = {
-    CONF_REACH_KM: _number(0, 500, 1, UnitOfLength.KILOMETERS),
-    CONF_REACH_MINUTES: _number(0, 240, 1, UnitOfTime.MINUTES),
-    CONF_ARRIVAL_RADIUS: _number(50, 5_000, 10, UnitOfLength.METERS),
-    CONF_STOP_TOLERANCE: _number(1, 60, 1, UnitOfTime.MINUTES),
-    CONF_STALE_TIMEOUT: _number(2, 240, 1, UnitOfTime.MINUTES),
-    CONF_MAX_ACCURACY: _number(20, 2_000, 10, UnitOfLength.METERS),
+DETECTION_STEPS: dict[str, tuple[float, str]] = {
+    CONF_REACH_KM: (1, UnitOfLength.KILOMETERS),
+    CONF_REACH_MINUTES: (1, UnitOfTime.MINUTES),
+    CONF_ARRIVAL_RADIUS: (10, UnitOfLength.METERS),
+    CONF_STOP_TOLERANCE: (1, UnitOfTime.MINUTES),
+    CONF_STALE_TIMEOUT: (1, UnitOfTime.MINUTES),
+    CONF_MAX_ACCURACY: (10, UnitOfLength.METERS),
 }
+"""The step and unit of each detection option's box."""
+
+DETECTION_FIELDS: dict[str, probatio.All[float]] = {
+    key: probatio.All(
+        _number(low, high, *DETECTION_STEPS[key]), probatio.Range(min=low, max=high)
+    )
+    for key, (low, high) in DETECTION_RANGES.items()
+}
+"""Each detection option's box and its range (the range also refuses NaN)."""
 
 ZONE_SELECTOR = EntitySelector(EntitySelectorConfig(domain=ZONE_DOMAIN))
 SOURCE_SELECTOR = EntitySelector(EntitySelectorConfig())
@@ -419,16 +430,15 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_SECRET: user_input.get(CONF_SECRET, "").strip(),
             }
             return await self.async_step_zone()
+        # A new secret is suggested (pre-filled): without one, anyone holding the URL
+        # can move the car and run its routines. Clearing it is the user's choice.
         return self.async_show_form(
             step_id="push",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(CONF_NAME): TextSelector(),
-                    probatio.Optional(CONF_MAKE): TextSelector(),
-                    probatio.Optional(CONF_MODEL): TextSelector(),
-                    probatio.Optional(CONF_VIN): TextSelector(),
-                    probatio.Optional(CONF_SECRET): SECRET_SELECTOR,
-                }
+            data_schema=self.add_suggested_values_to_schema(
+                PUSH_SCHEMA,
+                user_input
+                if user_input is not None
+                else {CONF_SECRET: secrets.token_urlsafe(SECRET_BYTES)},
             ),
             errors=errors,
         )
@@ -453,7 +463,11 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_CLOUDHOOK: cloudhook,
                         CONF_HOME_ZONE: zone,
                     },
-                    description="webhook",
+                    description=(
+                        "webhook"
+                        if self._data[CONF_SECRET]
+                        else "webhook_without_secret"
+                    ),
                     description_placeholders={"webhook_url": url},
                 )
             else:
@@ -524,11 +538,12 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
     async def async_step_webhook(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show the car's URL; change its shared secret or give it a new URL."""
+        """Show the car's URL; change its secret, its OwnTracks key or its URL."""
         entry = self.config_entry
         data = dict(entry.data)
         if user_input is not None:
             data[CONF_SECRET] = user_input.get(CONF_SECRET, "").strip()
+            data[CONF_OWNTRACKS_KEY] = user_input.get(CONF_OWNTRACKS_KEY, "").strip()
             if user_input.get(CONF_ROTATE):
                 if data.get(CONF_CLOUDHOOK):
                     await async_delete_cloudhook(self.hass, data[CONF_WEBHOOK_ID])
@@ -548,12 +563,16 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
                 probatio.Schema(
                     {
                         probatio.Optional(CONF_SECRET): SECRET_SELECTOR,
+                        probatio.Optional(CONF_OWNTRACKS_KEY): SECRET_SELECTOR,
                         probatio.Optional(
                             CONF_ROTATE, default=False
                         ): BooleanSelector(),
                     }
                 ),
-                {CONF_SECRET: data.get(CONF_SECRET, "")},
+                {
+                    CONF_SECRET: data.get(CONF_SECRET, ""),
+                    CONF_OWNTRACKS_KEY: data.get(CONF_OWNTRACKS_KEY, ""),
+                },
             ),
             description_placeholders={"webhook_url": url},
         )
@@ -566,13 +585,15 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
             return self.async_create_entry(
                 data={**self.config_entry.options, **user_input}
             )
-        current = {**DETECTION_DEFAULTS, **self.config_entry.options}
+        # Saved values out of range (by hand, or an older version) show as the
+        # defaults the car uses instead.
+        current, _ = detection_options(self.config_entry.options)
         return self.async_show_form(
             step_id="detection",
             data_schema=probatio.Schema(
                 {
-                    probatio.Required(key, default=current[key]): selector
-                    for key, selector in DETECTION_SELECTORS.items()
+                    probatio.Required(key, default=current[key]): field
+                    for key, field in DETECTION_FIELDS.items()
                 }
             ),
         )

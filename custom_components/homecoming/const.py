@@ -20,6 +20,8 @@ CONF_MODEL: Final = "model"
 CONF_VIN: Final = "vin"
 CONF_SECRET: Final = "secret"  # noqa: S105 - the name of a field, not a secret
 CONF_CLOUDHOOK: Final = "cloudhook"
+CONF_OWNTRACKS_KEY: Final = "owntracks_key"
+"""The encryption key of the car's OwnTracks app (a secret, like ``secret``)."""
 
 SOURCE_ENTITY: Final = "entity"
 SOURCE_PUSH: Final = "push"
@@ -133,6 +135,18 @@ ROUTINE_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     },
 }
 """The defaults of each routine section's settings (optional sensors have none)."""
+
+ROUTINE_RANGES: Final[dict[str, tuple[float, float]]] = {
+    CONF_ILLUMINANCE_BELOW: (0.0, 100_000.0),
+    CONF_TARGET_TEMPERATURE: (5.0, 95.0),
+    CONF_ECO_TEMPERATURE: (5.0, 95.0),
+    CONF_RATE: (0.1, 20.0),
+    CONF_MAX_LEAD: (10.0, 480.0),
+    CONF_LEAD: (0.0, 240.0),
+    CONF_COOLDOWN: (0.0, 240.0),
+}
+"""The valid range of each number of the routine options (the form's boxes, and what is
+read from saved options)."""
 
 # Drivers (config subentries)
 SUBENTRY_DRIVER: Final = "driver"

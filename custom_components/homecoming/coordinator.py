@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
 import math
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE
@@ -50,7 +50,6 @@ from .const import (
     CONF_REACH_MINUTES,
     CONF_STALE_TIMEOUT,
     CONF_STOP_TOLERANCE,
-    CONF_TRACKED_ENTITY,
     CONF_VIN,
     DOMAIN,
     EVENT_HOMECOMING,
@@ -72,12 +71,6 @@ from .engine import (
     UpdateResult,
 )
 from .engine.detector import STATE_VERSION
-
-if TYPE_CHECKING:
-    from .routines import RoutineRunner
-
-type HomecomingConfigEntry = ConfigEntry[HomecomingCoordinator]
-
 
 CLOCK_RESTART_MARGIN: Final = timedelta(seconds=30)
 """After a wrong clock, the track restarts this long before the moment it is recognised,
@@ -205,15 +198,34 @@ def _unusable_reason(err: Exception, stored: object) -> str:
     return f"{type(err).__name__}: {err}"
 
 
+def transition_data(transition: Transition) -> dict[str, Any]:
+    """Return what a transition tells, as the bus event and the event entity show it.
+
+    ``distance``: metres from home, rounded (``None`` unknown); ``eta``: ISO 8601
+    (``None`` unknown); ``driver``: the driver id (``None`` unknown).
+    """
+    return {
+        ATTR_DISTANCE: None
+        if transition.distance_m is None
+        else round(transition.distance_m),
+        ATTR_ETA: None if transition.eta is None else transition.eta.isoformat(),
+        ATTR_DRIVER: transition.driver,
+    }
+
+
 class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
     """Feeds a car's fixes to its engine and tells everyone what changed."""
 
-    config_entry: HomecomingConfigEntry
-    routines: RoutineRunner
-    """The car's routines (set up with the entry, right after the coordinator)."""
+    config_entry: ConfigEntry
+    engine: ApproachDetector
+    """The car's approach detector (made by :meth:`_async_setup`)."""
 
-    def __init__(self, hass: HomeAssistant, entry: HomecomingConfigEntry) -> None:
-        """Prepare; :meth:`async_setup` restores the state and starts the clock."""
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Prepare; :meth:`_async_setup` restores the state and starts the clock.
+
+        Set up with ``async_config_entry_first_refresh``: a home zone that is missing
+        fails the set-up with a translated :class:`ConfigEntryError` there.
+        """
         # Set before the base class registers :meth:`async_shutdown` on unload: a setup
         # that fails before the saved state was read must not overwrite it.
         self._restored = False
@@ -245,9 +257,11 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         (see :class:`~.sources.entity.EntitySource`): what happens meanwhile, the clock
         ending an approach included, happens silently."""
         self._clock_warned = False
-        self._transition_listeners: list[Callable[[Transition], None]] = []
+        # Each transition is announced once, to these listeners in turn: the bus event
+        # first (device triggers, the logbook, automations), then the event entity, the
+        # routines and anyone else who subscribes.
+        self._transition_listeners: list[Callable[[Transition], None]] = [self._fire]
         self._store = car_store(hass, entry.entry_id)
-        self.engine = ApproachDetector(self._home(), self.settings)
         # Drivers are config subentries; the tracker follows changes to them itself.
         self.drivers = DriverTracker(hass, entry)
 
@@ -263,8 +277,9 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             serial_number=entry.data.get(CONF_VIN) or None,
         )
 
-    async def async_setup(self) -> None:
+    async def _async_setup(self) -> None:
         """Register the device, restore the saved state (silently) and start the clock."""
+        self.engine = ApproachDetector(self._home(), self.settings)
         device = dr.async_get(self.hass).async_get_or_create(
             config_entry_id=self.config_entry.entry_id, **self.device_info
         )
@@ -276,7 +291,6 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         self._correct_clock(now)
         # Time passed while Home Assistant was down: apply it, but fire nothing.
         self.engine.advance(now)
-        self.data = self._car_data()
         self.config_entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_tick, TICK_INTERVAL)
         )
@@ -386,34 +400,16 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         return result
 
     @callback
-    def async_set_source_available(
-        self, available: bool, *, removed: bool = False
-    ) -> None:
-        """Record that the position source went or came back; a removed one is a repair."""
-        entry = self.config_entry
-        issue_id = f"source_removed_{entry.entry_id}"
-        if removed:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="source_removed",
-                translation_placeholders={
-                    "entity": entry.data.get(CONF_TRACKED_ENTITY, ""),
-                    "name": entry.title,
-                },
-            )
-        else:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+    def async_set_source_available(self, available: bool) -> None:
+        """Record that the position source went or came back (logged once each way)."""
         if available == self.source_available:
             return
         self.source_available = available
+        title = self.config_entry.title
         if available:
-            LOGGER.info("%s: the position source is back", entry.title)
+            LOGGER.info("%s: the position source is back", title)
         else:
-            LOGGER.info("%s: the position source is unavailable", entry.title)
+            LOGGER.info("%s: the position source is unavailable", title)
         self.async_set_updated_data(self._car_data())
 
     # ------------------------------------------------------------ internals
@@ -526,7 +522,6 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         self.drivers.update(snapshot, dt_util.utcnow())
         self.async_set_updated_data(self._car_data(snapshot))
         for transition in transitions:
-            self._fire(transition)
             for listener in list(self._transition_listeners):
                 listener(transition)
 
@@ -545,6 +540,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
 
     @callback
     def _fire(self, transition: Transition) -> None:
+        """Announce a transition on the bus (device triggers, logbook, automations)."""
         LOGGER.debug(
             "%s: %s (%s m from home)",
             self.config_entry.title,
@@ -558,15 +554,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
                 "device_id": self.device_id,
                 ATTR_ENTRY_ID: self.config_entry.entry_id,
                 ATTR_PHASE: transition.phase.value,
-                ATTR_DISTANCE: (
-                    None
-                    if transition.distance_m is None
-                    else round(transition.distance_m)
-                ),
-                ATTR_ETA: None
-                if transition.eta is None
-                else transition.eta.isoformat(),
-                ATTR_DRIVER: transition.driver,
+                **transition_data(transition),
             },
         )
 

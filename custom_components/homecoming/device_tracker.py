@@ -10,8 +10,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import HomecomingConfigEntry
 from .entity import HomecomingEntity
+from .runtime import HomecomingConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -26,7 +26,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a car's tracker."""
-    async_add_entities([HomecomingTracker(entry.runtime_data, LOCATION)])
+    async_add_entities([HomecomingTracker(entry.runtime_data.coordinator, LOCATION)])
 
 
 class HomecomingTracker(HomecomingEntity, TrackerEntity):

@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant, split_entity_id
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import CONF_CLOUDHOOK, CONF_SECRET, CONF_SOURCE, CONF_TRACKED_ENTITY
-from .coordinator import HomecomingConfigEntry, HomecomingCoordinator
+from .runtime import HomecomingConfigEntry
 
 DETECTOR_FIELDS: Final = (
     "phase",
@@ -68,13 +68,13 @@ async def async_get_device_diagnostics(
 
 def _car_diagnostics(entry: HomecomingConfigEntry) -> dict[str, Any]:
     """Collect what is safe to know about a car."""
-    coordinator: HomecomingCoordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     data = coordinator.data
     detector = coordinator.engine
     snapshot = data.snapshot
     tracked = entry.data.get(CONF_TRACKED_ENTITY)
     state = detector.as_dict()
-    routines = coordinator.routines
+    routines = entry.runtime_data.routines
     return {
         "entry": {
             "version": entry.version,

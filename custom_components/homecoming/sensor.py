@@ -16,9 +16,10 @@ from homeassistant.const import EntityCategory, UnitOfLength, UnitOfSpeed
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CarData, HomecomingConfigEntry
+from .coordinator import CarData
 from .engine import Direction, Phase
 from .entity import HomecomingEntity
+from .runtime import HomecomingConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -107,7 +108,8 @@ async def async_setup_entry(
 ) -> None:
     """Add a car's sensors."""
     async_add_entities(
-        HomecomingSensor(entry.runtime_data, description) for description in SENSORS
+        HomecomingSensor(entry.runtime_data.coordinator, description)
+        for description in SENSORS
     )
 
 

@@ -33,8 +33,8 @@ from .const import (
     SERVICE_SNOOZE,
     SERVICE_UPDATE_LOCATION,
 )
-from .coordinator import HomecomingConfigEntry
 from .engine import Fix
+from .runtime import HomecomingConfigEntry
 
 LOCATION_RANGES: Final[Mapping[str, tuple[float, float]]] = {
     ATTR_LATITUDE: (-90.0, 90.0),
@@ -185,7 +185,7 @@ async def _async_update_location(call: ServiceCall) -> None:
     """Feed one fix to a car, as if its tracker had reported it."""
     entry = _car_entry(call.hass, dict(call.data))
     fix = _fix_from_call(dict(call.data))
-    entry.runtime_data.async_add_fixes([fix])
+    entry.runtime_data.coordinator.async_add_fixes([fix])
 
 
 async def _async_snooze(call: ServiceCall) -> None:

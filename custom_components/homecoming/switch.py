@@ -13,8 +13,10 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.util import dt as dt_util
 
-from .coordinator import HomecomingConfigEntry
+from .coordinator import HomecomingCoordinator
 from .entity import HomecomingEntity
+from .routines import RoutineRunner
+from .runtime import HomecomingConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -33,7 +35,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a car's routines switch."""
-    async_add_entities([HomecomingRoutinesSwitch(entry.runtime_data, ROUTINES)])
+    runtime = entry.runtime_data
+    async_add_entities(
+        [HomecomingRoutinesSwitch(runtime.coordinator, runtime.routines, ROUTINES)]
+    )
 
 
 class HomecomingRoutinesSwitch(HomecomingEntity, SwitchEntity, RestoreEntity):
@@ -41,13 +46,23 @@ class HomecomingRoutinesSwitch(HomecomingEntity, SwitchEntity, RestoreEntity):
 
     _snooze_timer: CALLBACK_TYPE | None = None
 
+    def __init__(
+        self,
+        coordinator: HomecomingCoordinator,
+        routines: RoutineRunner,
+        description: SwitchEntityDescription,
+    ) -> None:
+        """Switch ``routines`` of ``coordinator``'s car."""
+        super().__init__(coordinator, description)
+        self.routines = routines
+
     @override
     async def async_added_to_hass(self) -> None:
         """Take the last state back (on unless it was off) and follow the snooze."""
         await super().async_added_to_hass()
         last = await self.async_get_last_state()
         if last is not None and last.state in (STATE_ON, STATE_OFF):
-            self.coordinator.routines.enabled = last.state == STATE_ON
+            self.routines.enabled = last.state == STATE_ON
         self.async_on_remove(self._cancel_snooze_timer)
         self._follow_snooze()
 
@@ -61,7 +76,7 @@ class HomecomingRoutinesSwitch(HomecomingEntity, SwitchEntity, RestoreEntity):
     @override
     def is_on(self) -> bool:
         """Whether the car's routines may run."""
-        return self.coordinator.routines.enabled
+        return self.routines.enabled
 
     @property
     @override
@@ -73,13 +88,13 @@ class HomecomingRoutinesSwitch(HomecomingEntity, SwitchEntity, RestoreEntity):
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Let the routines run."""
-        self.coordinator.routines.enabled = True
+        self.routines.enabled = True
         self.async_write_ha_state()
 
     @override
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop the routines from running."""
-        self.coordinator.routines.enabled = False
+        self.routines.enabled = False
         self.async_write_ha_state()
 
     @callback
@@ -91,7 +106,7 @@ class HomecomingRoutinesSwitch(HomecomingEntity, SwitchEntity, RestoreEntity):
 
     def _snoozed_until(self) -> datetime | None:
         """Return the end of the snooze, if one is running."""
-        until = self.coordinator.routines.snoozed_until
+        until = self.routines.snoozed_until
         return until if until is not None and until > dt_util.utcnow() else None
 
     @callback

@@ -41,7 +41,7 @@ from homeassistant.core import (
     State,
     callback,
 )
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import (
     async_track_entity_registry_updated_event,
     async_track_state_change_event,
@@ -49,7 +49,7 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util.unit_conversion import SpeedConverter
 
-from ..const import CONF_TRACKED_ENTITY, LOGGER
+from ..const import CONF_TRACKED_ENTITY, DOMAIN, LOGGER
 from ..coordinator import HomecomingCoordinator
 from ..engine import Fix, Phase, RejectReason
 
@@ -200,6 +200,11 @@ def _heading(state: State) -> float | None:
     return None
 
 
+def source_issue_id(entry_id: str) -> str:
+    """Return the id of a car's repair issue about its removed position source."""
+    return f"source_removed_{entry_id}"
+
+
 class EntitySource:
     """Feeds an entity's position changes to a car's coordinator."""
 
@@ -212,7 +217,7 @@ class EntitySource:
         self.entity_id = entity_id
         self._speed: SpeedAttribute | None = None
         self._platform: str | None = None
-        self._renamed = False
+        self._entry_id = coordinator.config_entry.entry_id
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -244,6 +249,21 @@ class EntitySource:
         return _stop
 
     @callback
+    def _async_removed(self) -> None:
+        """Mark the source unavailable and raise a repair: the entity no longer exists."""
+        entry = self.coordinator.config_entry
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            source_issue_id(entry.entry_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="source_removed",
+            translation_placeholders={"entity": self.entity_id, "name": entry.title},
+        )
+        self.coordinator.async_set_source_available(False)
+
+    @callback
     def _async_registry_updated(
         self, event: Event[er.EventEntityRegistryUpdatedData]
     ) -> None:
@@ -256,7 +276,6 @@ class EntitySource:
         LOGGER.info(
             "%s: the followed entity %s is now %s", entry.title, self.entity_id, new_id
         )
-        self._renamed = True
         self.hass.config_entries.async_update_entry(
             entry, data={**entry.data, CONF_TRACKED_ENTITY: new_id}
         )
@@ -267,14 +286,13 @@ class EntitySource:
     def _async_check_after_start(self, _hass: HomeAssistant) -> None:
         """Home Assistant has started: an entity still missing now was removed."""
         if self.hass.states.get(self.entity_id) is None:
-            self.coordinator.async_set_source_available(False, removed=True)
+            self._async_removed()
 
     @callback
     def _async_state_changed(self, event: Event[EventStateChangedData]) -> None:
         state = event.data["new_state"]
         if state is None:
-            if not self._renamed:  # a renamed entity's old id goes: no removal
-                self.coordinator.async_set_source_available(False, removed=True)
+            self._async_removed()
             return
         self._async_handle(state)
 
@@ -299,6 +317,8 @@ class EntitySource:
     @callback
     def _async_handle(self, state: State) -> None:
         coordinator = self.coordinator
+        # The entity exists (again): no removal to repair.
+        ir.async_delete_issue(self.hass, DOMAIN, source_issue_id(self._entry_id))
         if state.state == STATE_UNAVAILABLE:
             coordinator.async_set_source_available(False)
             return

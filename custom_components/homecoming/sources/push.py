@@ -23,7 +23,8 @@ One URL accepts every format seen in the wild; the format is recognised from the
 * GPSLogger form bodies: ``latitude``, ``longitude``, ``accuracy``, ``speed`` (m/s),
   ``direction``, ``altitude``, ``battery``, optional ``timestamp`` or ``time``.
 
-A query string that carries a position (``lat`` or ``latitude``) wins over the body.
+A query string that carries a position (``lat`` or ``latitude``) wins over the body
+(the webhook passes no query for a signed request: its position is in the signed body).
 Every number has a valid range (:data:`RANGES`): outside it the request is refused with a
 short reason naming the field, so nothing invalid ever reaches the engine. Units are
 normalised to metres, metres per second and degrees in ``[0, 360)``; ``-1``, negative
@@ -73,6 +74,34 @@ MAX_BATCH: Final = 100
 """Most positions accepted in one request (a queued upload)."""
 MAX_FORM_FIELDS: Final = 200
 """Most fields read from a form body."""
+
+QUERY_FIELDS: Final = frozenset(
+    {
+        # Traccar Client / OsmAnd
+        "lat",
+        "lon",
+        "timestamp",
+        "speed",
+        "speed_unit",
+        "bearing",
+        "heading",
+        "accuracy",
+        "hdop",
+        "altitude",
+        "batt",
+        "valid",
+        "ignition",
+        "driverUniqueId",
+        # GPSLogger
+        "latitude",
+        "longitude",
+        "time",
+        "direction",
+        "battery",
+    }
+)
+"""Every field read from a query string: a signed request may carry none of them (its
+position must come from the signed body)."""
 
 FORM_TYPES: Final = frozenset(
     {"application/x-www-form-urlencoded", "multipart/form-data"}
