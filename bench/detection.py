@@ -1,8 +1,8 @@
 """Detection quality: Homecoming's engine against core ``proximity``'s rule, same drives.
 
-Run from the repository root:  .venv/bin/python bench/detection.py [--seeds N]
+Run from the repository root:  .venv/bin/python -m bench.detection [--seeds N]
 
-Each scenario of the drive simulator (``tests/sim.py``) is fed, fix by fix, to the engine
+Each scenario of the drive simulator (``devtools/sim.py``) is fed, fix by fix, to the engine
 and to a re-implementation of the rule the built-in ``proximity`` integration uses: the
 direction of travel from the last two samples only (``towards`` when the distance to the
 zone edge shrank by more than the 1 m tolerance, ``away_from`` when it grew, else
@@ -23,15 +23,11 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 import statistics
-import sys
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from custom_components.homecoming.engine import ApproachDetector, EventType
 from custom_components.homecoming.engine.geo import haversine_m
-from tests import sim
+from devtools import sim
 
 TOLERANCE_M = 1.0
 """proximity's default tolerance."""

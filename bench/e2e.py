@@ -1,8 +1,8 @@
 """Benchmark: a real Home Assistant, end to end.
 
-Run from the repository root:  .venv-hass/bin/python bench/e2e.py [--cars 50] [--fixes 1000]
+Run from the repository root:  .venv-hass/bin/python -m bench.e2e [--cars 50] [--fixes 1000]
 
-A real ``hass`` process (the demo home of ``tests_e2e/harness.py`` on a free loopback port,
+A real ``hass`` process (the demo home of ``devtools/home.py`` on a free loopback port,
 Home Assistant 2026.11.0 with its frontend and recorder) gets ``--cars`` push cars through
 the config-flow REST API. Then:
 
@@ -27,17 +27,17 @@ import json
 from pathlib import Path
 import re
 import statistics
-import sys
 import tempfile
 import time
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests import sim
-from tests_e2e import harness
-from tests_e2e.harness import Car, HassClient, HassProcess, Seen, Watcher
+from devtools import sim
+from devtools.client import Car, HassClient, WebSocket
+from devtools.drives import fix_payload, post_push
+from devtools.hass import HassProcess, free_port
+from devtools.home import write_config
+from devtools.watch import Seen, Watcher
 
 INITIALIZED = re.compile(r"Home Assistant initialized in ([0-9.]+)s")
 
@@ -53,7 +53,7 @@ def car_fixes(index: int, count: int) -> list[bytes]:
     start = datetime.now(UTC) - timedelta(seconds=5 * count + 30)
     drive = sim.Drive(start=start, seed=index).at(*sim.along(index * 7.2, 9_000))
     drive.drive_to(0.0, 0.0, 15.0)
-    return [json.dumps(harness.fix_payload(f)).encode() for f in drive.fixes[:count]]
+    return [json.dumps(fix_payload(f)).encode() for f in drive.fixes[:count]]
 
 
 async def latency(client: HassClient, cars: list[Car], total: int) -> dict[str, float]:
@@ -83,7 +83,7 @@ async def latency(client: HassClient, cars: list[Car], total: int) -> dict[str, 
                 future: asyncio.Future[float] = loop.create_future()
                 waiting[tracker] = future
                 began = time.monotonic()
-                status, answer = await harness.post_push(
+                status, answer = await post_push(
                     client.session, car.webhook_url, bodies[car.entry_id][k]
                 )
                 round_trip.append(time.monotonic() - began)
@@ -107,7 +107,7 @@ async def latency(client: HassClient, cars: list[Car], total: int) -> dict[str, 
 
 async def setup_seconds(client: HassClient) -> dict[str, float]:
     """Return what Home Assistant recorded for setting up each integration (s)."""
-    async with Watcher.connect(client, subscribe=False) as ws:
+    async with WebSocket.connect(client) as ws:
         info = await ws.command("integration/setup_info")
     return {item["domain"]: float(item["seconds"]) for item in info}
 
@@ -143,8 +143,8 @@ def main() -> None:
     parser.add_argument("--restarts", type=int, default=3)
     args = parser.parse_args()
     config = Path(tempfile.mkdtemp(prefix="homecoming-bench-"))
-    port = harness.free_port()
-    harness.write_config(config, port)
+    port = free_port()
+    write_config(config, port)
     process = HassProcess(config, port).start()
     try:
 

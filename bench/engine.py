@@ -1,6 +1,6 @@
 """Benchmark: fixes per second through the engine, against a bare haversine loop.
 
-Run from the repository root:  .venv/bin/python bench/engine.py [--fixes N] [--repeat R]
+Run from the repository root:  .venv/bin/python -m bench.engine [--fixes N] [--repeat R]
 
 Both loops see the same fixes (a realistic mix built with the test drive simulator:
 approaches with stops, a drive-by, a night of GPS drift at home). The bare loop only
@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-from pathlib import Path
 import platform
-import sys
 import time
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from custom_components.homecoming.engine import ApproachDetector, Fix, Home
 from custom_components.homecoming.engine.geo import haversine_m
-from tests import sim
+from devtools import sim
 
 
 def workload(count: int) -> tuple[Home, list[Fix]]:

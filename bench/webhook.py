@@ -1,6 +1,6 @@
 """Benchmark: pushes through the webhook of a test Home Assistant, and a flood.
 
-Run from the repository root:  .venv/bin/python bench/webhook.py [--pushes N] [--flood N]
+Run from the repository root:  .venv/bin/python -m bench.webhook [--pushes N] [--flood N]
 
 A Home Assistant instance from pytest-homeassistant-custom-component (the stack the tests
 use: http, webhook, zone, the integration with all its platforms and a real aiohttp server on
@@ -45,9 +45,6 @@ from unittest.mock import patch
 
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from homeassistant import loader
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
@@ -66,12 +63,14 @@ from custom_components.homecoming.const import (
     SOURCE_PUSH,
 )
 from custom_components.homecoming.sources import webhook as webhook_source
-from tests import sim
+from devtools import sim
 
 HOME = (52.37, 4.89)
 SECRET = "bench secret"  # noqa: S105 - the secret of the benchmark's cars
 FLOOD_CONCURRENCIES = (1, 8, 32)
 """Connections the flood client keeps busy at once, one measurement each."""
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository root: the flood client runs there as ``python -m bench.webhook``."""
 
 
 def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
@@ -225,12 +224,14 @@ async def _flood_once(
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        __file__,
+        "-m",
+        "bench.webhook",
         "--flood-client",
         url,
         str(requests),
         str(concurrency),
         stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
     )
     out, _ = await process.communicate()
     elapsed = time.perf_counter() - started

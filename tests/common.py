@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.homecoming.const import DOMAIN, SERVICE_UPDATE_LOCATION
 from custom_components.homecoming.engine import ApproachDetector, Fix, Phase, Settings
-from tests import sim
+from devtools import sim
 
 HOME_LAT = 52.37
 HOME_LON = 4.89
@@ -150,6 +150,7 @@ def push_car(
         options=options or {},
         entry_id=entry.entry_id,
         subentries_data=list(drivers),
+        minor_version=entry.minor_version,
     )
 
 

@@ -23,11 +23,14 @@ from custom_components.homecoming.const import (
     CONF_TRACKED_ENTITY,
     CONF_VIN,
     DOMAIN,
+    MINOR_VERSION,
     SOURCE_ENTITY,
     SOURCE_PUSH,
 )
-from tests import sim
+from devtools import sim
 from tests.common import HOME_LAT, HOME_LON, TRACKER, add_car
+
+pytest_plugins = ["tests.translation_check"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,6 +93,7 @@ def push_entry() -> MockConfigEntry:
     """Return a car that receives pushes."""
     return MockConfigEntry(
         domain=DOMAIN,
+        minor_version=MINOR_VERSION,
         title="Family car",
         unique_id="WVWZZZ1JZXW000001",
         data={
@@ -110,6 +114,7 @@ def other_entry() -> MockConfigEntry:
     """Return a second push car, with neither make, model nor VIN."""
     return MockConfigEntry(
         domain=DOMAIN,
+        minor_version=MINOR_VERSION,
         title="Other car",
         unique_id="other_car",
         data={
@@ -126,6 +131,7 @@ def entity_entry() -> MockConfigEntry:
     """Return a car that follows a device tracker."""
     return MockConfigEntry(
         domain=DOMAIN,
+        minor_version=MINOR_VERSION,
         title="Family car",
         unique_id=TRACKER,
         data={

@@ -9,7 +9,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from . import sim
+from devtools import sim
+
 from .common import add_car, push_car
 
 PORCH = "input_boolean.porch"

@@ -23,10 +23,11 @@ from custom_components.homecoming.const import (
     CONF_SECRET,
     CONF_SOURCE,
     DOMAIN,
+    MINOR_VERSION,
     SOURCE_PUSH,
 )
 from custom_components.homecoming.engine import Fix
-from tests import sim
+from devtools import sim
 
 NIGHT = sim.DEFAULT_START
 """16:30 UTC on a January Monday: the sun has set in Amsterdam."""
@@ -220,6 +221,7 @@ def car(
     """Return a push car with these routine options (and driver subentries)."""
     return MockConfigEntry(
         domain=DOMAIN,
+        minor_version=MINOR_VERSION,
         title=title,
         unique_id=f"car{number}",
         data={

@@ -30,8 +30,8 @@ from custom_components.homecoming.const import (
     CONF_REACH_KM,
     CONF_REACH_MINUTES,
     CONF_SECRET,
+    CONF_SILENCE_TIMEOUT,
     CONF_SOURCE,
-    CONF_STALE_TIMEOUT,
     CONF_STOP_TOLERANCE,
     CONF_TRACKED_ENTITY,
     CONF_VIN,
@@ -39,11 +39,8 @@ from custom_components.homecoming.const import (
     SOURCE_ENTITY,
     SOURCE_PUSH,
 )
-from custom_components.homecoming.coordinator import (
-    DETECTION_DEFAULTS,
-    DETECTION_RANGES,
-    HomecomingCoordinator,
-)
+from custom_components.homecoming.coordinator import HomecomingCoordinator
+from custom_components.homecoming.detection import DETECTION_DEFAULTS, DETECTION_RANGES
 from custom_components.homecoming.engine import Settings
 from tests.common import HOME_LAT, HOME_LON, TRACKER
 
@@ -762,7 +759,7 @@ def test_detection_defaults_are_the_engines() -> None:
         CONF_REACH_MINUTES: defaults.reach_eta_s / 60,
         CONF_ARRIVAL_RADIUS: defaults.arrival_radius_m,
         CONF_STOP_TOLERANCE: defaults.stop_tolerance_s / 60,
-        CONF_STALE_TIMEOUT: defaults.stale_timeout_s / 60,
+        CONF_SILENCE_TIMEOUT: defaults.silence_timeout_s / 60,
         CONF_MAX_ACCURACY: defaults.max_accuracy_m,
     } == DETECTION_DEFAULTS
 
@@ -795,7 +792,7 @@ async def test_options_detection(
         CONF_REACH_MINUTES: 30,
         CONF_ARRIVAL_RADIUS: 400,
         CONF_STOP_TOLERANCE: 8,
-        CONF_STALE_TIMEOUT: 15,
+        CONF_SILENCE_TIMEOUT: 15,
         CONF_MAX_ACCURACY: 150,
     }
     values = {
@@ -803,7 +800,7 @@ async def test_options_detection(
         CONF_REACH_MINUTES: 20,
         CONF_ARRIVAL_RADIUS: 250,
         CONF_STOP_TOLERANCE: 5,
-        CONF_STALE_TIMEOUT: 10,
+        CONF_SILENCE_TIMEOUT: 10,
         CONF_MAX_ACCURACY: 80,
     }
     result = await hass.config_entries.options.async_configure(
@@ -820,7 +817,7 @@ async def test_options_detection(
     assert settings.reach_eta_s == 20 * 60
     assert settings.arrival_radius_m == 250
     assert settings.stop_tolerance_s == 5 * 60
-    assert settings.stale_timeout_s == 10 * 60
+    assert settings.silence_timeout_s == 10 * 60
     assert settings.max_accuracy_m == 80
     assert after.engine.settings == settings
 
@@ -852,10 +849,10 @@ async def test_options_detection_keep_defaults(
         (CONF_ARRIVAL_RADIUS, 5_001),
         (CONF_STOP_TOLERANCE, 0),
         (CONF_STOP_TOLERANCE, 61),
-        (CONF_STALE_TIMEOUT, 1e300),
-        (CONF_STALE_TIMEOUT, float("nan")),
-        (CONF_STALE_TIMEOUT, float("inf")),
-        (CONF_STALE_TIMEOUT, 10**400),
+        (CONF_SILENCE_TIMEOUT, 1e300),
+        (CONF_SILENCE_TIMEOUT, float("nan")),
+        (CONF_SILENCE_TIMEOUT, float("inf")),
+        (CONF_SILENCE_TIMEOUT, 10**400),
         (CONF_MAX_ACCURACY, 19),
         (CONF_MAX_ACCURACY, 2_001),
     ],
@@ -901,13 +898,13 @@ async def test_options_detection_shows_defaults_for_saved_junk(
     hass.config_entries.async_update_entry(
         init_push,
         options={
-            CONF_STALE_TIMEOUT: 1e300,
+            CONF_SILENCE_TIMEOUT: 1e300,
             CONF_REACH_KM: "far",
             CONF_ARRIVAL_RADIUS: 300,
         },
     )
     await hass.async_block_till_done()
-    assert _coordinator(init_push).settings.stale_timeout_s == 15 * 60
+    assert _coordinator(init_push).settings.silence_timeout_s == 15 * 60
     result = await _open_detection(hass, init_push)
     assert _schema(result)({}) == {
         **DETECTION_DEFAULTS,

@@ -30,20 +30,21 @@ from custom_components.homecoming.const import (
     CONF_MAX_ACCURACY,
     CONF_REACH_KM,
     CONF_REACH_MINUTES,
-    CONF_STALE_TIMEOUT,
+    CONF_SILENCE_TIMEOUT,
     CONF_STOP_TOLERANCE,
     DOMAIN,
     EVENT_HOMECOMING,
     LOGGER,
     SERVICE_UPDATE_LOCATION,
 )
-from custom_components.homecoming.coordinator import (
-    CLOCK_RESTART_MARGIN,
+from custom_components.homecoming.coordinator import CLOCK_RESTART_MARGIN
+from custom_components.homecoming.detection import (
     DETECTION_RANGES,
     settings_from_options,
 )
 from custom_components.homecoming.engine import ApproachDetector, Fix, Phase, Settings
-from tests import common, sim
+from devtools import sim
+from tests import common
 from tests.common import HOME, add_car, feed, half_way, phase_state, stored, tick
 
 drive_home = partial(common.drive_home, distance_m=10_000.0, interval=5.0, park_s=120.0)
@@ -312,7 +313,7 @@ async def test_time_while_down_cancels_silently(
     await add_car(hass, push_entry)
     data = push_entry.runtime_data.coordinator.data
     assert data.snapshot.phase is Phase.AWAY
-    assert data.stale
+    assert data.silent
     assert phase_state(hass, push_entry) == "away"
     await tick(hass, freezer, 30)
     assert events == []
@@ -347,7 +348,7 @@ async def test_stop_ends_an_approach_through_the_clock(
     assert 5_500 < cancelled["distance"] < 6_500
     data = init_push.runtime_data.coordinator.data  # read anew: the tick replaced it
     assert data.snapshot.phase is Phase.AWAY
-    assert not data.stale
+    assert not data.silent
     assert phase_state(hass, init_push) == "away"
 
 
@@ -359,24 +360,24 @@ async def test_silence_ends_an_approach_and_makes_the_data_stale(
     fixes = drive_home(dt_util.utcnow())
     await feed(hass, freezer, init_push, fixes[:40])
     coordinator = init_push.runtime_data.coordinator
-    assert not coordinator.data.stale
+    assert not coordinator.data.silent
 
     await tick(hass, freezer, 14 * 60)
     assert [event.data["type"] for event in events] == ["approach_started"]
-    assert not coordinator.data.stale
+    assert not coordinator.data.silent
     await tick(hass, freezer, 70)
     assert [event.data["type"] for event in events] == [
         "approach_started",
         "approach_cancelled",
     ]
-    assert coordinator.data.stale
+    assert coordinator.data.silent
     assert coordinator.data.snapshot.phase is Phase.AWAY
 
     await tick(hass, freezer, 60)  # stays stale, nothing more happens
     assert len(events) == 2
     fix = fixes[40]
     await feed(hass, freezer, init_push, [sim_fix_now(fix)])
-    assert not coordinator.data.stale
+    assert not coordinator.data.silent
 
 
 def sim_fix_now(fix: Fix) -> Fix:
@@ -396,12 +397,12 @@ async def test_staleness_without_an_approach(
     events = async_capture_events(hass, EVENT_HOMECOMING)
     coordinator = init_push.runtime_data.coordinator
     await tick(hass, freezer, 30)  # no fix yet: stale from the start
-    assert coordinator.data.stale
+    assert coordinator.data.silent
     fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow(), accuracy=10)
     await feed(hass, freezer, init_push, [fix])
-    assert not coordinator.data.stale
+    assert not coordinator.data.silent
     await tick(hass, freezer, 15 * 60 + 10)
-    assert coordinator.data.stale
+    assert coordinator.data.silent
     assert events == []
 
 
@@ -516,16 +517,16 @@ async def test_update_entity_recomputes_the_data(
     fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow())
     await feed(hass, freezer, init_push, [fix])
     coordinator = init_push.runtime_data.coordinator
-    assert not coordinator.data.stale
+    assert not coordinator.data.silent
     freezer.tick(timedelta(minutes=16))  # no tick fired: the data is not stale yet
-    assert not coordinator.data.stale
+    assert not coordinator.data.silent
     entity_id = er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"{init_push.unique_id}_phase"
     )
     await hass.services.async_call(
         "homeassistant", "update_entity", {"entity_id": entity_id}, blocking=True
     )
-    assert coordinator.data.stale
+    assert coordinator.data.silent
 
 
 @pytest.mark.parametrize(
@@ -538,7 +539,7 @@ async def test_update_entity_recomputes_the_data(
                 CONF_REACH_MINUTES: 20,
                 CONF_ARRIVAL_RADIUS: 300,
                 CONF_STOP_TOLERANCE: 5,
-                CONF_STALE_TIMEOUT: 10,
+                CONF_SILENCE_TIMEOUT: 10,
                 CONF_MAX_ACCURACY: 80,
             },
             {
@@ -546,7 +547,7 @@ async def test_update_entity_recomputes_the_data(
                 "reach_eta_s": 1_200.0,
                 "arrival_radius_m": 300.0,
                 "stop_tolerance_s": 300.0,
-                "stale_timeout_s": 600.0,
+                "silence_timeout_s": 600.0,
                 "max_accuracy_m": 80.0,
             },
         ),
@@ -654,7 +655,7 @@ async def test_clock_corrected_on_the_tick(
             assert coordinator.data.snapshot.last_fix == (
                 dt_util.utcnow() - CLOCK_RESTART_MARGIN
             )
-            assert not coordinator.data.stale
+            assert not coordinator.data.silent
             now += timedelta(minutes=1)
     assert coordinator.stats["clock_corrected"] == 2
     assert len(clock_warnings(caplog)) == 1
@@ -728,8 +729,8 @@ async def test_clock_corrected_before_a_zone_report(
 @pytest.mark.parametrize(
     ("options", "refused"),
     [
-        ({CONF_STALE_TIMEOUT: 1e300}, {CONF_STALE_TIMEOUT: 1e300}),
-        ({CONF_STALE_TIMEOUT: math.nan}, {CONF_STALE_TIMEOUT: math.nan}),
+        ({CONF_SILENCE_TIMEOUT: 1e300}, {CONF_SILENCE_TIMEOUT: 1e300}),
+        ({CONF_SILENCE_TIMEOUT: math.nan}, {CONF_SILENCE_TIMEOUT: math.nan}),
         ({CONF_REACH_KM: 10**400}, {CONF_REACH_KM: 10**400}),
         (
             {CONF_REACH_KM: -5, CONF_REACH_MINUTES: "20"},
@@ -740,7 +741,7 @@ async def test_clock_corrected_before_a_zone_report(
             {CONF_ARRIVAL_RADIUS: 49.9, CONF_MAX_ACCURACY: True},
         ),
         (
-            {CONF_STOP_TOLERANCE: None, CONF_STALE_TIMEOUT: 240},
+            {CONF_STOP_TOLERANCE: None, CONF_SILENCE_TIMEOUT: 240},
             {CONF_STOP_TOLERANCE: None},
         ),
     ],

@@ -28,7 +28,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import DOMAIN
 from custom_components.homecoming.engine import Fix
-from tests import sim
+from devtools import sim
 from tests.common import (
     APPROACHING_AFTER,
     HOME_LAT,
@@ -45,7 +45,7 @@ DRIVE = sim.straight_approach(park_s=300.0)
 """10 km straight home at 15 m/s, then five minutes parked."""
 
 CAR = "device_tracker.family_car"
-ATTR_STALE = "stale"
+ATTR_SILENT = "silent"
 
 pytestmark = [
     pytest.mark.platforms(Platform.DEVICE_TRACKER),
@@ -87,7 +87,7 @@ async def test_position(
     state = entity_state(hass, CAR)
     assert state.state == STATE_NOT_HOME
     assert_at(state, DRIVE.fixes[APPROACHING_AFTER - 1])
-    assert state.attributes[ATTR_STALE] is False
+    assert state.attributes[ATTR_SILENT] is False
 
     await feed(hass, freezer, init_push, DRIVE.fixes[APPROACHING_AFTER:])
     state = entity_state(hass, CAR)
@@ -95,23 +95,23 @@ async def test_position(
     assert_at(state, DRIVE.fixes[-1])
 
 
-async def test_stale(
+async def test_silent(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
 ) -> None:
-    """Mark the position stale after the stale timeout, keep it, clear on a new fix."""
+    """Mark the car silent after the silence timeout, keep its position, clear on a fix."""
     await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
     last = DRIVE.fixes[APPROACHING_AFTER - 1]
 
     freezer.tick(timedelta(minutes=14))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
-    assert entity_state(hass, CAR).attributes[ATTR_STALE] is False
+    assert entity_state(hass, CAR).attributes[ATTR_SILENT] is False
 
     freezer.tick(STALE_AFTER - timedelta(minutes=14))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     state = entity_state(hass, CAR)
-    assert state.attributes[ATTR_STALE] is True
+    assert state.attributes[ATTR_SILENT] is True
     assert state.state == STATE_NOT_HOME
     assert_at(state, last)
 
@@ -120,7 +120,7 @@ async def test_stale(
     await update_location(hass, init_push, fix, stamped=False)
     await hass.async_block_till_done()
     state = entity_state(hass, CAR)
-    assert state.attributes[ATTR_STALE] is False
+    assert state.attributes[ATTR_SILENT] is False
     assert_at(state, fix)
 
 

@@ -24,8 +24,8 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.homecoming.const import DOMAIN, EVENT_HOMECOMING, EVENT_TYPES
 from custom_components.homecoming.engine import EventType, Fix
+from devtools import sim
 
-from . import sim
 from .common import add_car, feed
 
 

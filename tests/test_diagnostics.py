@@ -30,8 +30,8 @@ from custom_components.homecoming.const import (
     SERVICE_UPDATE_LOCATION,
 )
 from custom_components.homecoming.engine import Fix
+from devtools import sim
 
-from . import sim
 from .conftest import HOME_LAT, HOME_LON
 
 VOLATILE = props("at")
@@ -186,7 +186,7 @@ async def test_diagnostics_before_any_position(
 
     assert result == snapshot(exclude=VOLATILE)
     assert result["source"]["available"] is False
-    assert result["source"]["stale"] is True
+    assert result["source"]["silent"] is True
     assert result["source"]["tracked_domain"] == "device_tracker"
     assert result["car"]["last_fix"] is None
     assert result["car"]["eta"] is None

@@ -35,7 +35,7 @@ from custom_components.homecoming.const import (
 from custom_components.homecoming.drivers import Driver
 from custom_components.homecoming.engine import Fix
 from custom_components.homecoming.engine.geo import EARTH_RADIUS_M
-from tests import sim
+from devtools import sim
 from tests.common import HOME_LAT, HOME_LON, add_car, push_car, state, update_location
 
 DRIVER = "sensor.family_car_driver"

@@ -33,7 +33,7 @@ from custom_components.homecoming.const import (
     DOMAIN,
     EVENT_HOMECOMING,
 )
-from tests import sim
+from devtools import sim
 from tests.common import (
     APPROACHING_AFTER,
     HOME_LAT,

@@ -29,7 +29,7 @@ from custom_components.homecoming.const import (
 )
 from custom_components.homecoming.coordinator import HomecomingCoordinator
 from custom_components.homecoming.engine import ApproachDetector, Phase, Settings
-from tests import sim
+from devtools import sim
 from tests.common import feed, stored
 
 
@@ -58,7 +58,7 @@ async def test_setup_registers_the_car(
     assert entities
     assert hass.services.has_service(DOMAIN, SERVICE_UPDATE_LOCATION)
     assert coordinator.data.snapshot.phase is None
-    assert coordinator.data.stale
+    assert coordinator.data.silent
     assert coordinator.data.available
 
 
@@ -206,3 +206,38 @@ async def test_remove_entry_forgets_the_unusable_state_issue(
     await hass.async_block_till_done()
     assert issues.async_get_issue(DOMAIN, issue_id) is None
     assert _store_key(push_entry) not in hass_storage
+
+
+async def test_options_of_minor_version_1_are_migrated(
+    hass: HomeAssistant, home_zone: None, push_entry: MockConfigEntry
+) -> None:
+    """1.1 → 1.2: the option stale_timeout is now silence_timeout."""
+    entry = MockConfigEntry(
+        domain=push_entry.domain,
+        data=dict(push_entry.data),
+        unique_id="OLDER",
+        options={"stale_timeout": 30, "reach_km": 12},
+        minor_version=1,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.minor_version == 2
+    assert entry.options == {"silence_timeout": 30, "reach_km": 12}
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.settings.silence_timeout_s == 30 * 60
+
+
+async def test_an_entry_of_a_newer_major_version_is_not_loaded(
+    hass: HomeAssistant, home_zone: None, push_entry: MockConfigEntry
+) -> None:
+    """A version this code does not know: a migration error, nothing half-loaded."""
+    entry = MockConfigEntry(
+        domain=push_entry.domain,
+        data=dict(push_entry.data),
+        unique_id="NEWER",
+        version=2,
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR

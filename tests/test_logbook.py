@@ -23,8 +23,8 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.homecoming.const import DOMAIN, EVENT_HOMECOMING, EVENT_ROUTINE
+from devtools import sim
 
-from . import sim
 from .common import car_device, feed
 from .routine_helpers import DRIVE, LIVING_ROOM, PORCH, set_up_car
 

@@ -28,8 +28,8 @@ from custom_components.homecoming.const import (
     DEFAULT_MAX_LEAD,
     DEFAULT_RATE,
     DEFAULT_TARGET_TEMPERATURE,
-    ROUTINE_DEFAULTS,
 )
+from custom_components.homecoming.routines.options import ROUTINE_DEFAULTS
 
 SECTIONS = (CONF_ARRIVAL_LIGHTS, CONF_CLIMATE, CONF_DEPARTURE)
 

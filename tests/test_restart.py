@@ -40,7 +40,7 @@ from custom_components.homecoming.const import (
     SOURCE_ENTITY,
 )
 from custom_components.homecoming.engine import ApproachDetector, Fix, Phase, Settings
-from tests import sim
+from devtools import sim
 from tests.common import (
     HOME,
     STALE_AFTER,

@@ -26,7 +26,8 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.homecoming.const import DOMAIN, EVENT_ROUTINE
 from custom_components.homecoming.diagnostics import async_get_config_entry_diagnostics
 from custom_components.homecoming.engine import Phase
-from custom_components.homecoming.routines import RoutineOptions, RoutineRunner, _number
+from custom_components.homecoming.routines import RoutineOptions, RoutineRunner
+from custom_components.homecoming.routines.runner import _number
 from tests import routine_home as home
 from tests.common import (
     add_car,
@@ -1048,6 +1049,50 @@ async def test_unusable_routine_record_is_forgotten(
     await add_car(hass, entry, webhook=True)
     assert entry.state is ConfigEntryState.LOADED
     assert "routines' saved record could not be read" in caplog.text
+
+
+async def test_a_newer_routine_record_starts_afresh_with_a_repair(
+    hass: HomeAssistant,
+    home_zone: None,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A record written by a newer version: a warning and a repair, never setup_error."""
+    await home.async_build_home(hass)
+    entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING]}})
+    key = f"{DOMAIN}.{entry.entry_id}.routines"
+    hass_storage[key] = {"version": 2, "minor_version": 1, "key": key, "data": {}}
+    await add_car(hass, entry, webhook=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert "routines' saved record could not be read" in caplog.text
+    assert "upgrade" not in caplog.text.lower()
+    issue_id = f"routine_record_unusable_{entry.entry_id}"
+    found = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert found is not None
+    assert found.translation_key == "routine_record_unusable"
+    # A good record read back (the next start) clears it.
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": key,
+        "data": {
+            "changed": {},
+            "comfort_done": [],
+            "lights_done": False,
+            "last_run": {},
+        },
+    }
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    # Removing the car removes the issue too.
+    hass_storage[key] = {"version": 2, "minor_version": 1, "key": key, "data": {}}
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_a_saved_cooldown_holds_across_a_restart(

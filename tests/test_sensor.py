@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import DOMAIN
-from tests import sim
+from devtools import sim
 from tests.common import (
     APPROACHING_AFTER,
     HOME_LAT,

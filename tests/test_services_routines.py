@@ -22,8 +22,8 @@ from custom_components.homecoming.const import (
     SERVICE_RUN_ROUTINE,
     SERVICE_SNOOZE,
 )
+from devtools import sim
 
-from . import sim
 from .common import call, car_device, feed, state
 from .routine_helpers import DRIVE, LIVING_ROOM, PORCH, SWITCH, set_up_car
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from custom_components.homecoming.engine.models import Fix, Home
-from tests.sim import (
+from devtools.sim import (
     DEFAULT_HOME,
     DRIFT_BOUND_M,
     Drive,

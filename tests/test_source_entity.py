@@ -40,7 +40,7 @@ from custom_components.homecoming.sources.entity import (
     can_follow,
     report_from_state,
 )
-from tests import sim
+from devtools import sim
 from tests.common import HOME, TRACKER, add_car, phase_state
 
 

@@ -27,8 +27,8 @@ from custom_components.homecoming.const import (
     SERVICE_SNOOZE,
     SOURCE_ENTITY,
 )
+from devtools import sim
 
-from . import sim
 from .common import call, feed, state
 from .routine_helpers import (
     DRIVE,

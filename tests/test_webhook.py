@@ -50,7 +50,7 @@ from custom_components.homecoming.engine import Fix
 from custom_components.homecoming.engine.detector import STILL_SPEED_MPS
 from custom_components.homecoming.sources.push import KNOTS, owntracks_key_bytes
 from custom_components.homecoming.sources.webhook import owntracks_issue_id
-from tests import sim
+from devtools import sim
 
 from .conftest import HOME_LAT, HOME_LON
 from .webhook_http import SECRET, TRACKER, URL, setup_car, sign, unlimited
@@ -214,7 +214,7 @@ async def test_gpslogger_form(
 # ------------------------------------------------------------------ rejections
 
 
-async def test_stale_duplicate_and_old_fixes_are_ignored_with_200(
+async def test_too_old_duplicate_and_old_fixes_are_ignored_with_200(
     hass: HomeAssistant, client: TestClient[Any, Any]
 ) -> None:
     """Valid but late fixes: 200, ignored, counted; the car never moves back."""
@@ -232,7 +232,7 @@ async def test_stale_duplicate_and_old_fixes_are_ignored_with_200(
     stats = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator.stats
     assert stats["duplicate"] == 1
     assert stats["out_of_order"] == 1
-    assert stats["stale"] == 1
+    assert stats["too_old"] == 1
 
 
 @pytest.mark.parametrize(

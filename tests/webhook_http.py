@@ -30,6 +30,7 @@ from custom_components.homecoming.const import (
     CONF_SECRET,
     CONF_SOURCE,
     DOMAIN,
+    MINOR_VERSION,
     SOURCE_PUSH,
 )
 from custom_components.homecoming.sources import webhook as webhook_module
@@ -42,12 +43,18 @@ TRACKER = "device_tracker.test_car"
 type Headers = Sequence[tuple[bytes, bytes]]
 
 
+ENTRY_ID = "01WEBHOOKTESTCAR"
+"""The test car's config entry id (its storage files are named after it)."""
+
+
 def make_entry(secret: str = "", *, cloudhook: bool = False) -> MockConfigEntry:
     """Return a push car with a webhook (and a secret, if given)."""
     return MockConfigEntry(
         domain=DOMAIN,
+        minor_version=MINOR_VERSION,
         title="Test car",
         unique_id="TESTCAR",
+        entry_id=ENTRY_ID,
         data={
             CONF_SOURCE: SOURCE_PUSH,
             CONF_HOME_ZONE: "zone.home",

@@ -15,8 +15,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests_e2e import harness
-from tests_e2e.harness import HassClient, HassProcess
+from devtools.client import HassClient
+from devtools.hass import HassProcess, free_port
+from devtools.home import write_config
 
 
 @dataclass(slots=True)
@@ -47,8 +48,8 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Start a real Home Assistant, onboarded over REST, for the whole session."""
     config: Path = tmp_path_factory.mktemp("hass-config")
-    port = harness.free_port()
-    harness.write_config(config, port)
+    port = free_port()
+    write_config(config, port)
     process = HassProcess(config, port).start()
 
     async def onboard() -> str:

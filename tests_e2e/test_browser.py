@@ -3,8 +3,9 @@
 Playwright's Python package drives ``/usr/bin/chromium`` (``executable_path``; no
 browser is ever downloaded). Screenshots go to the test's Home Assistant config folder;
 with ``HOMECOMING_SCREENSHOTS=1`` they replace the README's in ``docs/images/``.
-Skipped when chromium or Playwright is missing, unless ``HOMECOMING_E2E_BROWSER=1``
-(CI), where that is a failure.
+When chromium or Playwright is missing the test fails in CI (``CI=true``, or
+``HOMECOMING_E2E_BROWSER=1`` as ``.ci/run`` sets it) and is skipped, with the reason,
+elsewhere.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 import json
 import os
 from pathlib import Path
 import shutil
+from typing import NoReturn
 
 import pytest
 
-from tests import sim
-from tests_e2e import harness
+from devtools import drives, sim
+from devtools.client import Car, HassClient
+from devtools.home import PASSWORD, REPO, USERNAME
 from tests_e2e.conftest import Server
-from tests_e2e.harness import Car, HassClient
 
 CHROMIUM = os.environ.get("HOMECOMING_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,7 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DOCS_IMAGES = harness.REPO / "docs" / "images"
+DOCS_IMAGES = REPO / "docs" / "images"
 ENTITY_NAMES = (
     "Trip phase",
     "Distance to home",
@@ -45,20 +48,36 @@ TIMEOUT_MS = 30_000
 LOAD_TIMEOUT_MS = 120_000
 
 
+def browser_required() -> bool:
+    """Whether the browser test must run: in CI, or when asked to."""
+    return os.environ.get("HOMECOMING_E2E_BROWSER") == "1" or os.environ.get(
+        "CI", ""
+    ).lower() in {"1", "true"}
+
+
+def missing(what: str) -> NoReturn:
+    """Fail (CI) or skip (elsewhere) because ``what`` is missing."""
+    if browser_required():
+        pytest.fail(
+            f"{what}; the browser test must run in CI "
+            "(CI=true or HOMECOMING_E2E_BROWSER=1)",
+            pytrace=False,
+        )
+    pytest.skip(
+        f"{what}; the browser test is skipped (it is required when CI=true or "
+        "HOMECOMING_E2E_BROWSER=1)"
+    )
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Chromium, headless, through Playwright."""
-    required = os.environ.get("HOMECOMING_E2E_BROWSER") == "1"
     try:
         from playwright.sync_api import sync_playwright
-    except ImportError:
-        if required:
-            raise
-        pytest.skip("Playwright is not installed (scripts/setup --hass)")
+    except ImportError as err:
+        missing(f"Playwright cannot be imported ({err}; scripts/setup --hass)")
     if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
-        if required:
-            pytest.fail(f"{CHROMIUM} not found (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+        missing(f"{CHROMIUM} not found (apt-get install chromium)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -89,8 +108,8 @@ def test_add_a_car_in_the_ui(server: Server, browser: object) -> None:
     try:
         # Log in on the real login page.
         page.goto(f"{server.url}/")
-        page.locator("input[name='username']").fill(harness.USERNAME)
-        page.locator("input[name='password']").fill(harness.PASSWORD)
+        page.locator("input[name='username']").fill(USERNAME)
+        page.locator("input[name='password']").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         # The first load of the frontend after a start can take a while on 2 cores.
         page.wait_for_url(
@@ -115,11 +134,13 @@ def test_add_a_car_in_the_ui(server: Server, browser: object) -> None:
         expect(push).to_be_visible()
         push.click()
 
-        # The push form: name, make, model.
+        # The push form: name, make, model; a new secret is already filled in.
         expect(page.get_by_text("Receive position pushes")).to_be_visible()
         page.locator("input[name='name']").fill("Browser car")
         page.locator("input[name='make']").fill("Volvo")
         page.locator("input[name='model']").fill("V60")
+        secret = page.locator("input[name='secret']").input_value()
+        assert len(secret) >= 32, "the form suggests a new secret"
         page.wait_for_timeout(300)
         page.screenshot(path=images / "add-integration.png")
         page.get_by_role("button", name="Submit").click()
@@ -134,7 +155,7 @@ def test_add_a_car_in_the_ui(server: Server, browser: object) -> None:
 
         # Playwright's sync API owns this thread's event loop: ask REST from another.
         with ThreadPoolExecutor(1) as pool:
-            car = pool.submit(server.run, _browser_car).result()
+            car = pool.submit(server.run, partial(_browser_car, secret=secret)).result()
         page.goto(f"{server.url}/config/devices/device/{car.device_id}")
         expect(page.get_by_text("Browser car").first).to_be_visible()
         for name in ENTITY_NAMES:
@@ -148,15 +169,17 @@ def test_add_a_car_in_the_ui(server: Server, browser: object) -> None:
         context.close()
 
 
-async def _browser_car(client: HassClient) -> Car:
-    """Return the car added in the browser, after pushing it a first position."""
+async def _browser_car(client: HassClient, *, secret: str) -> Car:
+    """Return the car added in the browser, after pushing it a signed first position."""
     cars = [car for car in await client.cars() if car.title == "Browser car"]
     assert len(cars) == 1, "the car added in the browser is set up"
     car = cars[0]
     url = await client.webhook_url(car.entry_id)
     drive = sim.Drive(start=datetime.now(UTC) - timedelta(seconds=30), seed=5)
     drive.at(*sim.along(250, 3_200)).drive_to(*sim.along(250, 2_900), 15.0)
-    body = json.dumps([harness.fix_payload(fix) for fix in drive.fixes]).encode()
-    status, answer = await harness.post_push(client.session, url, body)
+    body = json.dumps([drives.fix_payload(fix) for fix in drive.fixes]).encode()
+    status, answer = await drives.post_push(
+        client.session, url, body, drives.signed_headers(secret, body)
+    )
     assert status == 200, answer
     return car

@@ -2,16 +2,15 @@
 
 Everything goes through Home Assistant's public interfaces: the config flow and options
 flow REST APIs, the car's webhook, and the websocket API (``homecoming_event`` and
-``state_changed``). Assertions that need the routines (issue 5) are skipped, with the
-reason, when the car's options offer none.
+``state_changed``). Each car's routines are set through its options flow
+(:func:`devtools.forms.configure_routines`); a routines form that cannot be filled fails
+the test.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-import hashlib
-import hmac
 import json
 import time
 from typing import Any
@@ -19,23 +18,14 @@ from typing import Any
 import pytest
 
 from custom_components.homecoming.engine import Home
-from tests import sim
-from tests_e2e import harness
+from devtools import drives, forms, sim
+from devtools.client import Car, HassClient
+from devtools.drives import Plan, signed_headers
+from devtools.home import HEATER, HOME_LAT, HOME_LON, HOME_RADIUS_M, LIGHTS, THERMOSTAT
+from devtools.watch import Watcher
 from tests_e2e.conftest import Server
-from tests_e2e.harness import (
-    HEATER,
-    LIGHTS,
-    THERMOSTAT,
-    Car,
-    HassClient,
-    Plan,
-    RoutineSetup,
-    Watcher,
-)
 
-HOME = Home(
-    latitude=harness.HOME_LAT, longitude=harness.HOME_LON, radius=harness.HOME_RADIUS_M
-)
+HOME = Home(latitude=HOME_LAT, longitude=HOME_LON, radius=HOME_RADIUS_M)
 TRIP = ["approach_started", "arriving", "arrived"]
 
 
@@ -44,7 +34,8 @@ class DriveResult:
     """What the websocket showed during the demo drive of one car."""
 
     car: Car
-    routines: RoutineSetup
+    routines: list[str]
+    """The options-menu steps that set the car's routines."""
     events: list[str]
     phases: list[str]
     approaching: list[str]
@@ -100,13 +91,13 @@ def drive(server: Server) -> DriveResult:
 
     async def body(client: HassClient) -> DriveResult:
         car = await client.add_push_car("E2E car")
-        routines = await harness.configure_routines(client, car)
+        routines = await forms.configure_routines(client, car)
         await _reset_home(client)
-        plan = Plan.build(harness.demo_drive(), speed=10)
+        plan = Plan.build(drives.demo_drive(), speed=10)
         assert plan.check(HOME) == []
         async with Watcher.connect(client) as watcher:
             initial_target = watcher.attribute(THERMOSTAT, "temperature")
-            await harness.send_plan(client.session, car.webhook_url, plan.batches())
+            await drives.send_plan(client.session, car.webhook_url, plan.batches())
             await watcher.wait_for(
                 lambda: watcher.state(car.entity("phase")) == "home", 20, "home"
             )
@@ -127,11 +118,6 @@ def drive(server: Server) -> DriveResult:
     return server.run(body)
 
 
-def _needs_routines(result: DriveResult) -> None:
-    if not result.routines.available:
-        pytest.skip(f"routines not available: {result.routines.notice}")
-
-
 def test_events_arrive_in_order(drive: DriveResult) -> None:
     """One trip home: exactly approach_started, arriving, arrived, in that order."""
     assert drive.events == TRIP
@@ -149,7 +135,6 @@ def test_nothing_flaps(drive: DriveResult) -> None:
 
 def test_the_lights_turn_on_on_arrival(drive: DriveResult) -> None:
     """The arrival routine switches the lights on once, after the car is arriving."""
-    _needs_routines(drive)
     for light in LIGHTS:
         assert drive.lights[light][-1] == "on", (light, drive.lights[light])
         assert drive.lights[light].count("on") == 1
@@ -158,7 +143,6 @@ def test_the_lights_turn_on_on_arrival(drive: DriveResult) -> None:
 
 def test_the_thermostat_target_changes_while_approaching(drive: DriveResult) -> None:
     """The climate routine raises the target once, during the approach."""
-    _needs_routines(drive)
     assert len(drive.targets) >= 2, drive.targets
     assert drive.targets[-1] > drive.targets[0]
     first_change = drive.order.index("target_changed")
@@ -173,9 +157,9 @@ def test_restart_in_the_middle_of_an_approach(server: Server) -> None:
     assert plan.check(HOME) == []
     batches = plan.batches()
 
-    async def first_half(client: HassClient) -> tuple[Car, RoutineSetup, int, Any]:
+    async def first_half(client: HassClient) -> tuple[Car, int, Any]:
         car = await client.add_push_car("Restart car")
-        routines = await harness.configure_routines(client, car)
+        await forms.configure_routines(client, car)
         await _reset_home(client)
         async with Watcher.connect(client) as watcher:
             progress = {"sent": 0}
@@ -183,7 +167,7 @@ def test_restart_in_the_middle_of_an_approach(server: Server) -> None:
             def count(_: Any) -> None:
                 progress["sent"] += 1
 
-            sent = await harness.send_plan(
+            sent = await drives.send_plan(
                 client.session,
                 car.webhook_url,
                 batches,
@@ -198,9 +182,9 @@ def test_restart_in_the_middle_of_an_approach(server: Server) -> None:
                 e.data["type"] for e in watcher.homecoming_events(car.entry_id)
             ] == ["approach_started"]
             before = {i: watcher.state(i) for i in LIGHTS}
-        return car, routines, sent, before
+        return car, sent, before
 
-    car, routines, sent, lights_before = server.run(first_half)
+    car, sent, lights_before = server.run(first_half)
     assert sent < len(batches) - 5, "the drive must still be under way"
     restarted_at = datetime.now(UTC)
     server.process.restart()
@@ -215,7 +199,7 @@ def test_restart_in_the_middle_of_an_approach(server: Server) -> None:
             assert watcher.state(car.entity("phase")) == "approaching"
             assert watcher.state(car.entity("approaching")) == "on"
             assert {i: watcher.state(i) for i in LIGHTS} == lights_before
-            await harness.send_plan(client.session, car.webhook_url, batches[sent:])
+            await drives.send_plan(client.session, car.webhook_url, batches[sent:])
             await watcher.wait_for(
                 lambda: watcher.state(car.entity("phase")) == "home", 20, "home"
             )
@@ -232,24 +216,13 @@ def test_restart_in_the_middle_of_an_approach(server: Server) -> None:
         if e.get("entry_id") == car.entry_id
     ]
     assert recorded == ["arriving", "arrived"]
-    if routines.available:
-        lights = server.run(_lights)
-        assert all(state == "on" for state in lights.values()), lights
+    lights = server.run(_lights)
+    assert all(state == "on" for state in lights.values()), lights
 
 
 async def _lights(client: HassClient) -> dict[str, str]:
     states = await client.states()
     return {light: states[light]["state"] for light in LIGHTS}
-
-
-def _sign(secret: str, body: bytes) -> dict[str, str]:
-    stamp = str(int(time.time()))
-    message = stamp.encode() + b"." + body
-    digest = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-    return {
-        "X-Homecoming-Timestamp": stamp,
-        "X-Homecoming-Signature": f"sha256={digest}",
-    }
 
 
 def test_bad_pushes_change_nothing(server: Server) -> None:
@@ -259,7 +232,7 @@ def test_bad_pushes_change_nothing(server: Server) -> None:
     async def body(client: HassClient) -> None:
         car = await client.add_push_car("Secret car", secret=secret)
         good = json.dumps(
-            harness.fix_payload(
+            drives.fix_payload(
                 sim.Drive(start=datetime.now(UTC))
                 .at(*sim.along(90, 3_000))
                 .stop(5)
@@ -268,8 +241,8 @@ def test_bad_pushes_change_nothing(server: Server) -> None:
         ).encode()
         url = car.webhook_url
         session = client.session
-        status, answer = await harness.post_push(
-            session, url, good, _sign(secret, good)
+        status, answer = await drives.post_push(
+            session, url, good, signed_headers(secret, good)
         )
         assert (status, answer) == (200, {"accepted": 1, "ignored": 0})
         ids = sorted(car.entities.values())
@@ -282,15 +255,20 @@ def test_bad_pushes_change_nothing(server: Server) -> None:
             garbage = b"\x00\x01 this is not a position {"
             no_position = b'{"latitude": "north", "longitude": 4.9}'
             cases = [
-                ("oversized", oversized, _sign(secret, oversized), 413),
-                ("garbage", garbage, _sign(secret, garbage), 400),
-                ("not a position", no_position, _sign(secret, no_position), 400),
-                ("wrong signature", good, _sign("not-the-secret", good), 401),
+                ("oversized", oversized, signed_headers(secret, oversized), 413),
+                ("garbage", garbage, signed_headers(secret, garbage), 400),
+                (
+                    "not a position",
+                    no_position,
+                    signed_headers(secret, no_position),
+                    400,
+                ),
+                ("wrong signature", good, signed_headers("not-the-secret", good), 401),
                 ("wrong bearer", good, {"Authorization": "Bearer nope"}, 401),
                 ("unsigned", good, {}, 401),
             ]
             for name, payload, headers, expected in cases:
-                status, answer = await harness.post_push(session, url, payload, headers)
+                status, answer = await drives.post_push(session, url, payload, headers)
                 assert status == expected, (name, status, answer)
                 assert "error" in answer, (name, answer)
             pause = time.monotonic() + 1.5

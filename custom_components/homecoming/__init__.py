@@ -10,17 +10,21 @@ from homeassistant.helpers.typing import ConfigType
 from .const import (
     CONF_CLOUDHOOK,
     CONF_SECRET,
+    CONF_SILENCE_TIMEOUT,
     CONF_SOURCE,
+    CONF_STALE_TIMEOUT_V1,
     CONF_TRACKED_ENTITY,
     DOMAIN,
+    MINOR_VERSION,
     SOURCE_ENTITY,
 )
 from .coordinator import HomecomingCoordinator, car_store, state_issue_id
 from .routines import RoutineRunner, routine_store
+from .routines.runner import routine_issue_id
 from .runtime import HomecomingConfigEntry, HomecomingRuntimeData
 from .services import async_setup_services
 from .sources.entity import EntitySource, source_issue_id
-from .sources.webhook import WebhookSource, async_delete_cloudhook
+from .sources.webhook import WebhookSource, async_delete_cloudhook, replay_store
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -56,10 +60,32 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) -
             entry.data[CONF_WEBHOOK_ID],
             entry.data.get(CONF_SECRET, ""),
         )
+    if isinstance(source, WebhookSource):
+        await source.async_load()
+        entry.async_on_unload(source.async_save)
     entry.runtime_data = HomecomingRuntimeData(coordinator, routines, source)
     entry.async_on_unload(routines.async_start())
     entry.async_on_unload(source.async_start())
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: HomecomingConfigEntry
+) -> bool:
+    """Bring a car's entry up to date.
+
+    1.1 → 1.2: the option ``stale_timeout`` is now ``silence_timeout`` (one name for
+    one concept: how long a car may stay silent).
+    """
+    # Home Assistant calls this only for an older entry of a version it can set up
+    # (a newer major version fails with a migration error before): 1.1 here.
+    options = dict(entry.options)
+    if CONF_STALE_TIMEOUT_V1 in options:
+        options[CONF_SILENCE_TIMEOUT] = options.pop(CONF_STALE_TIMEOUT_V1)
+    hass.config_entries.async_update_entry(
+        entry, options=options, minor_version=MINOR_VERSION
+    )
     return True
 
 
@@ -72,7 +98,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: HomecomingConfigEntry) 
     """Forget a removed car's saved state, cloudhook and repair issues."""
     await car_store(hass, entry.entry_id).async_remove()
     await routine_store(hass, entry.entry_id).async_remove()
+    await replay_store(hass, entry.entry_id).async_remove()
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     ir.async_delete_issue(hass, DOMAIN, source_issue_id(entry.entry_id))
     ir.async_delete_issue(hass, DOMAIN, state_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, routine_issue_id(entry.entry_id))

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-import copy
 import secrets
 from typing import Any, override
 import uuid
 
 from homeassistant.components import webhook
-from homeassistant.components.climate.const import HVACMode
-from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.components.zone.const import DOMAIN as ZONE_DOMAIN
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -20,26 +17,13 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
     SubentryFlowResult,
 )
-from homeassistant.const import (
-    CONF_NAME,
-    CONF_WEBHOOK_ID,
-    LIGHT_LUX,
-    UnitOfLength,
-    UnitOfTime,
-)
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -47,64 +31,33 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .const import (
-    CONDITION_ALWAYS,
     CONDITION_ILLUMINANCE,
-    CONDITION_SUN,
     CONF_ARRIVAL_LIGHTS,
-    CONF_ARRIVAL_RADIUS,
-    CONF_CLIMATE,
     CONF_CLOUDHOOK,
     CONF_CONDITION,
-    CONF_COOLDOWN,
-    CONF_DEPARTURE,
     CONF_DRIVER_ID,
-    CONF_ECO_TEMPERATURE,
-    CONF_ENABLED,
     CONF_HOME_ZONE,
-    CONF_HVAC_MODE,
-    CONF_ILLUMINANCE_BELOW,
     CONF_ILLUMINANCE_SENSOR,
-    CONF_INDOOR_SENSOR,
-    CONF_LEAD,
-    CONF_LIGHTS_OFF,
     CONF_MAKE,
-    CONF_MAX_ACCURACY,
-    CONF_MAX_LEAD,
-    CONF_MODE,
     CONF_MODEL,
     CONF_OWNTRACKS_KEY,
     CONF_PERSON,
-    CONF_RATE,
-    CONF_REACH_KM,
-    CONF_REACH_MINUTES,
     CONF_SCENE,
     CONF_SECRET,
     CONF_SOURCE,
-    CONF_STALE_TIMEOUT,
-    CONF_STOP_TOLERANCE,
-    CONF_TARGET_TEMPERATURE,
-    CONF_TARGETS,
     CONF_TEMPERATURE,
-    CONF_TIMING,
     CONF_TRACKED_ENTITY,
     CONF_VIN,
-    CONF_WHEN,
-    DEFAULT_COOLDOWN,
     DEFAULT_HOME_ZONE,
-    DEPARTURE_AWAY_PRESET,
-    DEPARTURE_ECO,
     DOMAIN,
-    HVAC_KEEP,
-    ROUTINE_DEFAULTS,
+    MINOR_VERSION,
     SOURCE_ENTITY,
     SOURCE_PUSH,
     SUBENTRY_DRIVER,
-    TIMING_FIXED,
-    TIMING_PREHEAT,
-    WHEN_APPROACH_STARTED,
-    WHEN_ARRIVING,
 )
-from .coordinator import DETECTION_RANGES, detection_options
+from .detection import DETECTION_FIELDS, detection_options
+from .routines.options import routines_options, routines_schema
+from .selectors import TEMPERATURE_SELECTOR, entities
 from .sources.entity import can_follow
 from .sources.webhook import async_delete_cloudhook, async_webhook_url
 
@@ -124,192 +77,17 @@ PUSH_SCHEMA = probatio.Schema(
 """A push car: its name, what identifies it, and its shared secret."""
 
 
-def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
-    """Return a number box from ``low`` to ``high`` in ``unit``."""
-    return NumberSelector(
-        NumberSelectorConfig(
-            min=low,
-            max=high,
-            step=step,
-            unit_of_measurement=unit,
-            mode=NumberSelectorMode.BOX,
-        )
-    )
-
-
-DETECTION_STEPS: dict[str, tuple[float, str]] = {
-    CONF_REACH_KM: (1, UnitOfLength.KILOMETERS),
-    CONF_REACH_MINUTES: (1, UnitOfTime.MINUTES),
-    CONF_ARRIVAL_RADIUS: (10, UnitOfLength.METERS),
-    CONF_STOP_TOLERANCE: (1, UnitOfTime.MINUTES),
-    CONF_STALE_TIMEOUT: (1, UnitOfTime.MINUTES),
-    CONF_MAX_ACCURACY: (10, UnitOfLength.METERS),
-}
-"""The step and unit of each detection option's box."""
-
-DETECTION_FIELDS: dict[str, probatio.All[float]] = {
-    key: probatio.All(
-        _number(low, high, *DETECTION_STEPS[key]), probatio.Range(min=low, max=high)
-    )
-    for key, (low, high) in DETECTION_RANGES.items()
-}
-"""Each detection option's box and its range (the range also refuses NaN)."""
-
 ZONE_SELECTOR = EntitySelector(EntitySelectorConfig(domain=ZONE_DOMAIN))
 SOURCE_SELECTOR = EntitySelector(EntitySelectorConfig())
-
-
-def _select(config: SelectSelectorConfig) -> SelectSelector:
-    """Return a drop-down; its options are translated under ``selector.<key>``."""
-    return SelectSelector(
-        SelectSelectorConfig(**config, mode=SelectSelectorMode.DROPDOWN)
-    )
-
-
-def _entities(
-    domain: str | list[str],
-    *,
-    device_class: str | None = None,
-    multiple: bool = False,
-) -> EntitySelector:
-    """Return an entity picker for ``domain`` (one, or several when ``multiple``)."""
-    config = EntitySelectorConfig(domain=domain, multiple=multiple)
-    if device_class is not None:
-        config["device_class"] = device_class
-    return EntitySelector(config)
-
-
-TEMPERATURE_SELECTOR = _number(5, 95, 0.5, "°")
-"""A comfort or eco temperature, in Home Assistant's unit system (°C or °F): climate
-actions take temperatures in that unit and convert them for each thermostat."""
-
-ROUTINE_MINUTES = (CONF_MAX_LEAD, CONF_LEAD)
-"""The climate settings kept as whole minutes."""
-
-
-ROUTINE_SELECTORS: dict[str, dict[str, Any]] = {
-    CONF_ARRIVAL_LIGHTS: {
-        CONF_TARGETS: _entities(["light", "switch", "scene", "script"], multiple=True),
-        CONF_WHEN: _select(
-            SelectSelectorConfig(
-                options=[WHEN_ARRIVING, WHEN_APPROACH_STARTED],
-                translation_key="arrival_when",
-            )
-        ),
-        CONF_CONDITION: _select(
-            SelectSelectorConfig(
-                options=[CONDITION_SUN, CONDITION_ILLUMINANCE, CONDITION_ALWAYS],
-                translation_key="arrival_condition",
-            )
-        ),
-        CONF_ILLUMINANCE_SENSOR: _entities(
-            "sensor", device_class=SensorDeviceClass.ILLUMINANCE
-        ),
-        CONF_ILLUMINANCE_BELOW: _number(0, 100_000, 1, LIGHT_LUX),
-    },
-    CONF_CLIMATE: {
-        CONF_TARGETS: _entities("climate", multiple=True),
-        CONF_TARGET_TEMPERATURE: TEMPERATURE_SELECTOR,
-        CONF_HVAC_MODE: _select(
-            SelectSelectorConfig(
-                options=[
-                    HVACMode.HEAT.value,
-                    HVACMode.COOL.value,
-                    HVACMode.HEAT_COOL.value,
-                    HVACMode.AUTO.value,
-                    HVAC_KEEP,
-                ],
-                translation_key="climate_hvac_mode",
-            )
-        ),
-        CONF_TIMING: _select(
-            SelectSelectorConfig(
-                options=[TIMING_PREHEAT, TIMING_FIXED],
-                translation_key="climate_timing",
-            )
-        ),
-        CONF_RATE: _number(0.1, 20, 0.1, "°/h"),
-        CONF_MAX_LEAD: _number(10, 480, 5, UnitOfTime.MINUTES),
-        CONF_INDOOR_SENSOR: _entities(
-            "sensor", device_class=SensorDeviceClass.TEMPERATURE
-        ),
-        CONF_LEAD: _number(0, 240, 1, UnitOfTime.MINUTES),
-    },
-    CONF_DEPARTURE: {
-        CONF_ENABLED: BooleanSelector(),
-        CONF_MODE: _select(
-            SelectSelectorConfig(
-                options=[DEPARTURE_ECO, DEPARTURE_AWAY_PRESET],
-                translation_key="departure_mode",
-            )
-        ),
-        CONF_ECO_TEMPERATURE: TEMPERATURE_SELECTOR,
-        CONF_LIGHTS_OFF: BooleanSelector(),
-    },
-}
-"""Each routine section's fields, in the order the form shows them."""
-
-COOLDOWN_SELECTOR = _number(0, 240, 1, UnitOfTime.MINUTES)
-
-
-def _routine_configured(key: str, settings: Any) -> bool:
-    """Tell whether a routine section is in use (so its section opens)."""
-    if not isinstance(settings, dict):
-        return False
-    return bool(settings.get(CONF_ENABLED if key == CONF_DEPARTURE else CONF_TARGETS))
-
-
-def routines_schema(
-    values: Mapping[str, Any], errors: Mapping[str, str]
-) -> probatio.Schema:
-    """Return the routines form: a section per routine, then the cooldown.
-
-    The defaults are the documented ones; ``values`` (the saved options or the
-    input being corrected) are suggested over them. A section opens when its
-    routine is in use or has an error.
-    """
-    fields: dict[Any, Any] = {}
-    for key, selectors in ROUTINE_SELECTORS.items():
-        inner: dict[Any, Any] = {}
-        for field, selector in selectors.items():
-            if field in ROUTINE_DEFAULTS[key]:
-                marker: Any = probatio.Required(
-                    field, default=ROUTINE_DEFAULTS[key][field]
-                )
-            else:
-                marker = probatio.Optional(field)
-            inner[marker] = selector
-        collapsed = not _routine_configured(key, values.get(key)) and key not in errors
-        fields[probatio.Required(key)] = section(
-            probatio.Schema(inner), {"collapsed": collapsed}
-        )
-    fields[probatio.Required(CONF_COOLDOWN, default=DEFAULT_COOLDOWN)] = (
-        COOLDOWN_SELECTOR
-    )
-    return probatio.Schema(fields)
-
-
-def routines_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the routine options to store from the form's input.
-
-    A deep copy: a default's target list must not be shared with the options.
-    """
-    options: dict[str, Any] = copy.deepcopy(
-        {key: dict(user_input[key]) for key in ROUTINE_DEFAULTS}
-    )
-    for key in ROUTINE_MINUTES:
-        options[CONF_CLIMATE][key] = int(options[CONF_CLIMATE][key])
-    options[CONF_COOLDOWN] = int(user_input[CONF_COOLDOWN])
-    return options
 
 
 DRIVER_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_NAME): TextSelector(),
-        probatio.Optional(CONF_PERSON): _entities("person"),
+        probatio.Optional(CONF_PERSON): entities("person"),
         probatio.Optional(CONF_DRIVER_ID): TextSelector(),
         probatio.Optional(CONF_TEMPERATURE): TEMPERATURE_SELECTOR,
-        probatio.Optional(CONF_SCENE): _entities("scene"),
+        probatio.Optional(CONF_SCENE): entities("scene"),
     }
 )
 """A driver: a name, and what identifies and personalises them (all optional)."""
@@ -342,6 +120,7 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a car: where its position comes from, then its home zone."""
 
     VERSION = 1
+    MINOR_VERSION = MINOR_VERSION
 
     def __init__(self) -> None:
         """Start with nothing chosen."""

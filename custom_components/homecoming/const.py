@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import logging
-from typing import Any, Final
+from typing import Final
 
 from .engine import EventType
 
@@ -12,6 +12,9 @@ DOMAIN: Final = "homecoming"
 LOGGER: Final = logging.getLogger(__package__)
 
 # Config entry data
+MINOR_VERSION: Final = 2
+"""Minor version of the config entries this version writes (see ``async_migrate_entry``)."""
+
 CONF_SOURCE: Final = "source"
 CONF_TRACKED_ENTITY: Final = "tracked_entity"
 CONF_HOME_ZONE: Final = "home_zone"
@@ -33,7 +36,9 @@ CONF_REACH_KM: Final = "reach_km"
 CONF_REACH_MINUTES: Final = "reach_minutes"
 CONF_ARRIVAL_RADIUS: Final = "arrival_radius"
 CONF_STOP_TOLERANCE: Final = "stop_tolerance"
-CONF_STALE_TIMEOUT: Final = "stale_timeout"
+CONF_SILENCE_TIMEOUT: Final = "silence_timeout"
+CONF_STALE_TIMEOUT_V1: Final = "stale_timeout"
+"""The silence timeout's option key in options of minor version 1."""
 CONF_MAX_ACCURACY: Final = "max_accuracy"
 
 # Bus event and its data
@@ -110,43 +115,6 @@ DEFAULT_LEAD: Final = 30
 DEFAULT_ECO_TEMPERATURE: Final = 17.0
 DEFAULT_ILLUMINANCE_BELOW: Final = 50.0
 HVAC_HEAT: Final = "heat"
-
-ROUTINE_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
-    CONF_ARRIVAL_LIGHTS: {
-        CONF_TARGETS: [],
-        CONF_WHEN: WHEN_ARRIVING,
-        CONF_CONDITION: CONDITION_SUN,
-        CONF_ILLUMINANCE_BELOW: DEFAULT_ILLUMINANCE_BELOW,
-    },
-    CONF_CLIMATE: {
-        CONF_TARGETS: [],
-        CONF_TARGET_TEMPERATURE: DEFAULT_TARGET_TEMPERATURE,
-        CONF_HVAC_MODE: HVAC_HEAT,
-        CONF_TIMING: TIMING_PREHEAT,
-        CONF_RATE: DEFAULT_RATE,
-        CONF_MAX_LEAD: DEFAULT_MAX_LEAD,
-        CONF_LEAD: DEFAULT_LEAD,
-    },
-    CONF_DEPARTURE: {
-        CONF_ENABLED: False,
-        CONF_MODE: DEPARTURE_ECO,
-        CONF_ECO_TEMPERATURE: DEFAULT_ECO_TEMPERATURE,
-        CONF_LIGHTS_OFF: False,
-    },
-}
-"""The defaults of each routine section's settings (optional sensors have none)."""
-
-ROUTINE_RANGES: Final[dict[str, tuple[float, float]]] = {
-    CONF_ILLUMINANCE_BELOW: (0.0, 100_000.0),
-    CONF_TARGET_TEMPERATURE: (5.0, 95.0),
-    CONF_ECO_TEMPERATURE: (5.0, 95.0),
-    CONF_RATE: (0.1, 20.0),
-    CONF_MAX_LEAD: (10.0, 480.0),
-    CONF_LEAD: (0.0, 240.0),
-    CONF_COOLDOWN: (0.0, 240.0),
-}
-"""The valid range of each number of the routine options (the form's boxes, and what is
-read from saved options)."""
 
 # Drivers (config subentries)
 SUBENTRY_DRIVER: Final = "driver"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
-import math
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -41,15 +40,9 @@ from .const import (
     ATTR_ETA,
     ATTR_PHASE,
     ATTR_TYPE,
-    CONF_ARRIVAL_RADIUS,
     CONF_HOME_ZONE,
     CONF_MAKE,
-    CONF_MAX_ACCURACY,
     CONF_MODEL,
-    CONF_REACH_KM,
-    CONF_REACH_MINUTES,
-    CONF_STALE_TIMEOUT,
-    CONF_STOP_TOLERANCE,
     CONF_VIN,
     DOMAIN,
     EVENT_HOMECOMING,
@@ -59,13 +52,13 @@ from .const import (
     STORAGE_VERSION,
     TICK_INTERVAL,
 )
+from .detection import DETECTION_RANGES, detection_options, settings_from_options
 from .drivers import Driver, DriverTracker
 from .engine import (
     ApproachDetector,
     Fix,
     Home,
     Phase,
-    Settings,
     Snapshot,
     Transition,
     UpdateResult,
@@ -92,89 +85,12 @@ class CarData:
     """What the car's entities show: the engine's snapshot and the data's health."""
 
     snapshot: Snapshot
-    stale: bool
-    """No fix for longer than the stale timeout: the position is the last one known."""
+    silent: bool
+    """No fix for longer than the silence timeout: the position is the last one known."""
     available: bool
     """The position source works (for an entity source: it exists and is available)."""
     driver: Driver | None
     """The driver driving now, if known (see :mod:`.drivers`)."""
-
-
-DETECTION_RANGES: Final[Mapping[str, tuple[float, float]]] = {
-    CONF_REACH_KM: (0.0, 500.0),
-    CONF_REACH_MINUTES: (0.0, 240.0),
-    CONF_ARRIVAL_RADIUS: (50.0, 5_000.0),
-    CONF_STOP_TOLERANCE: (1.0, 60.0),
-    CONF_STALE_TIMEOUT: (2.0, 240.0),
-    CONF_MAX_ACCURACY: (20.0, 2_000.0),
-}
-"""The valid range of each detection option, inclusive, in the units the user sees
-(kilometres, minutes, metres; docs/sources.md). The options form allows nothing else."""
-
-_DEFAULTS = Settings()
-
-DETECTION_DEFAULTS: Final[Mapping[str, float]] = {
-    CONF_REACH_KM: (_DEFAULTS.reach_m or 0) / 1000,
-    CONF_REACH_MINUTES: (_DEFAULTS.reach_eta_s or 0) / 60,
-    CONF_ARRIVAL_RADIUS: _DEFAULTS.arrival_radius_m,
-    CONF_STOP_TOLERANCE: _DEFAULTS.stop_tolerance_s / 60,
-    CONF_STALE_TIMEOUT: _DEFAULTS.stale_timeout_s / 60,
-    CONF_MAX_ACCURACY: _DEFAULTS.max_accuracy_m,
-}
-"""The detection options' defaults, in the units the user sees (from the engine's)."""
-
-
-def detection_options(
-    options: Mapping[str, Any],
-) -> tuple[dict[str, float], dict[str, Any]]:
-    """Return the detection options in force (user units), and the saved values refused.
-
-    A saved value that is not a number within its range (written by hand or by an older
-    version) is replaced by its default: the form could not have saved it, so the
-    documented default is the only behaviour the user has seen described.
-    """
-    values = dict(DETECTION_DEFAULTS)
-    refused: dict[str, Any] = {}
-    for key, (low, high) in DETECTION_RANGES.items():
-        if key not in options:
-            continue
-        value = options[key]
-        number = _option_number(value)
-        if number is not None and low <= number <= high:
-            values[key] = number
-        else:
-            refused[key] = value
-    return values, refused
-
-
-def _option_number(value: object) -> float | None:
-    """Return a saved option as a float, or None if it is no finite number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an integer too large for a float
-        return None
-    return number if math.isfinite(number) else None
-
-
-def settings_from_options(options: Mapping[str, Any]) -> Settings:
-    """Detector settings from the entry options (user units), defaults for the rest.
-
-    Values out of range are replaced by their defaults (see :func:`detection_options`).
-    """
-    values, _ = detection_options(options)
-    reach = values[CONF_REACH_KM]
-    minutes = values[CONF_REACH_MINUTES]
-    return replace(
-        _DEFAULTS,
-        reach_m=reach * 1000.0 if reach else None,
-        reach_eta_s=minutes * 60.0 if minutes else None,
-        arrival_radius_m=values[CONF_ARRIVAL_RADIUS],
-        stop_tolerance_s=values[CONF_STOP_TOLERANCE] * 60.0,
-        stale_timeout_s=values[CONF_STALE_TIMEOUT] * 60.0,
-        max_accuracy_m=values[CONF_MAX_ACCURACY],
-    )
 
 
 def state_issue_id(entry_id: str) -> str:
@@ -196,6 +112,44 @@ def _unusable_reason(err: Exception, stored: object) -> str:
     if isinstance(version, int) and version > STATE_VERSION:
         return f"written by a newer version of Homecoming (state version {version})"
     return f"{type(err).__name__}: {err}"
+
+
+class CarStats(Mapping[str, int]):
+    """How many reports a car got, by what became of them (shown in diagnostics).
+
+    Read like a mapping of counter name to count (absent names are 0); written only
+    through :meth:`add` and :meth:`add_result`. Names: ``accepted`` and each
+    :class:`~.engine.RejectReason` (a detector's verdict on a fix); ``clock_ahead``,
+    ``clock_corrected`` (clocks), ``repeated`` (a restored state repeating the last
+    position); the webhook's ``http_<status>`` and what it noted of pushes
+    (``owntracks_ignored``, ``encrypted_no_key``, ...).
+    """
+
+    __slots__ = ("_counts",)
+
+    def __init__(self) -> None:
+        """Start with nothing counted."""
+        self._counts: Counter[str] = Counter()
+
+    def add(self, name: str, count: int = 1) -> None:
+        """Count ``count`` more of ``name``."""
+        self._counts[name] += count
+
+    def add_result(self, result: UpdateResult) -> None:
+        """Count what the detector made of a report."""
+        self._counts[result.reason.value if result.reason else "accepted"] += 1
+
+    def __getitem__(self, name: str) -> int:
+        """Return how many of ``name`` were counted (0 when none)."""
+        return self._counts[name]
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the names counted at least once."""
+        return iter(self._counts)
+
+    def __len__(self) -> int:
+        """Return how many different names were counted."""
+        return len(self._counts)
 
 
 def transition_data(transition: Transition) -> dict[str, Any]:
@@ -249,7 +203,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             )
         self.settings = settings_from_options(entry.options)
         self.zone_entity_id: str = entry.data[CONF_HOME_ZONE]
-        self.stats: Counter[str] = Counter()
+        self.stats = CarStats()
         self.device_id: str = ""
         self.source_available = True
         self.catching_up = False
@@ -367,7 +321,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         )
         transitions: list[Transition] = []
         for result in results:
-            self.stats[result.reason.value if result.reason else "accepted"] += 1
+            self.stats.add_result(result)
             transitions.extend(result.transitions)
         if corrected or any(result.accepted for result in results):
             self._changed([] if silent else transitions)
@@ -380,7 +334,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         """
         if fix.timestamp <= limit:
             return fix
-        self.stats["clock_ahead"] += 1
+        self.stats.add("clock_ahead")
         return replace(fix, timestamp=now)
 
     @callback
@@ -394,7 +348,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         """Feed a zone-only report (home / not home) to the engine."""
         corrected = self._correct_clock(dt_util.utcnow())
         result = self.engine.update_presence(at_home, timestamp)
-        self.stats[result.reason.value if result.reason else "accepted"] += 1
+        self.stats.add_result(result)
         if corrected or result.accepted:
             self._changed([] if silent else list(result.transitions))
         return result
@@ -450,13 +404,15 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
 
     @callback
     def _async_tick(self, now: datetime) -> None:
-        """Let time pass: stops and silence may end an approach; data may go stale."""
+        """Let time pass: stops and silence may end an approach; the car may go silent."""
         corrected = self._correct_clock(now)
         transitions = list(self.engine.advance(now))
-        stale = self._is_stale(now)
-        if corrected or transitions or stale != self.data.stale:
-            if stale and not self.data.stale:
-                LOGGER.debug("%s: no position for a while; marking it stale", self.name)
+        silent = self._is_silent(now)
+        if corrected or transitions or silent != self.data.silent:
+            if silent and not self.data.silent:
+                LOGGER.debug(
+                    "%s: no position for a while; the car is silent", self.name
+                )
             self._changed([] if self.catching_up else transitions)
 
     def _correct_clock(self, now: datetime) -> bool:
@@ -470,7 +426,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         newest = self.engine.last_fix
         if not self.engine.correct_clock(now - CLOCK_RESTART_MARGIN):
             return False
-        self.stats["clock_corrected"] += 1
+        self.stats.add("clock_corrected")
         level = logging.DEBUG if self._clock_warned else logging.WARNING
         self._clock_warned = True
         LOGGER.log(
@@ -483,16 +439,16 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         )
         return True
 
-    def _is_stale(self, now: datetime) -> bool:
+    def _is_silent(self, now: datetime) -> bool:
         last = self.engine.last_fix
         return last is None or now - last >= timedelta(
-            seconds=self.settings.stale_timeout_s
+            seconds=self.settings.silence_timeout_s
         )
 
     def _car_data(self, snapshot: Snapshot | None = None) -> CarData:
         return CarData(
             snapshot=snapshot or self.engine.snapshot,
-            stale=self._is_stale(dt_util.utcnow()),
+            silent=self._is_silent(dt_util.utcnow()),
             available=self.source_available,
             driver=self.drivers.active,
         )

@@ -15,7 +15,7 @@ from .runtime import HomecomingConfigEntry
 
 PARALLEL_UPDATES = 0
 
-ATTR_STALE = "stale"
+ATTR_SILENT = "silent"
 
 LOCATION = EntityDescription(key="location", name=None)
 
@@ -51,5 +51,5 @@ class HomecomingTracker(HomecomingEntity, TrackerEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Whether the position is older than the stale timeout."""
-        return {ATTR_STALE: self.coordinator.data.stale}
+        """Whether the position is older than the silence timeout."""
+        return {ATTR_SILENT: self.coordinator.data.silent}

@@ -89,7 +89,7 @@ def _car_diagnostics(entry: HomecomingConfigEntry) -> dict[str, Any]:
             "type": entry.data[CONF_SOURCE],
             "tracked_domain": split_entity_id(tracked)[0] if tracked else None,
             "available": data.available,
-            "stale": data.stale,
+            "silent": data.silent,
             "last_update_success": coordinator.last_update_success,
         },
         "home": {

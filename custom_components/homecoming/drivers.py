@@ -6,7 +6,7 @@ The active driver is, in this order:
 2. else the driver whose ``person`` has been moving with the car: within
    :data:`PROXIMITY_M` of it at every car update over the last :data:`WINDOW` (at least
    two updates spanning :data:`MIN_SPAN`), while the car was moving (smoothed speed at
-   least :data:`MOVING_SPEED_MPS` once) and covered more than twice the proximity radius,
+   least the detector's :data:`~.engine.detector.MOVING_SPEED_MPS` once) and covered more than twice the proximity radius,
    so that someone standing still (at home, in the driveway) cannot qualify. If several
    qualify, the one closest on average;
 3. else the driver chosen earlier on this trip, until the car has stood still for
@@ -34,6 +34,7 @@ from .const import (
     SUBENTRY_DRIVER,
 )
 from .engine import Snapshot, haversine_m
+from .engine.detector import MOVING_SPEED_MPS
 
 PROXIMITY_M: Final = 200.0
 """A person this close to the car (metres) at a car update may be in it."""
@@ -44,8 +45,6 @@ WINDOW: Final = timedelta(minutes=3)
 MIN_SPAN: Final = timedelta(seconds=60)
 """The car updates in the window must span at least this long."""
 
-MOVING_SPEED_MPS: Final = 2.0
-"""A smoothed speed at or above this means the car is moving."""
 
 MIN_TRAVEL_M: Final = 2 * PROXIMITY_M
 """The car must cover more than this in the window: a person standing still cannot

@@ -2,44 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import probatio
 
-from .const import (
-    CONF_ARRIVAL_LIGHTS,
-    CONF_CLIMATE,
-    CONF_DEPARTURE,
-    CONF_ILLUMINANCE_SENSOR,
-    CONF_INDOOR_SENSOR,
-    CONF_TARGETS,
-)
-
-ROUTINE_SECTIONS = (CONF_ARRIVAL_LIGHTS, CONF_CLIMATE, CONF_DEPARTURE)
-"""The options sections of a car's routines."""
-SENSOR_KEYS = (CONF_ILLUMINANCE_SENSOR, CONF_INDOOR_SENSOR)
-"""Entity options of the routine sections that are read, not acted on."""
-
-
-def options_without(options: Mapping[str, Any], entity_id: str) -> dict[str, Any]:
-    """Return a car's options with ``entity_id`` removed from every routine section."""
-    updated = dict(options)
-    for key in ROUTINE_SECTIONS:
-        section = options.get(key)
-        if not isinstance(section, Mapping):
-            continue
-        changed = dict(section)
-        if isinstance(targets := section.get(CONF_TARGETS), list):
-            changed[CONF_TARGETS] = [t for t in targets if t != entity_id]
-        for sensor in SENSOR_KEYS:
-            if section.get(sensor) == entity_id:
-                del changed[sensor]
-        updated[key] = changed
-    return updated
+from .routines.options import options_without
 
 
 class MissingTargetRepairFlow(RepairsFlow):

@@ -34,8 +34,8 @@ class HomecomingSensorEntityDescription(SensorEntityDescription):
 def _fresh(
     value: Callable[[CarData], float | datetime | str | None],
 ) -> Callable[[CarData], float | datetime | str | None]:
-    """Read a value that means nothing once the data is stale (speed, ETA, direction)."""
-    return lambda data: None if data.stale else value(data)
+    """Read a value that means nothing once the car is silent (speed, ETA, direction)."""
+    return lambda data: None if data.silent else value(data)
 
 
 def _scaled(value: float | None, factor: float) -> float | None:

@@ -22,8 +22,8 @@ from custom_components.homecoming.engine import (
     Transition,
 )
 from custom_components.homecoming.engine.state import STATE_VERSION
-from tests import sim
-from tests.sim import offset
+from devtools import sim
+from devtools.sim import offset
 
 HOME = Home(latitude=52.37, longitude=4.89, radius=100.0)
 T0 = datetime(2026, 1, 12, 17, 0, tzinfo=UTC)
@@ -106,7 +106,7 @@ def test_filters_reject_duplicates_late_and_replayed_fixes() -> None:
     before = engine.as_dict()
     assert engine.update(at(4_000, 600)).reason is RejectReason.DUPLICATE
     assert engine.update(at(4_000, 590)).reason is RejectReason.OUT_OF_ORDER
-    assert engine.update(at(0, 100)).reason is RejectReason.STALE
+    assert engine.update(at(0, 100)).reason is RejectReason.TOO_OLD
     assert engine.as_dict() == before
 
 
@@ -327,7 +327,7 @@ def test_tunnel_gap_does_not_cancel_but_long_silence_does() -> None:
     """Silence while moving is a tunnel; only the stale timeout ends it."""
     engine = ApproachDetector(HOME)
     _, t = drive(engine, 9_000, 4_000, speed=15.0)
-    stale = Settings().stale_timeout_s
+    stale = Settings().silence_timeout_s
     assert engine.advance(T0 + timedelta(seconds=t + stale - 1)) == ()
     assert engine.advance(T0 + timedelta(seconds=t)) == ()
     cancelled = engine.advance(T0 + timedelta(seconds=t + stale))
@@ -598,7 +598,7 @@ def test_zone_only_reports_drive_the_home_phase() -> None:
     back = engine.update_presence(True, T0 + timedelta(hours=3))
     assert events(list(back.transitions)) == [EventType.ARRIVED]
     late = engine.update_presence(False, T0 + timedelta(hours=2))
-    assert late.reason is RejectReason.STALE
+    assert late.reason is RejectReason.TOO_OLD
 
 
 def test_zone_only_start_away_and_arrival_during_an_approach() -> None:
@@ -663,7 +663,7 @@ def test_a_newest_fix_far_in_the_future_is_a_wrong_clock() -> None:
     ahead = 86_400.0
     engine.update(at(5_900, 210 + ahead))
     # the clock is corrected: every later fix would be refused as stale
-    assert engine.update(at(5_800, 215)).reason is RejectReason.STALE
+    assert engine.update(at(5_800, 215)).reason is RejectReason.TOO_OLD
     now = T0 + timedelta(seconds=216)
     assert engine.correct_clock(now) is True
     assert engine.snapshot.last_fix == now

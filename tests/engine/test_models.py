@@ -102,7 +102,7 @@ def test_settings_defaults_are_valid() -> None:
         {"window_s": math.nan},
         {"reach_m": math.inf},
         {"max_accuracy_m": "x"},
-        {"stale_timeout_s": 1e300},
+        {"silence_timeout_s": 1e300},
         {"stop_tolerance_s": 86_401.0},
         {"progress_fraction": 1.5},
         {"reanchor_fixes": 0},

@@ -18,7 +18,7 @@ from custom_components.homecoming.engine import (
     Settings,
     Transition,
 )
-from tests.sim import along, offset
+from devtools.sim import along, offset
 
 HOME = Home(latitude=48.85, longitude=2.35, radius=120.0)
 T0 = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)

@@ -264,7 +264,7 @@ class _SilentEngine:
 
     def update(self, fix: Fix) -> UpdateResult:
         self.count += 1
-        reason = None if self.count % 2 else RejectReason.STALE
+        reason = None if self.count % 2 else RejectReason.TOO_OLD
         return UpdateResult(accepted=False, reason=reason, transitions=())
 
 
@@ -276,8 +276,8 @@ def test_rejection_without_reason(
     path = _write_jsonl(tmp_path / "d.jsonl", _drive()[:3], _home_dict())
     assert main(["--json", str(path)]) == 0
     summary = json.loads(capsys.readouterr().out)["summary"]
-    assert summary["rejected"] == {"stale": 1, "unknown": 2}
-    assert list(summary["rejected"]) == ["stale", "unknown"]
+    assert summary["rejected"] == {"too_old": 1, "unknown": 2}
+    assert list(summary["rejected"]) == ["too_old", "unknown"]
 
 
 @pytest.mark.parametrize(

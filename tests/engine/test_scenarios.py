@@ -15,7 +15,7 @@ from custom_components.homecoming.engine import (
     RejectReason,
     Transition,
 )
-from tests import sim
+from devtools import sim
 
 TRIP = [EventType.APPROACH_STARTED, EventType.ARRIVING, EventType.ARRIVED]
 SEEDS = [0, 1, 2, 3, 4]
@@ -150,7 +150,7 @@ def test_replayed_queue_after_arrival_changes_nothing(seed: int) -> None:
     engine, transitions, rejected = replay(sim.replayed_queue_after_arrival(seed=seed))
     assert kinds(transitions) == TRIP
     assert engine.phase is Phase.HOME
-    assert rejected[RejectReason.STALE] > 0
+    assert rejected[RejectReason.TOO_OLD] > 0
 
 
 @pytest.mark.parametrize("seed", SEEDS)

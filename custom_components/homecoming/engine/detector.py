@@ -299,7 +299,7 @@ class ApproachDetector:
         if t == last_t:
             return RejectReason.DUPLICATE
         if last_t - t > self._settings.replay_window_s:
-            return RejectReason.STALE
+            return RejectReason.TOO_OLD
         return RejectReason.OUT_OF_ORDER
 
     def _impossible_jump(self, segment: float, acc: float, dt: float) -> bool:
@@ -677,13 +677,13 @@ class ApproachDetector:
         silence right after a fix that showed the car moving is a tunnel, not a stop, and
         the first source interval of any silence is not counted (a car cloud reporting
         every few minutes could not have shown progress sooner). Only
-        :attr:`Settings.stale_timeout_s` without any fix ends the approach then.
+        :attr:`Settings.silence_timeout_s` without any fix ends the approach then.
         """
         st = self._state
         s = self._settings
         last_t = st.last_t
         assert last_t is not None  # noqa: S101 - only once a fix was accepted
-        if t - last_t >= s.stale_timeout_s:
+        if t - last_t >= s.silence_timeout_s:
             return True
         stalled = t - st.mark_t
         if t > last_t:

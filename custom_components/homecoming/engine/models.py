@@ -47,7 +47,7 @@ class RejectReason(StrEnum):
     INACCURATE = "inaccurate"
     DUPLICATE = "duplicate"
     OUT_OF_ORDER = "out_of_order"
-    STALE = "stale"
+    TOO_OLD = "too_old"
     OUTLIER = "outlier"
 
 

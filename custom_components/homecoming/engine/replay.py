@@ -5,6 +5,18 @@ Usage::
     python -m custom_components.homecoming.engine.replay [--home LAT,LON] [--radius M]
         [--json] TRACE...
 
+Where to run it:
+
+* installed with HACS: from Home Assistant's configuration directory (the one holding
+  ``custom_components/``), with Home Assistant's own Python, e.g. in the container
+  ``docker exec -it -w /config homeassistant python3 -m
+  custom_components.homecoming.engine.replay /config/drive.gpx``. The engine needs no
+  Home Assistant, so any Python >= 3.14 also runs it from the integration's folder:
+  ``cd /config/custom_components/homecoming && python3 -m engine.replay drive.gpx``;
+* in a clone of the repository: ``scripts/replay TRACE...`` (paths relative to where you
+  run it), or ``.venv/bin/python -m custom_components.homecoming.engine.replay`` from
+  the repository root.
+
 Each trace (GPX, CSV or JSON lines, see :mod:`.traces`) is replayed on its own, with a
 fresh :class:`ApproachDetector`, its fixes fed in file order. The default output is a readable
 timeline per trace; ``--json`` prints one JSON object per transition and a summary

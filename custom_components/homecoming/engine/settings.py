@@ -36,9 +36,9 @@ class Settings:
     ignition_off_tolerance_s: float = 120.0
     """The shorter tolerance when the car reports its ignition off while stationary."""
 
-    stale_timeout_s: float = 900.0
+    silence_timeout_s: float = 900.0
     """Without any fix for this long an approach is cancelled (and the integration treats
-    the position as stale). 15 minutes outlasts tunnels and car-park gaps."""
+    car as silent). 15 minutes outlasts tunnels and car-park gaps."""
 
     max_accuracy_m: float = 150.0
     """Fixes with a worse reported accuracy are ignored: they never start, end or confirm
@@ -51,7 +51,7 @@ class Settings:
     """A fix implying a speed above 250 km/h from the previous one is an outlier."""
 
     replay_window_s: float = 180.0
-    """A fix older than the newest by more than this is a replayed queue point (``stale``);
+    """A fix older than the newest by more than this is a replayed queue point (``too_old``);
     younger ones are ``out_of_order``. Neither changes anything."""
 
     window_s: float = 150.0
@@ -159,7 +159,7 @@ RANGES: Final[dict[str, tuple[float, float]]] = {
     "arrival_radius_m": (0.0, 100_000.0),
     "stop_tolerance_s": (0.0, DAY_S),
     "ignition_off_tolerance_s": (0.0, DAY_S),
-    "stale_timeout_s": (0.0, WEEK_S),
+    "silence_timeout_s": (0.0, WEEK_S),
     "max_accuracy_m": (0.0, 100_000.0),
     "assumed_accuracy_m": (0.0, 100_000.0),
     "max_speed_mps": (1.0, 1_000.0),

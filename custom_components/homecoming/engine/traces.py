@@ -1,7 +1,8 @@
 """Parsers of recorded drives (GPX, CSV, JSON lines) into :class:`Fix` values.
 
-Recorded drives are the test bench of the engine: the replay tool feeds them to it fix by
-fix. The parsers are forgiving about rows and strict about files. A row or point that
+Recorded drives are the test bench of the engine: the replay tool
+(:mod:`custom_components.homecoming.engine.replay`, whose docstring says how to run it
+from a Home Assistant configuration directory or a clone) feeds them to it fix by fix. The parsers are forgiving about rows and strict about files. A row or point that
 cannot become a :class:`Fix` is skipped and counted in :attr:`Trace.malformed`; a file
 that is unreadable, of an unknown kind or without the columns a fix needs raises
 :class:`TraceError`, and nothing else ever escapes.

@@ -333,7 +333,7 @@ class EntitySource:
         if catching_up and self._repeats(report, state):
             # A tracker restoring its last state: no news of the car, and its time is
             # not when the car was there. Waiting for the first real report.
-            coordinator.stats["repeated"] += 1
+            coordinator.stats.add("repeated")
             LOGGER.debug("%s: repeats the car's last known whereabouts", self.entity_id)
             return
         if isinstance(report, Fix):

@@ -25,7 +25,7 @@ a request never gets a traceback, and nothing is logged above debug for a bad re
 is the webhook id, which is the URL's secret part, ever logged). Every refusal is counted
 in the car's diagnostics: ``http_<status>`` and, where it tells more, a reason.
 
-A valid but stale, duplicate or out-of-order position is answered 200 and ignored (counted
+A valid but too old, duplicate or out-of-order position is answered 200 and ignored (counted
 in the diagnostics), and so is a valid request that carries no position (an OwnTracks
 message other than a location, a Traccar event without a position, a position its sender
 marks as invalid), counted under its own name. Encrypted OwnTracks messages are opened with
@@ -57,7 +57,9 @@ from aiohttp.streams import StreamReader
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import CONF_CLOUDHOOK, CONF_OWNTRACKS_KEY, DOMAIN, LOGGER
@@ -87,6 +89,10 @@ TIMESTAMP_HEADER: Final = "X-Homecoming-Timestamp"
 SIGNATURE_PREFIX: Final = "sha256="
 SIGNATURE_HEX_DIGITS: Final = 2 * hashlib.sha256().digest_size
 SIGNATURE_WINDOW_S: Final = 300
+REPLAY_SAVE_DELAY_S: Final = 10
+"""Accepted signatures are written this long after the last one (and on stop)."""
+DIGEST_BYTES: Final = 32
+"""Length of a SHA-256 digest."""
 """How far a signed request's timestamp may be from Home Assistant's clock, either way."""
 MAX_TIMESTAMP_DIGITS: Final = 12
 """Digits of an epoch-seconds timestamp header read at most (more is refused unread)."""
@@ -224,6 +230,31 @@ class ReplayMemory:
         """Tell whether a signature was already accepted."""
         return digest in self._seen
 
+    def as_list(self, now: float) -> list[list[str | float]]:
+        """Return the signatures still in their window, as ``[hex, until]`` pairs."""
+        return [
+            [digest.hex(), until]
+            for digest, until in self._seen.items()
+            if until >= now
+        ]
+
+    def load(self, saved: object, now: float) -> None:
+        """Take back what :meth:`as_list` wrote; anything malformed is skipped."""
+        if not isinstance(saved, list):
+            return
+        for item in saved[-self._capacity :]:
+            try:
+                text, until = item
+                digest = bytes.fromhex(text)
+                moment = float(until)
+            except TypeError, ValueError:
+                continue
+            if (
+                len(digest) == DIGEST_BYTES
+                and now <= moment < now + 2 * SIGNATURE_WINDOW_S
+            ):
+                self._seen[digest] = moment
+
     def remember(self, digest: bytes, until: float, now: float) -> None:
         """Remember a signature until ``until``; forget what expired or overflows."""
         seen = self._seen
@@ -233,6 +264,11 @@ class ReplayMemory:
                 break
             del seen[oldest]
         seen[digest] = until
+
+
+def replay_store(hass: HomeAssistant, entry_id: str) -> Store[Any]:
+    """Return the file keeping a car's accepted signatures across restarts."""
+    return Store(hass, 1, f"{DOMAIN}.{entry_id}.replays")
 
 
 def sender_of(remote: str | None) -> str:
@@ -383,6 +419,28 @@ class WebhookSource:
         self.bucket = TokenBucket(CAR_RATE_BURST, CAR_RATE_PER_SECOND)
         self.senders = SenderLimits(RATE_BURST, RATE_PER_SECOND, MAX_SENDERS)
         self.replays = ReplayMemory(REPLAY_MEMORY)
+        self._replay_store = replay_store(hass, coordinator.config_entry.entry_id)
+        self._title = coordinator.config_entry.title
+
+    async def async_load(self) -> None:
+        """Read back the signatures accepted before the car was last unloaded.
+
+        A signed request accepted once stays refused across a reload or a restart for
+        as long as its timestamp is in the window.
+        """
+        try:
+            saved = await self._replay_store.async_load()
+        except (HomeAssistantError, NotImplementedError, ValueError) as err:
+            LOGGER.debug("%s: replay memory not read (%s)", self._title, err)
+            return
+        self.replays.load(saved, dt_util.utcnow().timestamp())
+
+    async def async_save(self) -> None:
+        """Write the signatures still in their window (when the car is unloaded)."""
+        await self._replay_store.async_save(self._replay_list())
+
+    def _replay_list(self) -> list[list[str | float]]:
+        return self.replays.as_list(dt_util.utcnow().timestamp())
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -453,7 +511,7 @@ class WebhookSource:
         """Count a push that moved nothing; raise or clear the OwnTracks key issue."""
         entry = self.coordinator.config_entry
         if push.note is not None:
-            self.coordinator.stats[push.note] += 1
+            self.coordinator.stats.add(push.note)
         if push.note in KEY_PROBLEMS:
             ir.async_create_issue(
                 self.hass,
@@ -509,7 +567,7 @@ class WebhookSource:
             LOGGER.exception(
                 "%s: could not apply a push", self.coordinator.config_entry.title
             )
-            self.coordinator.stats["http_500"] += 1
+            self.coordinator.stats.add("http_500")
             return _json(
                 {"error": "internal error"}, status=HTTPStatus.INTERNAL_SERVER_ERROR
             )
@@ -519,9 +577,9 @@ class WebhookSource:
     ) -> web.Response:
         """Count a refusal and answer it, JSON with the short reason."""
         stats = self.coordinator.stats
-        stats[STATUS_COUNTERS[refusal.status]] += 1
+        stats.add(STATUS_COUNTERS[refusal.status])
         if refusal.counter is not None:
-            stats[refusal.counter] += 1
+            stats.add(refusal.counter)
         if LOGGER.isEnabledFor(logging.DEBUG):
             LOGGER.debug(
                 "%s: refused a push (%s): %s",
@@ -571,6 +629,8 @@ class WebhookSource:
         if signature is not None:
             digest, until = signature
             self.replays.remember(digest, until, now.timestamp())
+            # Written within seconds, and at Home Assistant's final write on stop.
+            self._replay_store.async_delay_save(self._replay_list, REPLAY_SAVE_DELAY_S)
             if fields := sorted(QUERY_FIELDS.intersection(request.query)):
                 raise Refusal(
                     HTTPStatus.BAD_REQUEST,

@@ -1,4 +1,4 @@
-"""A small deterministic drive simulator for the engine's scenario tests.
+"""A deterministic drive simulator: the drives of the tests, the benchmarks and the demo.
 
 Positions live in a local plane around the home point: ``east`` and ``north`` in metres,
 home at ``(0, 0)``. A :class:`Drive` moves a true position through that plane and emits a

@@ -1,9 +1,10 @@
 """Run the demo home's Home Assistant in the foreground, with Homecoming from this tree.
 
-Run through ``scripts/develop``. Home Assistant's output goes to the terminal; once it
-answers, a new home is onboarded through the REST API (the demo login), so the UI is
-ready to use. Edit the integration, then restart Home Assistant (Ctrl-C and run again,
-or Settings → System → Restart) to load the change.
+Run through ``scripts/develop``, or from the repository root as
+``.venv-hass/bin/python -m devtools.develop``. Home Assistant's output goes to the
+terminal; once it answers, a new home is onboarded through the REST API (the demo
+login), so the UI is ready to use. Edit the integration, then restart Home Assistant
+(Ctrl-C and run again, or Settings → System → Restart) to load the change.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import time
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests_e2e import harness
-from tests_e2e.harness import HarnessError, HassClient
+from devtools import HarnessError, home
+from devtools.client import HassClient
+from devtools.hass import hass_executable, port_in_use
 
 DEFAULT_CONFIG = (
     Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     config: Path = args.config.resolve()
-    if harness.port_in_use(args.port):
+    if port_in_use(args.port):
         print(
             f"scripts/develop: port {args.port} on 127.0.0.1 is already in use; "
             "stop what runs there or choose --port",
@@ -52,11 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     try:
-        harness.write_config(config, args.port)
+        home.write_config(config, args.port)
     except HarnessError as err:
         print(f"scripts/develop: {err}", file=sys.stderr)
         return 1
-    command = [str(harness.hass_executable()), "-c", str(config)]
+    command = [str(hass_executable()), "-c", str(config)]
     if args.debug:
         command.append("--debug")
     print(
@@ -64,14 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     process = subprocess.Popen(command)  # noqa: S603 - our own venv's hass
     try:
-        url = f"http://{harness.HOST}:{args.port}"
-        while process.poll() is None and not harness.port_in_use(args.port):
+        url = f"http://{home.HOST}:{args.port}"
+        while process.poll() is None and not port_in_use(args.port):
             time.sleep(0.5)
         if process.poll() is None:
             asyncio.run(onboard(url, config))
             print(
-                f"\nscripts/develop: open {url} and log in as {harness.USERNAME!r} "
-                f"with password {harness.PASSWORD!r}; Ctrl-C stops Home Assistant\n",
+                f"\nscripts/develop: open {url} and log in as {home.USERNAME!r} "
+                f"with password {home.PASSWORD!r}; Ctrl-C stops Home Assistant\n",
                 flush=True,
             )
         return process.wait()

@@ -49,49 +49,23 @@ from homeassistant.helpers.sun import is_up
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .const import (
+from ..const import (
     CONDITION_ALWAYS,
     CONDITION_ILLUMINANCE,
-    CONDITION_SUN,
-    CONF_ARRIVAL_LIGHTS,
-    CONF_CLIMATE,
-    CONF_CONDITION,
-    CONF_COOLDOWN,
-    CONF_DEPARTURE,
-    CONF_ECO_TEMPERATURE,
-    CONF_ENABLED,
-    CONF_HVAC_MODE,
-    CONF_ILLUMINANCE_BELOW,
-    CONF_ILLUMINANCE_SENSOR,
-    CONF_INDOOR_SENSOR,
-    CONF_LEAD,
-    CONF_LIGHTS_OFF,
-    CONF_MAX_LEAD,
-    CONF_MODE,
-    CONF_RATE,
-    CONF_TARGET_TEMPERATURE,
-    CONF_TARGETS,
-    CONF_TIMING,
-    CONF_WHEN,
-    DEFAULT_COOLDOWN,
     DEPARTURE_AWAY_PRESET,
-    DEPARTURE_ECO,
     DOMAIN,
     EVENT_ROUTINE,
     HVAC_KEEP,
     LOGGER,
     ROUTINE_ARRIVAL,
-    ROUTINE_DEFAULTS,
     ROUTINE_DEPARTURE,
-    ROUTINE_RANGES,
     TIMING_FIXED,
-    TIMING_PREHEAT,
     WHEN_APPROACH_STARTED,
-    WHEN_ARRIVING,
 )
-from .coordinator import HomecomingCoordinator
-from .engine import ClimateMode, EventType, Phase, Transition, should_start
-from .engine.values import read_number
+from ..coordinator import HomecomingCoordinator
+from ..engine import ClimateMode, EventType, Phase, Transition, should_start
+from ..engine.values import read_number
+from .options import RoutineOptions
 
 CLIMATE_DOMAIN: Final = "climate"
 SWITCHABLE_DOMAINS: Final = frozenset({"light", "switch"})
@@ -103,191 +77,6 @@ TARGET_GUARD: HassKey[dict[tuple[str, str], datetime]] = HassKey(
     f"{DOMAIN}_target_guard"
 )
 """When each target was last acted on, and how, by any car: two cars, one action."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LightsOptions:
-    """The arrival-lights section of a car's options."""
-
-    targets: tuple[str, ...]
-    when: str
-    condition: str
-    illuminance_sensor: str | None
-    illuminance_below: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClimateOptions:
-    """The climate section of a car's options."""
-
-    targets: tuple[str, ...]
-    target_temperature: float
-    hvac_mode: str
-    timing: str
-    rate: float
-    max_lead: float
-    indoor_sensor: str | None
-    lead: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DepartureOptions:
-    """The departure section of a car's options."""
-
-    enabled: bool
-    mode: str
-    eco_temperature: float
-    lights_off: bool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoutineOptions:
-    """A car's routine options, with the defaults (``ROUTINE_DEFAULTS``) for the rest."""
-
-    lights: LightsOptions
-    climate: ClimateOptions
-    departure: DepartureOptions
-    cooldown: timedelta
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> RoutineOptions:
-        """Read the routine options of a config entry.
-
-        A value that is missing, of the wrong kind or out of its range
-        (:data:`ROUTINE_RANGES`) is read as its default, with a warning: options written
-        by hand or by an older version never stop a car from starting.
-        """
-        lights = _section(options, CONF_ARRIVAL_LIGHTS)
-        climate = _section(options, CONF_CLIMATE)
-        departure = _section(options, CONF_DEPARTURE)
-        return cls(
-            lights=LightsOptions(
-                targets=_targets(lights),
-                when=_choice(lights, CONF_WHEN, (WHEN_ARRIVING, WHEN_APPROACH_STARTED)),
-                condition=_choice(
-                    lights,
-                    CONF_CONDITION,
-                    (CONDITION_SUN, CONDITION_ILLUMINANCE, CONDITION_ALWAYS),
-                ),
-                illuminance_sensor=_entity(lights, CONF_ILLUMINANCE_SENSOR),
-                illuminance_below=_value(lights, CONF_ILLUMINANCE_BELOW),
-            ),
-            climate=ClimateOptions(
-                targets=_targets(climate),
-                target_temperature=_value(climate, CONF_TARGET_TEMPERATURE),
-                hvac_mode=_text(climate, CONF_HVAC_MODE),
-                timing=_choice(climate, CONF_TIMING, (TIMING_PREHEAT, TIMING_FIXED)),
-                rate=_value(climate, CONF_RATE),
-                max_lead=_value(climate, CONF_MAX_LEAD),
-                indoor_sensor=_entity(climate, CONF_INDOOR_SENSOR),
-                lead=_value(climate, CONF_LEAD),
-            ),
-            departure=DepartureOptions(
-                enabled=_flag(departure, CONF_ENABLED),
-                mode=_choice(
-                    departure, CONF_MODE, (DEPARTURE_ECO, DEPARTURE_AWAY_PRESET)
-                ),
-                eco_temperature=_value(departure, CONF_ECO_TEMPERATURE),
-                lights_off=_flag(departure, CONF_LIGHTS_OFF),
-            ),
-            cooldown=timedelta(
-                minutes=_value(
-                    {**options, _SECTION: CONF_COOLDOWN},
-                    CONF_COOLDOWN,
-                    default=DEFAULT_COOLDOWN,
-                )
-            ),
-        )
-
-
-_SECTION: Final = "__section__"
-"""Key under which :func:`_section` notes which section a mapping is (for warnings)."""
-
-
-def _section(options: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """Return an options section with its defaults; a junk section is the defaults."""
-    given = options.get(key)
-    if given is not None and not isinstance(given, Mapping):
-        _junk(key, given)
-        given = None
-    return {**ROUTINE_DEFAULTS[key], **(given or {}), _SECTION: key}
-
-
-def _junk(where: str, value: Any) -> None:
-    LOGGER.warning(
-        "Routine option %s has an unusable value %r; using its default",
-        where,
-        value,
-    )
-
-
-def _default(section: Mapping[str, Any], key: str) -> Any:
-    return ROUTINE_DEFAULTS[section[_SECTION]][key]
-
-
-def _value(
-    section: Mapping[str, Any], key: str, *, default: float | None = None
-) -> float:
-    """Read a number (or its text) within its range, else its default."""
-    value = section.get(key)
-    fallback = float(default if default is not None else _default(section, key))
-    if value is None:
-        return fallback
-    low, high = ROUTINE_RANGES[key]
-    try:
-        number = read_number(value)
-    except ValueError:
-        number = None
-    if number is not None and low <= number <= high:
-        return number
-    _junk(f"{section[_SECTION]}.{key}", value)
-    return fallback
-
-
-def _choice(section: Mapping[str, Any], key: str, choices: tuple[str, ...]) -> str:
-    value = section.get(key)
-    if value in choices:
-        return str(value)
-    _junk(f"{section[_SECTION]}.{key}", value)
-    return str(_default(section, key))
-
-
-def _text(section: Mapping[str, Any], key: str) -> str:
-    value = section.get(key)
-    if isinstance(value, str) and value:
-        return value
-    _junk(f"{section[_SECTION]}.{key}", value)
-    return str(_default(section, key))
-
-
-def _flag(section: Mapping[str, Any], key: str) -> bool:
-    value = section.get(key)
-    if isinstance(value, bool):
-        return value
-    _junk(f"{section[_SECTION]}.{key}", value)
-    return bool(_default(section, key))
-
-
-def _entity(section: Mapping[str, Any], key: str) -> str | None:
-    value = section.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, str) and valid_entity_id(value):
-        return value
-    _junk(f"{section[_SECTION]}.{key}", value)
-    return None
-
-
-def _targets(section: Mapping[str, Any]) -> tuple[str, ...]:
-    value = section.get(CONF_TARGETS) or ()
-    if isinstance(value, (list, tuple)):
-        good = tuple(v for v in value if isinstance(v, str) and valid_entity_id(v))
-        if len(good) == len(value):
-            return good
-        _junk(f"{section[_SECTION]}.{CONF_TARGETS}", value)
-        return good
-    _junk(f"{section[_SECTION]}.{CONF_TARGETS}", value)
-    return ()
 
 
 @dataclass(slots=True)
@@ -314,6 +103,11 @@ class _Changed:
 
 
 ROUTINE_STORAGE_VERSION: Final = 1
+
+
+def routine_issue_id(entry_id: str) -> str:
+    """Return the id of the repair issue of a car whose routine record was unusable."""
+    return f"routine_record_unusable_{entry_id}"
 
 
 def routine_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -442,10 +236,10 @@ class RoutineRunner:
         A cancel after a restart then restores exactly as without the restart. An
         unusable record is forgotten with a warning.
         """
-        data = await self._store.async_load()
-        if data is None:
-            return
         try:
+            data = await self._store.async_load()
+            if data is None:
+                return
             changed = {
                 _entity_id(entity_id): _Changed.from_dict(change)
                 for entity_id, change in data["changed"].items()
@@ -459,13 +253,33 @@ class RoutineRunner:
                 for routine, moment in data["last_run"].items()
                 if routine in (ROUTINE_ARRIVAL, ROUTINE_DEPARTURE)
             }
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+        except (
+            HomeAssistantError,
+            NotImplementedError,
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+        ) as err:
+            # Malformed, or written by a newer version: the routines start with a
+            # clean slate (nothing to put back on a cancel), never a set-up error.
             LOGGER.warning(
                 "%s: the routines' saved record could not be read (%s); forgetting it",
                 self.entry.title,
-                err,
+                type(err).__name__ if isinstance(err, HomeAssistantError) else err,
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                routine_issue_id(self.entry.entry_id),
+                is_fixable=False,
+                is_persistent=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="routine_record_unusable",
+                translation_placeholders={"name": self.entry.title},
             )
             return
+        ir.async_delete_issue(self.hass, DOMAIN, routine_issue_id(self.entry.entry_id))
         self._changed = changed
         self._comfort_done = comfort_done
         self._lights_done = lights_done

@@ -1,12 +1,13 @@
 """The Homecoming demo: a real Home Assistant, a car, and a drive home.
 
-Run through ``scripts/demo`` (which sets up ``.venv-hass`` first). It writes a demo home
+Run through ``scripts/demo`` (which sets up ``.venv-hass`` first), or from the
+repository root as ``.venv-hass/bin/python -m devtools.demo``. It writes a demo home
 (lights, a thermostat, a person, ``zone.home``) into a configuration directory, starts
-``hass`` on 127.0.0.1 with Homecoming from the working tree, onboards it through the REST
-API, adds a car with a push source through the config flow, sets its routines through the
-options flow (when the integration offers them), and drives the car home by posting a
-simulated drive (red lights, a junction, GPS noise) to the car's webhook, time-accelerated.
-A live timeline shows the phase, distance, ETA, lights and the thermostat's target.
+``hass`` on 127.0.0.1 with Homecoming from the working tree, onboards it through the
+REST API, adds a car with a push source through the config flow, sets its routines
+through the options flow, and drives the car home by posting a simulated drive (red
+lights, a junction, GPS noise) to the car's webhook, time-accelerated. A live timeline
+shows the phase, distance, ETA, lights and the thermostat's target.
 """
 
 from __future__ import annotations
@@ -24,23 +25,23 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from custom_components.homecoming.engine import Home
-from tests_e2e import harness
-from tests_e2e.harness import (
+from devtools import HarnessError, drives, forms
+from devtools.client import Car, HassClient
+from devtools.drives import Plan, Timed
+from devtools.hass import HassProcess, free_port, port_in_use
+from devtools.home import (
     HEATER,
+    HOME_LAT,
+    HOME_LON,
+    HOME_RADIUS_M,
     LIGHTS,
+    PASSWORD,
     THERMOSTAT,
-    Car,
-    HarnessError,
-    HassClient,
-    HassProcess,
-    Plan,
-    Seen,
-    Timed,
-    Watcher,
+    USERNAME,
+    write_config,
 )
+from devtools.watch import Seen, Watcher
 
 TZ = ZoneInfo("Europe/Amsterdam")
 CAR_NAME = "Family car"
@@ -115,24 +116,15 @@ class Demo:
         step(
             f"car {car.title!r}: {len(car.entities)} entities, webhook {car.webhook_url}"
         )
-        # --- routines: set through the options flow when the integration has them ----
-        routines = await harness.configure_routines(client, car)
-        if routines.available:
-            step(
-                f"routines set through the options flow: {', '.join(routines.configured)}"
-            )
-        else:
-            step(f"notice: {routines.notice}")
-        if routines.notice and routines.available:
-            step(f"notice: {routines.notice}")
-        # ------------------------------------------------------------------------------
+        routines = await forms.configure_routines(client, car)
+        step(f"routines set through the options flow: {', '.join(routines)}")
         await reset_home(client)
         async with Watcher.connect(client) as watcher:
             self.watcher = watcher
             watcher.add_listener(self.on_event)
             await self.drive(session, car)
             await asyncio.sleep(1.0)  # let the last state changes arrive
-        self.summary(routines.available)
+        self.summary()
 
     async def car_for(self, client: HassClient) -> Car:
         """Return the demo car: added through the config flow, or the one there."""
@@ -150,11 +142,11 @@ class Demo:
 
     async def drive(self, session: aiohttp.ClientSession, car: Car) -> None:
         """Post the drive to the webhook on its accelerated schedule."""
-        scenario = harness.demo_drive()
+        scenario = drives.demo_drive()
         home = Home(
-            latitude=harness.HOME_LAT,
-            longitude=harness.HOME_LON,
-            radius=harness.HOME_RADIUS_M,
+            latitude=HOME_LAT,
+            longitude=HOME_LON,
+            radius=HOME_RADIUS_M,
         )
         plan = Plan.build(scenario, speed=self.args.speed)
         if problems := plan.check(home):
@@ -176,7 +168,7 @@ class Demo:
         print(flush=True)
         tl.clock = plan.fixes[0].fix.timestamp
         self.progress()
-        await harness.send_plan(session, car.webhook_url, batches, on_sent=self.sent)
+        await drives.send_plan(session, car.webhook_url, batches, on_sent=self.sent)
         if tl.interactive:
             sys.stdout.write("\r\033[K")
         self.progress(final=True)
@@ -264,7 +256,7 @@ class Demo:
             tl.last_progress = int(share * 10)
             print(text, flush=True)
 
-    def summary(self, routines: bool) -> None:
+    def summary(self) -> None:
         """Say what happened, relative to the arrival."""
         tl = self.timeline
         arrived = tl.first.get("arrived")
@@ -293,17 +285,11 @@ class Demo:
                 f"(target {tl.heating_from} → {tl.heating_to} °C)"
             )
         else:
-            print(
-                "  heating started    –"
-                + ("" if routines else " (routines not configured)")
-            )
+            print("  heating started    –")
         if "light_on" in tl.first:
             print(f"  lights on          {before('light_on')}")
         else:
-            print(
-                "  lights on          –"
-                + ("" if routines else " (routines not configured)")
-            )
+            print("  lights on          –")
         wrong = [k for k in ("approach_cancelled", "departed") if k in tl.first]
         if wrong:
             print(f"  unexpected: {', '.join(wrong)}")
@@ -363,8 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config = args.config or Path(tempfile.mkdtemp(prefix="homecoming-demo-"))
     config = config.resolve()
-    port = args.port or harness.free_port()
-    if args.port and harness.port_in_use(port):
+    port = args.port or free_port()
+    if args.port and port_in_use(port):
         print(
             f"scripts/demo: port {port} on 127.0.0.1 is already in use "
             "(another Home Assistant?); choose another with --port, or leave it out",
@@ -373,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     hass = HassProcess(config, port)
     try:
-        harness.write_config(config, port)
+        write_config(config, port)
         step(f"starting Home Assistant on {hass.url} (config and log: {config})")
         started = time.monotonic()
         hass.start()
@@ -397,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(
         f"\nHome Assistant keeps running: {hass.url}\n"
-        f"  log in as {harness.USERNAME!r} with password {harness.PASSWORD!r}\n"
+        f"  log in as {USERNAME!r} with password {PASSWORD!r}\n"
         f"  the car: {hass.url}/config/integrations/integration/homecoming\n"
         f"  configuration and log: {config}\n"
         "Press Ctrl-C to stop it.",

@@ -1,0 +1,433 @@
+"""A car's routine options, in one place: defaults, ranges, the typed model, the form.
+
+The options are stored in ``entry.options`` as a section per routine
+(``arrival_lights``, ``climate``, ``departure``) plus the ``cooldown`` (docs/routines.md).
+:class:`RoutineOptions` reads them (a value that cannot be used is its default, with a
+warning), :func:`routines_schema` / :func:`routines_options` are the options form, and
+:func:`options_without` removes a target (the missing-target repair).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import copy
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final
+
+from homeassistant.components.climate.const import HVACMode
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.const import LIGHT_LUX, UnitOfTime
+from homeassistant.core import valid_entity_id
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.selector import BooleanSelector, SelectSelectorConfig
+import probatio
+
+from ..const import (
+    CONDITION_ALWAYS,
+    CONDITION_ILLUMINANCE,
+    CONDITION_SUN,
+    CONF_ARRIVAL_LIGHTS,
+    CONF_CLIMATE,
+    CONF_CONDITION,
+    CONF_COOLDOWN,
+    CONF_DEPARTURE,
+    CONF_ECO_TEMPERATURE,
+    CONF_ENABLED,
+    CONF_HVAC_MODE,
+    CONF_ILLUMINANCE_BELOW,
+    CONF_ILLUMINANCE_SENSOR,
+    CONF_INDOOR_SENSOR,
+    CONF_LEAD,
+    CONF_LIGHTS_OFF,
+    CONF_MAX_LEAD,
+    CONF_MODE,
+    CONF_RATE,
+    CONF_TARGET_TEMPERATURE,
+    CONF_TARGETS,
+    CONF_TIMING,
+    CONF_WHEN,
+    DEFAULT_COOLDOWN,
+    DEFAULT_ECO_TEMPERATURE,
+    DEFAULT_ILLUMINANCE_BELOW,
+    DEFAULT_LEAD,
+    DEFAULT_MAX_LEAD,
+    DEFAULT_RATE,
+    DEFAULT_TARGET_TEMPERATURE,
+    DEPARTURE_AWAY_PRESET,
+    DEPARTURE_ECO,
+    HVAC_HEAT,
+    HVAC_KEEP,
+    LOGGER,
+    TIMING_FIXED,
+    TIMING_PREHEAT,
+    WHEN_APPROACH_STARTED,
+    WHEN_ARRIVING,
+)
+from ..engine.values import read_number
+from ..selectors import TEMPERATURE_SELECTOR, drop_down, entities, number_box
+
+ROUTINE_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
+    CONF_ARRIVAL_LIGHTS: {
+        CONF_TARGETS: [],
+        CONF_WHEN: WHEN_ARRIVING,
+        CONF_CONDITION: CONDITION_SUN,
+        CONF_ILLUMINANCE_BELOW: DEFAULT_ILLUMINANCE_BELOW,
+    },
+    CONF_CLIMATE: {
+        CONF_TARGETS: [],
+        CONF_TARGET_TEMPERATURE: DEFAULT_TARGET_TEMPERATURE,
+        CONF_HVAC_MODE: HVAC_HEAT,
+        CONF_TIMING: TIMING_PREHEAT,
+        CONF_RATE: DEFAULT_RATE,
+        CONF_MAX_LEAD: DEFAULT_MAX_LEAD,
+        CONF_LEAD: DEFAULT_LEAD,
+    },
+    CONF_DEPARTURE: {
+        CONF_ENABLED: False,
+        CONF_MODE: DEPARTURE_ECO,
+        CONF_ECO_TEMPERATURE: DEFAULT_ECO_TEMPERATURE,
+        CONF_LIGHTS_OFF: False,
+    },
+}
+"""The defaults of each routine section's settings (optional sensors have none)."""
+
+ROUTINE_RANGES: Final[dict[str, tuple[float, float]]] = {
+    CONF_ILLUMINANCE_BELOW: (0.0, 100_000.0),
+    CONF_TARGET_TEMPERATURE: (5.0, 95.0),
+    CONF_ECO_TEMPERATURE: (5.0, 95.0),
+    CONF_RATE: (0.1, 20.0),
+    CONF_MAX_LEAD: (10.0, 480.0),
+    CONF_LEAD: (0.0, 240.0),
+    CONF_COOLDOWN: (0.0, 240.0),
+}
+"""The valid range of each number of the routine options (the form's boxes, and what is
+read from saved options)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LightsOptions:
+    """The arrival-lights section of a car's options."""
+
+    targets: tuple[str, ...]
+    when: str
+    condition: str
+    illuminance_sensor: str | None
+    illuminance_below: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClimateOptions:
+    """The climate section of a car's options."""
+
+    targets: tuple[str, ...]
+    target_temperature: float
+    hvac_mode: str
+    timing: str
+    rate: float
+    max_lead: float
+    indoor_sensor: str | None
+    lead: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DepartureOptions:
+    """The departure section of a car's options."""
+
+    enabled: bool
+    mode: str
+    eco_temperature: float
+    lights_off: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutineOptions:
+    """A car's routine options, with the defaults (``ROUTINE_DEFAULTS``) for the rest."""
+
+    lights: LightsOptions
+    climate: ClimateOptions
+    departure: DepartureOptions
+    cooldown: timedelta
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> RoutineOptions:
+        """Read the routine options of a config entry.
+
+        A value that is missing, of the wrong kind or out of its range
+        (:data:`ROUTINE_RANGES`) is read as its default, with a warning: options written
+        by hand or by an older version never stop a car from starting.
+        """
+        lights = _section(options, CONF_ARRIVAL_LIGHTS)
+        climate = _section(options, CONF_CLIMATE)
+        departure = _section(options, CONF_DEPARTURE)
+        return cls(
+            lights=LightsOptions(
+                targets=_targets(lights),
+                when=_choice(lights, CONF_WHEN, (WHEN_ARRIVING, WHEN_APPROACH_STARTED)),
+                condition=_choice(
+                    lights,
+                    CONF_CONDITION,
+                    (CONDITION_SUN, CONDITION_ILLUMINANCE, CONDITION_ALWAYS),
+                ),
+                illuminance_sensor=_entity(lights, CONF_ILLUMINANCE_SENSOR),
+                illuminance_below=_value(lights, CONF_ILLUMINANCE_BELOW),
+            ),
+            climate=ClimateOptions(
+                targets=_targets(climate),
+                target_temperature=_value(climate, CONF_TARGET_TEMPERATURE),
+                hvac_mode=_text(climate, CONF_HVAC_MODE),
+                timing=_choice(climate, CONF_TIMING, (TIMING_PREHEAT, TIMING_FIXED)),
+                rate=_value(climate, CONF_RATE),
+                max_lead=_value(climate, CONF_MAX_LEAD),
+                indoor_sensor=_entity(climate, CONF_INDOOR_SENSOR),
+                lead=_value(climate, CONF_LEAD),
+            ),
+            departure=DepartureOptions(
+                enabled=_flag(departure, CONF_ENABLED),
+                mode=_choice(
+                    departure, CONF_MODE, (DEPARTURE_ECO, DEPARTURE_AWAY_PRESET)
+                ),
+                eco_temperature=_value(departure, CONF_ECO_TEMPERATURE),
+                lights_off=_flag(departure, CONF_LIGHTS_OFF),
+            ),
+            cooldown=timedelta(
+                minutes=_value(
+                    {**options, _SECTION: CONF_COOLDOWN},
+                    CONF_COOLDOWN,
+                    default=DEFAULT_COOLDOWN,
+                )
+            ),
+        )
+
+
+_SECTION: Final = "__section__"
+"""Key under which :func:`_section` notes which section a mapping is (for warnings)."""
+
+
+def _section(options: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """Return an options section with its defaults; a junk section is the defaults."""
+    given = options.get(key)
+    if given is not None and not isinstance(given, Mapping):
+        _junk(key, given)
+        given = None
+    return {**ROUTINE_DEFAULTS[key], **(given or {}), _SECTION: key}
+
+
+def _junk(where: str, value: Any) -> None:
+    LOGGER.warning(
+        "Routine option %s has an unusable value %r; using its default",
+        where,
+        value,
+    )
+
+
+def _default(section: Mapping[str, Any], key: str) -> Any:
+    return ROUTINE_DEFAULTS[section[_SECTION]][key]
+
+
+def _value(
+    section: Mapping[str, Any], key: str, *, default: float | None = None
+) -> float:
+    """Read a number (or its text) within its range, else its default."""
+    value = section.get(key)
+    fallback = float(default if default is not None else _default(section, key))
+    if value is None:
+        return fallback
+    low, high = ROUTINE_RANGES[key]
+    try:
+        number = read_number(value)
+    except ValueError:
+        number = None
+    if number is not None and low <= number <= high:
+        return number
+    _junk(f"{section[_SECTION]}.{key}", value)
+    return fallback
+
+
+def _choice(section: Mapping[str, Any], key: str, choices: tuple[str, ...]) -> str:
+    value = section.get(key)
+    if value in choices:
+        return str(value)
+    _junk(f"{section[_SECTION]}.{key}", value)
+    return str(_default(section, key))
+
+
+def _text(section: Mapping[str, Any], key: str) -> str:
+    value = section.get(key)
+    if isinstance(value, str) and value:
+        return value
+    _junk(f"{section[_SECTION]}.{key}", value)
+    return str(_default(section, key))
+
+
+def _flag(section: Mapping[str, Any], key: str) -> bool:
+    value = section.get(key)
+    if isinstance(value, bool):
+        return value
+    _junk(f"{section[_SECTION]}.{key}", value)
+    return bool(_default(section, key))
+
+
+def _entity(section: Mapping[str, Any], key: str) -> str | None:
+    value = section.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and valid_entity_id(value):
+        return value
+    _junk(f"{section[_SECTION]}.{key}", value)
+    return None
+
+
+def _targets(section: Mapping[str, Any]) -> tuple[str, ...]:
+    value = section.get(CONF_TARGETS) or ()
+    if isinstance(value, (list, tuple)):
+        good = tuple(v for v in value if isinstance(v, str) and valid_entity_id(v))
+        if len(good) == len(value):
+            return good
+        _junk(f"{section[_SECTION]}.{CONF_TARGETS}", value)
+        return good
+    _junk(f"{section[_SECTION]}.{CONF_TARGETS}", value)
+    return ()
+
+
+ROUTINE_MINUTES = (CONF_MAX_LEAD, CONF_LEAD)
+"""The climate settings kept as whole minutes."""
+
+
+ROUTINE_SELECTORS: dict[str, dict[str, Any]] = {
+    CONF_ARRIVAL_LIGHTS: {
+        CONF_TARGETS: entities(["light", "switch", "scene", "script"], multiple=True),
+        CONF_WHEN: drop_down(
+            SelectSelectorConfig(
+                options=[WHEN_ARRIVING, WHEN_APPROACH_STARTED],
+                translation_key="arrival_when",
+            )
+        ),
+        CONF_CONDITION: drop_down(
+            SelectSelectorConfig(
+                options=[CONDITION_SUN, CONDITION_ILLUMINANCE, CONDITION_ALWAYS],
+                translation_key="arrival_condition",
+            )
+        ),
+        CONF_ILLUMINANCE_SENSOR: entities(
+            "sensor", device_class=SensorDeviceClass.ILLUMINANCE
+        ),
+        CONF_ILLUMINANCE_BELOW: number_box(0, 100_000, 1, LIGHT_LUX),
+    },
+    CONF_CLIMATE: {
+        CONF_TARGETS: entities("climate", multiple=True),
+        CONF_TARGET_TEMPERATURE: TEMPERATURE_SELECTOR,
+        CONF_HVAC_MODE: drop_down(
+            SelectSelectorConfig(
+                options=[
+                    HVACMode.HEAT.value,
+                    HVACMode.COOL.value,
+                    HVACMode.HEAT_COOL.value,
+                    HVACMode.AUTO.value,
+                    HVAC_KEEP,
+                ],
+                translation_key="climate_hvac_mode",
+            )
+        ),
+        CONF_TIMING: drop_down(
+            SelectSelectorConfig(
+                options=[TIMING_PREHEAT, TIMING_FIXED],
+                translation_key="climate_timing",
+            )
+        ),
+        CONF_RATE: number_box(0.1, 20, 0.1, "°/h"),
+        CONF_MAX_LEAD: number_box(10, 480, 5, UnitOfTime.MINUTES),
+        CONF_INDOOR_SENSOR: entities(
+            "sensor", device_class=SensorDeviceClass.TEMPERATURE
+        ),
+        CONF_LEAD: number_box(0, 240, 1, UnitOfTime.MINUTES),
+    },
+    CONF_DEPARTURE: {
+        CONF_ENABLED: BooleanSelector(),
+        CONF_MODE: drop_down(
+            SelectSelectorConfig(
+                options=[DEPARTURE_ECO, DEPARTURE_AWAY_PRESET],
+                translation_key="departure_mode",
+            )
+        ),
+        CONF_ECO_TEMPERATURE: TEMPERATURE_SELECTOR,
+        CONF_LIGHTS_OFF: BooleanSelector(),
+    },
+}
+"""Each routine section's fields, in the order the form shows them."""
+
+COOLDOWN_SELECTOR = number_box(0, 240, 1, UnitOfTime.MINUTES)
+
+
+def _routine_configured(key: str, settings: Any) -> bool:
+    """Tell whether a routine section is in use (so its section opens)."""
+    if not isinstance(settings, dict):
+        return False
+    return bool(settings.get(CONF_ENABLED if key == CONF_DEPARTURE else CONF_TARGETS))
+
+
+def routines_schema(
+    values: Mapping[str, Any], errors: Mapping[str, str]
+) -> probatio.Schema:
+    """Return the routines form: a section per routine, then the cooldown.
+
+    The defaults are the documented ones; ``values`` (the saved options or the
+    input being corrected) are suggested over them. A section opens when its
+    routine is in use or has an error.
+    """
+    fields: dict[Any, Any] = {}
+    for key, selectors in ROUTINE_SELECTORS.items():
+        inner: dict[Any, Any] = {}
+        for field, selector in selectors.items():
+            if field in ROUTINE_DEFAULTS[key]:
+                marker: Any = probatio.Required(
+                    field, default=ROUTINE_DEFAULTS[key][field]
+                )
+            else:
+                marker = probatio.Optional(field)
+            inner[marker] = selector
+        collapsed = not _routine_configured(key, values.get(key)) and key not in errors
+        fields[probatio.Required(key)] = section(
+            probatio.Schema(inner), {"collapsed": collapsed}
+        )
+    fields[probatio.Required(CONF_COOLDOWN, default=DEFAULT_COOLDOWN)] = (
+        COOLDOWN_SELECTOR
+    )
+    return probatio.Schema(fields)
+
+
+def routines_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the routine options to store from the form's input.
+
+    A deep copy: a default's target list must not be shared with the options.
+    """
+    options: dict[str, Any] = copy.deepcopy(
+        {key: dict(user_input[key]) for key in ROUTINE_DEFAULTS}
+    )
+    for key in ROUTINE_MINUTES:
+        options[CONF_CLIMATE][key] = int(options[CONF_CLIMATE][key])
+    options[CONF_COOLDOWN] = int(user_input[CONF_COOLDOWN])
+    return options
+
+
+ROUTINE_SECTIONS = (CONF_ARRIVAL_LIGHTS, CONF_CLIMATE, CONF_DEPARTURE)
+"""The options sections of a car's routines."""
+SENSOR_KEYS = (CONF_ILLUMINANCE_SENSOR, CONF_INDOOR_SENSOR)
+"""Entity options of the routine sections that are read, not acted on."""
+
+
+def options_without(options: Mapping[str, Any], entity_id: str) -> dict[str, Any]:
+    """Return a car's options with ``entity_id`` removed from every routine section."""
+    updated = dict(options)
+    for key in ROUTINE_SECTIONS:
+        section = options.get(key)
+        if not isinstance(section, Mapping):
+            continue
+        changed = dict(section)
+        if isinstance(targets := section.get(CONF_TARGETS), list):
+            changed[CONF_TARGETS] = [t for t in targets if t != entity_id]
+        for sensor in SENSOR_KEYS:
+            if section.get(sensor) == entity_id:
+                del changed[sensor]
+        updated[key] = changed
+    return updated
