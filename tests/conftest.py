@@ -9,6 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from hypothesis import HealthCheck, settings as hsettings
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -149,3 +150,11 @@ async def init_push(
 ) -> MockConfigEntry:
     """Set up the push car."""
     return await add_car(hass, push_entry, webhook=True)
+
+
+# Hypothesis: the examples, not the machine's load, decide a test. On a busy 2-core CI
+# machine input generation can be slow; no per-example deadline either.
+hsettings.register_profile(
+    "homecoming", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hsettings.load_profile("homecoming")

@@ -407,12 +407,15 @@ class ApproachDetector:
         st = self._state
         dist = st.dist
         # The path driven, in steps beyond the noise: jitter of dense, coarse fixes
-        # never adds up to a long path (which would make a trip home look aimless).
-        ref = st.path_ref
-        step = local_m(ref.lat, ref.lon, fix.latitude, fix.longitude)
-        if step >= max(s.stationary_m, acc):
-            st.path += step
-            st.path_ref = Point(t, fix.latitude, fix.longitude, acc)
+        # never adds up to a long path (which would make a trip home look aimless). Only
+        # an approach starting from away looks at it, and every way into away restarts
+        # the window, so it is measured while away only.
+        if st.phase is Phase.AWAY:
+            ref = st.path_ref
+            step = local_m(ref.lat, ref.lon, fix.latitude, fix.longitude)
+            if step >= max(s.stationary_m, acc):
+                st.path += step
+                st.path_ref = Point(t, fix.latitude, fix.longitude, acc)
         # Smoothed ground speed: the reported speed when there is one.
         ground = (
             fix.speed if fix.speed is not None else (segment / dt if dt > 0 else 0.0)
@@ -749,6 +752,7 @@ class ApproachDetector:
             st.external_eta = None
         if event in _FRESH_EVIDENCE:
             self._restart_window()  # judge the next decision on fresh evidence only
+            st.path_ref = Point(t, st.lat, st.lon, st.acc)
         eta = self._eta(t)
         out.append(
             Transition(
