@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -28,6 +29,7 @@ from custom_components.homecoming.const import (
 )
 from custom_components.homecoming.engine import Fix
 from devtools import sim
+from tests.common import add_car, push_car
 
 NIGHT = sim.DEFAULT_START
 """16:30 UTC on a January Monday: the sun has set in Amsterdam."""
@@ -47,6 +49,8 @@ HEAT_PUMP = "climate.heat_pump"
 LUX = "sensor.outdoor_lux"
 INDOOR = "sensor.living_room_temperature"
 ANNA_PHONE = "device_tracker.anna_phone"
+SWITCH = "switch.family_car_routines"
+"""The routines switch of the car of ``set_up_car``."""
 
 
 def _toggle(name: str, flag: str) -> dict[str, Any]:
@@ -104,8 +108,9 @@ async def async_build_home(
     lux: float = 20.0,
     thermostats: Sequence[dict[str, Any]] = DEFAULT_THERMOSTATS,
     persons_home: bool = False,
+    sun: bool = True,
 ) -> None:
-    """Set up the home's helpers, lights, thermostats and people."""
+    """Set up the home's helpers, lights, thermostats and people (and ``sun``)."""
     flags = ["porch", "hall", "driveway", "welcome", "garage", "lux_ok"]
     flags += ["heater", "study_heater", "air_conditioner"]
     assert await async_setup_component(
@@ -201,7 +206,8 @@ async def async_build_home(
     assert await async_setup_component(
         hass, "script", {"script": {"garage": {"sequence": [garage_on]}}}
     )
-    assert await async_setup_component(hass, "sun", {})
+    if sun:
+        assert await async_setup_component(hass, "sun", {})
     hass.states.async_set(ANNA_PHONE, "home" if persons_home else "not_home")
     assert await async_setup_component(
         hass,
@@ -262,3 +268,48 @@ def drive_and_stop(
     if resume:
         drive.drive_to(0.0, 0.0, 15.0).stop(60.0)
     return drive.fixes
+
+
+OPTIONS: dict[str, Any] = {
+    "arrival_lights": {"targets": [PORCH], "when": "arriving", "condition": "always"},
+    "climate": {
+        "targets": [LIVING],
+        "target_temperature": 21.0,
+        "hvac_mode": "heat",
+        "timing": "fixed",
+        "lead": 0,
+    },
+    "departure": {"enabled": True, "mode": "eco", "eco_temperature": 17.0},
+    "cooldown": 15,
+}
+"""A car's routines: the porch light on arrival, heating, eco on departure."""
+
+DRIVE = sim.straight_approach()
+"""10 km straight home at 15 m/s: about 11 minutes, then parked."""
+
+
+async def set_up_home(hass: HomeAssistant) -> None:
+    """Build the home for the control-surface tests (switch, button, actions, restarts).
+
+    The living room has no away preset, so eco sets a temperature; it is 18 °C inside,
+    and there is no ``sun`` (these tests do not unload it).
+    """
+    await async_build_home(
+        hass, indoor=18.0, thermostats=[thermostat("Living room", "heater")], sun=False
+    )
+
+
+async def set_up_car(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    push_entry: MockConfigEntry,
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """Set up the push car with routines (``OPTIONS`` unless given), at the drive's start.
+
+    Needs the home zone (the ``home_zone`` fixture).
+    """
+    freezer.move_to(sim.DEFAULT_START)
+    await set_up_home(hass)
+    car = push_car(push_entry, options=OPTIONS if options is None else options)
+    return await add_car(hass, car, webhook=True)

@@ -17,7 +17,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.homecoming.const import DOMAIN, SERVICE_SNOOZE
 
 from .common import call, state
-from .routine_helpers import LIVING_ROOM, PORCH, SWITCH, set_up_car
+from .routine_home import LIVING, PORCH, SWITCH, set_up_car
 
 BUTTON = "button.family_car_run_arrival_routine"
 
@@ -53,7 +53,7 @@ async def test_press_runs_arrival(
     await call(hass, SERVICE_SNOOZE, config_entry_id=car.entry_id, duration=3600)
     await press(hass)
     assert state(hass, PORCH) == STATE_ON
-    thermostat = hass.states.get(LIVING_ROOM)
+    thermostat = hass.states.get(LIVING)
     assert thermostat is not None
     assert thermostat.state == "heat"
     assert thermostat.attributes[ATTR_TEMPERATURE] == 21
@@ -82,7 +82,7 @@ async def test_press_that_could_do_nothing_is_an_error(
     """Every target gone: the press reports the failure instead of a success."""
     await set_up_car(hass, freezer, push_entry)
     hass.states.async_remove(PORCH)
-    hass.states.async_remove(LIVING_ROOM)
+    hass.states.async_remove(LIVING)
     with pytest.raises(HomeAssistantError) as err:
         await press(hass)
     assert err.value.translation_key == "routine_failed"

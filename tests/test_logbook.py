@@ -26,7 +26,7 @@ from custom_components.homecoming.const import DOMAIN, EVENT_HOMECOMING, EVENT_R
 from devtools import sim
 
 from .common import car_device, feed
-from .routine_helpers import DRIVE, LIVING_ROOM, PORCH, set_up_car
+from .routine_home import DRIVE, LIVING, PORCH, set_up_car
 
 
 @pytest.fixture(autouse=True)
@@ -133,15 +133,15 @@ async def test_every_transition_and_action(
             "routine": "arrival",
             "trigger": "approach_cancelled",
             "actions": [
-                {"action": "restore", "entity_id": LIVING_ROOM, "temperature": 19.5},
-                {"action": "restore", "entity_id": LIVING_ROOM},
+                {"action": "restore", "entity_id": LIVING, "temperature": 19.5},
+                {"action": "restore", "entity_id": LIVING},
             ],
         },
         {
             "routine": "departure",
             "trigger": None,
             "actions": [
-                {"action": "eco", "entity_id": LIVING_ROOM, "temperature": 17},
+                {"action": "eco", "entity_id": LIVING, "temperature": 17},
                 {"action": "away", "entity_id": "climate.attic"},
                 {"action": "turn_off", "entity_id": "light.hall"},
                 {"action": "dance", "entity_id": PORCH},
@@ -154,7 +154,7 @@ async def test_every_transition_and_action(
             "actions": [
                 {
                     "action": "comfort",
-                    "entity_id": LIVING_ROOM,
+                    "entity_id": LIVING,
                     "temperature": True,
                     "hvac_mode": "heat",
                 }
@@ -213,7 +213,7 @@ async def test_comfort_in_the_unit_system(
             "actions": [
                 {
                     "action": "comfort",
-                    "entity_id": LIVING_ROOM,
+                    "entity_id": LIVING,
                     "temperature": 70,
                     "hvac_mode": mode,
                 }

@@ -325,7 +325,7 @@ def test_coverage_is_enforced() -> None:
     assert "exec bash scripts/test" in (ROOT / ".ci" / "run").read_text("utf-8")
     assert ".venv/bin/pytest --cov" in (ROOT / "scripts" / "test").read_text("utf-8")
     assert "100 %" in comment("test-coverage")
-    files = re.findall(r"tests/\w+\.py", comment("config-flow-test-coverage"))
+    files = re.findall(r"tests/[\w/]+\.py", comment("config-flow-test-coverage"))
     text = "".join((ROOT / name).read_text(encoding="utf-8") for name in files)
     for start in (
         "flow.async_init(",

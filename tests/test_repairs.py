@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.homecoming.const import DOMAIN, SERVICE_RUN_ROUTINE
 
 from .common import call, state
-from .routine_helpers import LIVING_ROOM, OPTIONS, PORCH, set_up_car
+from .routine_home import LIVING, OPTIONS, PORCH, set_up_car
 
 GONE = "switch.garden_lights"
 LUX = "sensor.outdoor_lux"
@@ -44,6 +44,22 @@ WITH_GONE: dict[str, Any] = {
 def issue_id(entry: MockConfigEntry, entity_id: str) -> str:
     """Return the id of the repair issue of a missing routine target."""
     return f"missing_target_{entry.entry_id}_{entity_id}"
+
+
+def raise_missing(hass: HomeAssistant, entry_id: str, entity_id: str, name: str) -> str:
+    """Raise the repair issue of a missing routine target by hand; return its id."""
+    issue = f"missing_target_{entry_id}_{entity_id}"
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue,
+        data={"entry_id": entry_id, "entity_id": entity_id},
+        is_fixable=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="missing_target",
+        translation_placeholders={"entity": entity_id, "name": name},
+    )
+    return issue
 
 
 async def fix(
@@ -101,7 +117,7 @@ async def test_missing_target_fixed(
     assert done["type"] == "create_entry"
     assert car.options["arrival_lights"]["targets"] == [PORCH]
     assert car.options["arrival_lights"]["illuminance_sensor"] == LUX
-    assert car.options["climate"]["targets"] == [LIVING_ROOM]
+    assert car.options["climate"]["targets"] == [LIVING]
     assert car.options["departure"] == WITH_GONE["departure"]
     assert issue_registry.async_get_issue(DOMAIN, issue_id(car, GONE)) is None
     # Reloaded: the routines run with the new options and raise no issue again.
@@ -130,16 +146,7 @@ async def test_missing_sensor_fixed(
     key: str,
 ) -> None:
     """Drop a missing illuminance or indoor sensor from its section."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id(car, entity_id),
-        data={"entry_id": car.entry_id, "entity_id": entity_id},
-        is_fixable=True,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key="missing_target",
-        translation_placeholders={"entity": entity_id, "name": car.title},
-    )
+    raise_missing(hass, car.entry_id, entity_id, car.title)
     _, done = await fix(hass, hass_client, issue_id(car, entity_id))
     assert done["type"] == "create_entry"
     assert key not in car.options[section]
@@ -190,16 +197,7 @@ async def test_options_without_routines(
 ) -> None:
     """Leave options alone that have no routine sections (or odd ones)."""
     car = odd_car
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id(car, GONE),
-        data={"entry_id": car.entry_id, "entity_id": GONE},
-        is_fixable=True,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key="missing_target",
-        translation_placeholders={"entity": GONE, "name": car.title},
-    )
+    raise_missing(hass, car.entry_id, GONE, car.title)
     _, done = await fix(hass, hass_client, issue_id(car, GONE))
     assert done["type"] == "create_entry"
     assert car.options == ODD_OPTIONS
@@ -212,20 +210,11 @@ async def test_car_removed(
 ) -> None:
     """Abort the fix when the car itself is gone, and keep the issue."""
     assert await async_setup_component(hass, DOMAIN, {})
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        "missing_target_gone_car_light.porch",
-        data={"entry_id": "gone_car", "entity_id": "light.porch"},
-        is_fixable=True,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key="missing_target",
-        translation_placeholders={"entity": "light.porch", "name": "Old car"},
-    )
-    shown, _ = await fix(hass, hass_client, "missing_target_gone_car_light.porch")
+    issue = raise_missing(hass, "gone_car", "light.porch", "Old car")
+    shown, _ = await fix(hass, hass_client, issue)
     assert shown["type"] == "abort"
     assert shown["reason"] == "car_removed"
-    assert issue_registry.async_get_issue(DOMAIN, "missing_target_gone_car_light.porch")
+    assert issue_registry.async_get_issue(DOMAIN, issue)
 
 
 async def test_unusable_saved_state_issue(

@@ -53,7 +53,7 @@ from tests.common import (
     stored,
     tick,
 )
-from tests.routine_helpers import LIVING_ROOM, OPTIONS, PORCH, set_up_home
+from tests.routine_home import LIVING, OPTIONS, PORCH, set_up_home
 
 DRIVE = sim.Drive(interval=10.0).at(*sim.along(30.0, 10_000.0))
 DRIVE.drive_to(0.0, 0.0, 15.0).stop(120.0)
@@ -161,7 +161,7 @@ class Home:
         assert self.triggered() == []
         assert self.routines == []
         assert state(self.hass, PORCH) == STATE_OFF
-        assert state(self.hass, LIVING_ROOM) == STATE_OFF
+        assert state(self.hass, LIVING) == STATE_OFF
 
 
 async def start(hass: HomeAssistant) -> None:

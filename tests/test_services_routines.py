@@ -25,7 +25,7 @@ from custom_components.homecoming.const import (
 from devtools import sim
 
 from .common import call, car_device, feed, state
-from .routine_helpers import DRIVE, LIVING_ROOM, PORCH, SWITCH, set_up_car
+from .routine_home import DRIVE, LIVING, PORCH, SWITCH, set_up_car
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ async def test_run_arrival_now(hass: HomeAssistant, car: MockConfigEntry) -> Non
         hass, SERVICE_RUN_ROUTINE, config_entry_id=car.entry_id, routine="arrival"
     )
     assert state(hass, PORCH) == STATE_ON
-    thermostat = hass.states.get(LIVING_ROOM)
+    thermostat = hass.states.get(LIVING)
     assert thermostat is not None
     assert thermostat.state == "heat"
     assert thermostat.attributes[ATTR_TEMPERATURE] == 21
@@ -60,7 +60,7 @@ async def test_run_departure_now(hass: HomeAssistant, car: MockConfigEntry) -> N
     """Run the departure routine at once by device: the thermostat goes to eco."""
     device = car_device(hass, car)
     await call(hass, SERVICE_RUN_ROUTINE, device_id=device.id, routine="departure")
-    thermostat = hass.states.get(LIVING_ROOM)
+    thermostat = hass.states.get(LIVING)
     assert thermostat is not None
     assert thermostat.attributes[ATTR_TEMPERATURE] == 17
 
@@ -97,7 +97,7 @@ async def test_run_that_could_do_nothing_is_an_error(
 ) -> None:
     """Every target gone (or failing): a translated error, not a silent success."""
     hass.states.async_remove(PORCH)
-    hass.states.async_remove(LIVING_ROOM)
+    hass.states.async_remove(LIVING)
     with pytest.raises(HomeAssistantError) as err:
         await call(
             hass, SERVICE_RUN_ROUTINE, config_entry_id=car.entry_id, routine=routine
@@ -128,7 +128,7 @@ async def test_drive_home_runs_arrival(
     """Turn the porch light on and heat when the car comes home (the baseline)."""
     await feed(hass, freezer, car, DRIVE.fixes)
     assert state(hass, PORCH) == STATE_ON
-    assert state(hass, LIVING_ROOM) == "heat"
+    assert state(hass, LIVING) == "heat"
 
 
 async def test_snooze_holds_routines(
@@ -150,7 +150,7 @@ async def test_snooze_holds_routines(
     )
     await feed(hass, freezer, car, DRIVE.fixes)
     assert state(hass, PORCH) == STATE_OFF
-    assert state(hass, LIVING_ROOM) == "off"
+    assert state(hass, LIVING) == "off"
     assert events == []
 
 

@@ -30,15 +30,7 @@ from custom_components.homecoming.const import (
 from devtools import sim
 
 from .common import call, feed, state
-from .routine_helpers import (
-    DRIVE,
-    LIVING_ROOM,
-    OPTIONS,
-    PORCH,
-    SWITCH,
-    set_up_car,
-    set_up_home,
-)
+from .routine_home import DRIVE, LIVING, OPTIONS, PORCH, SWITCH, set_up_car, set_up_home
 
 
 async def switch(hass: HomeAssistant, service: str) -> None:
@@ -74,7 +66,7 @@ async def test_off_runs_nothing(
     assert state(hass, SWITCH) == STATE_OFF
     await feed(hass, freezer, car, DRIVE.fixes)
     assert state(hass, PORCH) == STATE_OFF
-    assert state(hass, LIVING_ROOM) == "off"
+    assert state(hass, LIVING) == "off"
     assert events == []
 
 

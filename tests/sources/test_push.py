@@ -43,7 +43,7 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 KEY = "correct horse battery staple"
-FORMATS_DOC = Path(__file__).parents[1] / "docs" / "formats.md"
+FORMATS_DOC = Path(__file__).parents[2] / "docs" / "formats.md"
 
 OWNTRACKS_OTHER_TYPES = (
     "transition",

@@ -748,7 +748,7 @@ def state_of(hass: HomeAssistant, entity_id: str) -> str:
 
 def test_speed_table_is_documented() -> None:
     """docs/sources.md lists exactly the integrations and units of the code's table."""
-    text = (Path(__file__).parent.parent / "docs" / "sources.md").read_text("utf-8")
+    text = (Path(__file__).parents[2] / "docs" / "sources.md").read_text("utf-8")
     section = text.split("<!-- speed-table -->")[1]
     rows = {
         cells[0].strip("` "): cells[1:3]

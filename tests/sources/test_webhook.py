@@ -51,8 +51,8 @@ from custom_components.homecoming.engine.detector import STILL_SPEED_MPS
 from custom_components.homecoming.sources.push import KNOTS, owntracks_key_bytes
 from custom_components.homecoming.sources.webhook import owntracks_issue_id
 from devtools import sim
+from tests.common import HOME_LAT, HOME_LON
 
-from .conftest import HOME_LAT, HOME_LON
 from .webhook_http import SECRET, TRACKER, URL, setup_car, sign, unlimited
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]

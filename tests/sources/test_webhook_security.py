@@ -48,8 +48,8 @@ from custom_components.homecoming.sources.webhook import (
     WebhookSource,
     sender_of,
 )
+from tests.common import HOME_LAT, HOME_LON
 
-from .conftest import HOME_LAT, HOME_LON
 from .webhook_http import (
     ENTRY_ID,
     SECRET,
@@ -65,7 +65,7 @@ from .webhook_http import (
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
-README = Path(__file__).parents[1] / "README.md"
+README = Path(__file__).parents[2] / "README.md"
 NOW = dt_util.parse_datetime("2026-11-29T12:00:00+00:00")
 
 
@@ -937,46 +937,30 @@ async def test_a_reload_keeps_the_replay_memory_and_forgets_limits(
     assert len(saved) == 2
 
 
-async def test_a_damaged_replay_memory_is_skipped(
-    hass: HomeAssistant, home_zone: None, hass_storage: dict[str, Any]
+@pytest.mark.parametrize(
+    ("version", "data"),
+    [
+        # Junk in the saved memory is left out.
+        (1, [["zz", 1], ["00" * 32, "soon"], [1, 2, 3], ["00" * 31, 1e18], "x"]),
+        (9, []),  # written by a newer version: not read
+        (1, {"not": "a list"}),  # of another shape: not read
+    ],
+    ids=["damaged", "newer", "no_list"],
+)
+async def test_an_unreadable_replay_memory_is_skipped(
+    hass: HomeAssistant,
+    home_zone: None,
+    hass_storage: dict[str, Any],
+    version: int,
+    data: object,
 ) -> None:
-    """Junk in the saved memory is left out; the car starts."""
-    entry_id = ENTRY_ID
-    hass_storage[f"{DOMAIN}.{entry_id}.replays"] = {
-        "version": 1,
+    """A saved memory that cannot be used is not read; the car starts."""
+    key = f"{DOMAIN}.{ENTRY_ID}.replays"
+    hass_storage[key] = {
+        "version": version,
         "minor_version": 1,
-        "key": f"{DOMAIN}.{entry_id}.replays",
-        "data": [["zz", 1], ["00" * 32, "soon"], [1, 2, 3], ["00" * 31, 1e18], "x"],
-    }
-    await setup_car(hass, SECRET)
-    assert len(source(hass).replays) == 0
-
-
-async def test_a_newer_replay_memory_is_skipped(
-    hass: HomeAssistant, home_zone: None, hass_storage: dict[str, Any]
-) -> None:
-    """A memory written by a newer version is not read; the car starts."""
-    entry_id = ENTRY_ID
-    hass_storage[f"{DOMAIN}.{entry_id}.replays"] = {
-        "version": 9,
-        "minor_version": 1,
-        "key": f"{DOMAIN}.{entry_id}.replays",
-        "data": [],
-    }
-    await setup_car(hass, SECRET)
-    assert len(source(hass).replays) == 0
-
-
-async def test_a_replay_memory_that_is_no_list_is_skipped(
-    hass: HomeAssistant, home_zone: None, hass_storage: dict[str, Any]
-) -> None:
-    """A memory of another shape is not read; the car starts."""
-    entry_id = ENTRY_ID
-    hass_storage[f"{DOMAIN}.{entry_id}.replays"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": f"{DOMAIN}.{entry_id}.replays",
-        "data": {"not": "a list"},
+        "key": key,
+        "data": data,
     }
     await setup_car(hass, SECRET)
     assert len(source(hass).replays) == 0

@@ -37,8 +37,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.homecoming.coordinator import HomecomingCoordinator
 from custom_components.homecoming.sources.webhook import MAX_BODY_BYTES
+from tests.common import HOME_LAT, HOME_LON
 
-from .conftest import HOME_LAT, HOME_LON
 from .webhook_http import (
     SECRET,
     URL,

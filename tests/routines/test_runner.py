@@ -772,10 +772,10 @@ async def test_departure_disabled_and_cooldown(
 # ------------------------------------------------------------------ two cars
 
 
-async def test_two_cars_arriving_together(
-    hass: HomeAssistant, home_zone: None, freezer: FrozenDateTimeFactory
-) -> None:
-    """Turn the lights on once and start the heating once for two cars."""
+async def two_cars(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> tuple[MockConfigEntry, MockConfigEntry]:
+    """Set up the home at night and two cars with the same porch light and heating."""
     freezer.move_to(home.NIGHT)
     await home.async_build_home(hass)
     options = {LIGHTS: {"targets": [home.PORCH]}, CLIMATE: {"targets": [home.LIVING]}}
@@ -783,6 +783,14 @@ async def test_two_cars_arriving_together(
     second = home.car("Van", options, number=2)
     await add_car(hass, first, webhook=True)
     await add_car(hass, second, webhook=True)
+    return first, second
+
+
+async def test_two_cars_arriving_together(
+    hass: HomeAssistant, home_zone: None, freezer: FrozenDateTimeFactory
+) -> None:
+    """Turn the lights on once and start the heating once for two cars."""
+    first, second = await two_cars(hass, freezer)
     calls = async_capture_events(hass, EVENT_CALL_SERVICE)
     porch = watch(hass, first, "input_boolean.porch")
 
@@ -814,13 +822,7 @@ async def test_guard_skips_a_light_another_car_switched(
     hass: HomeAssistant, home_zone: None, freezer: FrozenDateTimeFactory
 ) -> None:
     """Leave alone what another car switched within the cooldown, and was undone."""
-    freezer.move_to(home.NIGHT)
-    await home.async_build_home(hass)
-    options = {LIGHTS: {"targets": [home.PORCH]}, CLIMATE: {"targets": [home.LIVING]}}
-    first = home.car("Family car", options)
-    second = home.car("Van", options, number=2)
-    await add_car(hass, first, webhook=True)
-    await add_car(hass, second, webhook=True)
+    first, second = await two_cars(hass, freezer)
     await feed_cars(hass, freezer, [(first, drive_home(home.NIGHT))])
     assert state(hass, home.PORCH) == "on"
     await hass.services.async_call(

@@ -1,0 +1,1 @@
+"""Tests of the approach sources: entity follower, push parsers, webhook."""
