@@ -6,7 +6,8 @@ are POSIX seconds, distances metres, speeds metres per second.
 
 Where to find each decision (``docs/engine.md`` gives the reasoning and figures):
 
-* which fixes are used: :meth:`ApproachDetector._refusal` (late, inaccurate) and
+* which fixes are used: the top of :meth:`ApproachDetector.update` with
+  :meth:`ApproachDetector._late` (late, inaccurate) and
   :meth:`ApproachDetector._impossible_jump` / :meth:`ApproachDetector._new_track_confirmed`
   (outliers, and when agreeing outliers are a new track);
 * what each fix measures: :meth:`ApproachDetector._measure` (smoothed speeds, the progress
@@ -149,16 +150,17 @@ class ApproachDetector:
     def update(self, fix: Fix) -> UpdateResult:
         """Offer one fix; returns whether it was used and the transitions it caused."""
         st = self._state
+        s = self._settings
         t = fix.timestamp.timestamp()
-        acc = (
-            self._settings.assumed_accuracy_m if fix.accuracy is None else fix.accuracy
-        )
-        refusal = self._refusal(t, acc)
-        if refusal is not None:
-            return UpdateResult(False, refusal, _NO_TRANSITIONS)
+        acc = s.assumed_accuracy_m if fix.accuracy is None else fix.accuracy
+        last_t = st.last_t
+        # Filtering: too late (see _late), or too inaccurate.
+        if last_t is not None and t <= last_t:
+            return UpdateResult(False, self._late(t), _NO_TRANSITIONS)
+        if acc > s.max_accuracy_m:
+            return UpdateResult(False, RejectReason.INACCURATE, _NO_TRANSITIONS)
         lat = fix.latitude
         lon = fix.longitude
-        last_t = st.last_t
         if last_t is None:
             self._start_track(fix, t, lat, lon, acc)
             return UpdateResult(True, None, _NO_TRANSITIONS)
@@ -281,15 +283,6 @@ class ApproachDetector:
         return detector
 
     # ------------------------------------------------------------------ filtering
-
-    def _refusal(self, t: float, acc: float) -> RejectReason | None:
-        """Why a fix measured at ``t`` with accuracy ``acc`` is not used, if it is not."""
-        late = self._late(t)
-        if late is not None:
-            return late
-        if acc > self._settings.max_accuracy_m:
-            return RejectReason.INACCURATE
-        return None
 
     def _late(self, t: float) -> RejectReason | None:
         """Why a report at ``t`` comes too late to use, if it does."""
