@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 import math
@@ -11,12 +12,14 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
 from custom_components.homecoming.const import DOMAIN, SERVICE_UPDATE_LOCATION
+from custom_components.homecoming.diagnostics import async_get_config_entry_diagnostics
 from custom_components.homecoming.engine import ApproachDetector, Fix, Phase, Settings
 from devtools import sim
 
@@ -173,13 +176,79 @@ def car_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
     return devices[0]
 
 
-def phase_state(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    """Return the state of a car's trip phase sensor."""
+def car_entity(
+    hass: HomeAssistant, entry: MockConfigEntry, platform: str, key: str
+) -> str:
+    """Return the entity id of one of a car's entities, by platform and key."""
     entity_id = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{entry.unique_id}_phase"
+        platform, DOMAIN, f"{entry.unique_id}_{key}"
     )
     assert entity_id is not None
-    return state(hass, entity_id)
+    return entity_id
+
+
+def phase_state(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Return the state of a car's trip phase sensor."""
+    return state(hass, car_entity(hass, entry, "sensor", "phase"))
+
+
+def sensor_state(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> str:
+    """Return the state of one of a car's sensors (``distance``, ``driver``, ...)."""
+    return state(hass, car_entity(hass, entry, "sensor", key))
+
+
+def distance(hass: HomeAssistant, entry: MockConfigEntry) -> float:
+    """Return a car's distance to home in metres, from its distance sensor (in km)."""
+    return float(sensor_state(hass, entry, "distance")) * 1000
+
+
+async def diagnostics(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """Return a car's diagnostics, as Download diagnostics gives them."""
+    return await async_get_config_entry_diagnostics(hass, entry)
+
+
+async def last_fix(hass: HomeAssistant, entry: MockConfigEntry) -> datetime | None:
+    """Return the time of a car's last fix, to the microsecond, from its diagnostics.
+
+    (The last fix sensor shows it to the second only.)
+    """
+    moment = (await diagnostics(hass, entry))["car"]["last_fix"]
+    return None if moment is None else dt_util.parse_datetime(moment)
+
+
+def silent(hass: HomeAssistant, entry: MockConfigEntry) -> bool:
+    """Return whether a car's position is stale, as its device tracker says."""
+    return tracker(hass, entry).attributes["silent"]
+
+
+def car_states(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """Return the state and attributes of each of a car's entities, by entity id."""
+    return {
+        registered.entity_id: (
+            (current := entity_state(hass, registered.entity_id)).state,
+            dict(current.attributes),
+        )
+        for registered in er.async_entries_for_config_entry(
+            er.async_get(hass), entry.entry_id
+        )
+        if hass.states.get(registered.entity_id) is not None
+    }
+
+
+def tracker(hass: HomeAssistant, entry: MockConfigEntry) -> State:
+    """Return the state object of a car's device tracker."""
+    return entity_state(hass, car_entity(hass, entry, "device_tracker", "location"))
+
+
+def position(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[Any, Any]:
+    """Return a car's latitude and longitude as its device tracker shows them."""
+    attributes = tracker(hass, entry).attributes
+    return attributes.get("latitude"), attributes.get("longitude")
+
+
+async def stats(hass: HomeAssistant, entry: MockConfigEntry) -> Counter[str]:
+    """Return a car's counters as its diagnostics show them (a missing one is 0)."""
+    return Counter((await diagnostics(hass, entry))["stats"])
 
 
 async def call(hass: HomeAssistant, service: str, **data: Any) -> None:

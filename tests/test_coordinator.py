@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from functools import partial
 import logging
@@ -42,10 +43,25 @@ from custom_components.homecoming.detection import (
     DETECTION_RANGES,
     settings_from_options,
 )
-from custom_components.homecoming.engine import ApproachDetector, Fix, Phase, Settings
+from custom_components.homecoming.engine import ApproachDetector, Fix, Settings
 from devtools import sim
 from tests import common
-from tests.common import HOME, add_car, feed, half_way, phase_state, stored, tick
+from tests.common import (
+    HOME,
+    add_car,
+    car_states,
+    diagnostics,
+    distance,
+    feed,
+    half_way,
+    last_fix,
+    phase_state,
+    position,
+    silent,
+    stats,
+    stored,
+    tick,
+)
 
 drive_home = partial(common.drive_home, distance_m=10_000.0, interval=5.0, park_s=120.0)
 """A drive straight home from 10 km at 54 km/h, then two minutes parked."""
@@ -84,7 +100,7 @@ async def test_drive_home_fires_each_event_once(
     assert arrived["distance"] <= 100
     assert arrived["eta"] is None
     assert phase_state(hass, init_push) == "home"
-    assert init_push.runtime_data.coordinator.stats["accepted"] == len(fixes)
+    assert (await stats(hass, init_push))["accepted"] == len(fixes)
 
 
 async def test_restart_mid_approach_is_silent(
@@ -102,11 +118,11 @@ async def test_restart_mid_approach_is_silent(
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
     await add_car(hass, push_entry)
-    snapshot = push_entry.runtime_data.coordinator.data.snapshot
-    assert snapshot.phase is Phase.APPROACHING
-    assert snapshot.latitude == engine.snapshot.latitude
-    assert snapshot.longitude == engine.snapshot.longitude
-    assert snapshot.last_fix == fixes[59].timestamp
+    assert position(hass, push_entry) == (
+        engine.snapshot.latitude,
+        engine.snapshot.longitude,
+    )
+    assert await last_fix(hass, push_entry) == fixes[59].timestamp
     assert phase_state(hass, push_entry) == "approaching"
     assert events == []
 
@@ -228,7 +244,6 @@ async def test_unusable_saved_state_starts_afresh(
     with caplog.at_level(logging.WARNING):
         await add_car(hass, push_entry)
     assert push_entry.state is ConfigEntryState.LOADED
-    assert push_entry.runtime_data.coordinator.data.snapshot.phase is None
     assert phase_state(hass, push_entry) == STATE_UNKNOWN
     warnings = [
         record.getMessage()
@@ -251,7 +266,7 @@ async def test_unusable_saved_state_starts_afresh(
     await feed(hass, freezer, push_entry, [fix])
     assert await hass.config_entries.async_reload(push_entry.entry_id)
     await hass.async_block_till_done()
-    assert push_entry.runtime_data.coordinator.data.snapshot.latitude == 52.4
+    assert position(hass, push_entry)[0] == 52.4
     assert state_issue(hass, push_entry) is None
     assert events == []
 
@@ -268,9 +283,7 @@ async def test_older_saved_state_is_migrated(
     hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = saved_state({"engine": V1_STATE})
     events = async_capture_events(hass, EVENT_HOMECOMING)
     await add_car(hass, push_entry)
-    snapshot = push_entry.runtime_data.coordinator.data.snapshot
-    assert snapshot.phase is Phase.APPROACHING
-    assert snapshot.latitude == 52.399
+    assert position(hass, push_entry)[0] == 52.399
     assert phase_state(hass, push_entry) == "approaching"
     assert state_issue(hass, push_entry) is None
     assert events == []
@@ -285,13 +298,15 @@ async def test_reload_keeps_the_state(
     """Write the state on unload and read it back on setup, firing nothing."""
     fixes = drive_home(dt_util.utcnow())
     await feed(hass, freezer, init_push, fixes[:60])
-    before = init_push.runtime_data.coordinator.data.snapshot
-    assert before.phase is Phase.APPROACHING
+    assert phase_state(hass, init_push) == "approaching"
+    before = car_states(hass, init_push)
+    facts = (await diagnostics(hass, init_push))["car"]
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
     assert await hass.config_entries.async_reload(init_push.entry_id)
     await hass.async_block_till_done()
-    assert init_push.runtime_data.coordinator.data.snapshot == before
+    assert car_states(hass, init_push) == before
+    assert (await diagnostics(hass, init_push))["car"] == facts
     assert events == []
     saved = hass_storage[f"{DOMAIN}.{init_push.entry_id}"]["data"]
     assert saved["engine"]["phase"] == "approaching"
@@ -311,9 +326,7 @@ async def test_time_while_down_cancels_silently(
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
     await add_car(hass, push_entry)
-    data = push_entry.runtime_data.coordinator.data
-    assert data.snapshot.phase is Phase.AWAY
-    assert data.silent
+    assert silent(hass, push_entry)
     assert phase_state(hass, push_entry) == "away"
     await tick(hass, freezer, 30)
     assert events == []
@@ -336,7 +349,7 @@ async def test_stop_ends_an_approach_through_the_clock(
         (stopped + timedelta(minutes=7) - dt_util.utcnow()).total_seconds(),
     )
     assert len(events) == 1
-    assert init_push.runtime_data.coordinator.data.snapshot.phase is Phase.APPROACHING
+    assert phase_state(hass, init_push) == "approaching"
     await tick(hass, freezer, 80)
     assert [event.data["type"] for event in events] == [
         "approach_started",
@@ -346,9 +359,7 @@ async def test_stop_ends_an_approach_through_the_clock(
     assert cancelled["phase"] == "away"
     assert cancelled["eta"] is None
     assert 5_500 < cancelled["distance"] < 6_500
-    data = init_push.runtime_data.coordinator.data  # read anew: the tick replaced it
-    assert data.snapshot.phase is Phase.AWAY
-    assert not data.silent
+    assert not silent(hass, init_push)
     assert phase_state(hass, init_push) == "away"
 
 
@@ -359,25 +370,24 @@ async def test_silence_ends_an_approach_and_makes_the_data_stale(
     events = async_capture_events(hass, EVENT_HOMECOMING)
     fixes = drive_home(dt_util.utcnow())
     await feed(hass, freezer, init_push, fixes[:40])
-    coordinator = init_push.runtime_data.coordinator
-    assert not coordinator.data.silent
+    assert not silent(hass, init_push)
 
     await tick(hass, freezer, 14 * 60)
     assert [event.data["type"] for event in events] == ["approach_started"]
-    assert not coordinator.data.silent
+    assert not silent(hass, init_push)
     await tick(hass, freezer, 70)
     assert [event.data["type"] for event in events] == [
         "approach_started",
         "approach_cancelled",
     ]
-    assert coordinator.data.silent
-    assert coordinator.data.snapshot.phase is Phase.AWAY
+    assert silent(hass, init_push)
+    assert phase_state(hass, init_push) == "away"
 
     await tick(hass, freezer, 60)  # stays stale, nothing more happens
     assert len(events) == 2
     fix = fixes[40]
     await feed(hass, freezer, init_push, [sim_fix_now(fix)])
-    assert not coordinator.data.silent
+    assert not silent(hass, init_push)
 
 
 def sim_fix_now(fix: Fix) -> Fix:
@@ -395,14 +405,13 @@ async def test_staleness_without_an_approach(
 ) -> None:
     """Mark a parked car's position stale after the timeout, without any event."""
     events = async_capture_events(hass, EVENT_HOMECOMING)
-    coordinator = init_push.runtime_data.coordinator
     await tick(hass, freezer, 30)  # no fix yet: stale from the start
-    assert coordinator.data.silent
+    assert silent(hass, init_push)
     fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow(), accuracy=10)
     await feed(hass, freezer, init_push, [fix])
-    assert not coordinator.data.silent
+    assert not silent(hass, init_push)
     await tick(hass, freezer, 15 * 60 + 10)
-    assert coordinator.data.silent
+    assert silent(hass, init_push)
     assert events == []
 
 
@@ -419,7 +428,7 @@ async def test_zone_moves_change_the_distance(
         init_push,
         [Fix(latitude=lat, longitude=lon, timestamp=now, accuracy=10, speed=0)],
     )
-    assert coordinator.data.snapshot.distance_m == pytest.approx(1_000, abs=1)
+    assert distance(hass, init_push) == pytest.approx(1_000, abs=1)
 
     # The same zone written again (another attribute changed): nothing to redo.
     engine = coordinator.engine
@@ -432,7 +441,6 @@ async def test_zone_moves_change_the_distance(
     new_lat, new_lon = sim.offset(*sim.DEFAULT_HOME, 0.0, 3_000.0)
     await hass.config.async_update(latitude=new_lat, longitude=new_lon, radius=250)
     await hass.async_block_till_done()
-    assert coordinator.engine.home == sim.home_at(new_lat, new_lon, 250)
     await feed(
         hass,
         freezer,
@@ -447,7 +455,7 @@ async def test_zone_moves_change_the_distance(
             )
         ],
     )
-    assert coordinator.data.snapshot.distance_m == pytest.approx(2_000, abs=5)
+    assert distance(hass, init_push) == pytest.approx(2_000, abs=5)
 
 
 async def test_zone_gone_keeps_the_last_home(
@@ -457,7 +465,6 @@ async def test_zone_gone_keeps_the_last_home(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Keep measuring against the last known home when the zone disappears."""
-    coordinator = init_push.runtime_data.coordinator
     with caplog.at_level(logging.WARNING):
         hass.states.async_remove("zone.home")
         await hass.async_block_till_done()
@@ -465,8 +472,7 @@ async def test_zone_gone_keeps_the_last_home(
     lat, lon = sim.offset(*sim.DEFAULT_HOME, 0.0, 1_000.0)
     fix = Fix(latitude=lat, longitude=lon, timestamp=dt_util.utcnow(), accuracy=10)
     await feed(hass, freezer, init_push, [fix])
-    assert coordinator.engine.home == HOME
-    assert coordinator.data.snapshot.distance_m == pytest.approx(1_000, abs=1)
+    assert distance(hass, init_push) == pytest.approx(1_000, abs=1)
 
 
 async def test_clock_ahead_is_taken_as_now(
@@ -485,15 +491,14 @@ async def test_clock_ahead_is_taken_as_now(
         },
         blocking=True,
     )
-    coordinator = init_push.runtime_data.coordinator
-    assert coordinator.stats["clock_ahead"] == 1
-    assert coordinator.data.snapshot.last_fix == now
+    assert (await stats(hass, init_push))["clock_ahead"] == 1
+    assert await last_fix(hass, init_push) == now
     # A fix a minute later is not blocked by the clock that ran ahead.
     freezer.tick(timedelta(minutes=1))
     fix = Fix(latitude=52.401, longitude=4.9, timestamp=dt_util.utcnow())
     await feed(hass, freezer, init_push, [fix])
-    assert coordinator.data.snapshot.last_fix == fix.timestamp
-    assert coordinator.stats["accepted"] == 2
+    assert await last_fix(hass, init_push) == fix.timestamp
+    assert (await stats(hass, init_push))["accepted"] == 2
 
 
 async def test_duplicate_fix_changes_nothing(
@@ -501,12 +506,13 @@ async def test_duplicate_fix_changes_nothing(
 ) -> None:
     """Count a repeated fix as a duplicate and leave the car's data alone."""
     fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow())
-    coordinator = init_push.runtime_data.coordinator
     await feed(hass, freezer, init_push, [fix])
-    data = coordinator.data
+    before = car_states(hass, init_push)
+    facts = (await diagnostics(hass, init_push))["car"]
     await feed(hass, freezer, init_push, [fix])
-    assert coordinator.stats["duplicate"] == 1
-    assert coordinator.data is data
+    assert (await stats(hass, init_push))["duplicate"] == 1
+    assert car_states(hass, init_push) == before
+    assert (await diagnostics(hass, init_push))["car"] == facts
 
 
 async def test_update_entity_recomputes_the_data(
@@ -516,17 +522,16 @@ async def test_update_entity_recomputes_the_data(
     assert await async_setup_component(hass, "homeassistant", {})
     fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow())
     await feed(hass, freezer, init_push, [fix])
-    coordinator = init_push.runtime_data.coordinator
-    assert not coordinator.data.silent
+    assert not silent(hass, init_push)
     freezer.tick(timedelta(minutes=16))  # no tick fired: the data is not stale yet
-    assert not coordinator.data.silent
+    assert not silent(hass, init_push)
     entity_id = er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"{init_push.unique_id}_phase"
     )
     await hass.services.async_call(
         "homeassistant", "update_entity", {"entity_id": entity_id}, blocking=True
     )
-    assert coordinator.data.silent
+    assert silent(hass, init_push)
 
 
 @pytest.mark.parametrize(
@@ -580,7 +585,7 @@ async def test_options_reach_the_engine(
         options={CONF_STOP_TOLERANCE: 2},
     )
     await add_car(hass, entry)
-    assert entry.runtime_data.coordinator.engine.settings.stop_tolerance_s == 120.0
+    assert (await diagnostics(hass, entry))["settings"]["stop_tolerance_s"] == 120.0
 
 
 # ------------------------------------------------------------ a wrong clock
@@ -612,16 +617,16 @@ async def test_clock_set_back_a_day_does_not_freeze_the_car(
     freezer.move_to(fixes[0].timestamp + timedelta(days=1))
     await add_car(hass, push_entry)
     await common.update_location(hass, push_entry, fixes[0], stamped=False)
-    coordinator = push_entry.runtime_data.coordinator
-    assert coordinator.data.snapshot.last_fix == fixes[0].timestamp + timedelta(days=1)
+    assert await last_fix(hass, push_entry) == fixes[0].timestamp + timedelta(days=1)
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
     with caplog.at_level(logging.WARNING):
         freezer.move_to(fixes[1].timestamp)  # NTP: the clock goes back a day
         await feed(hass, freezer, push_entry, fixes[1:])
-    assert coordinator.stats["clock_corrected"] == 1
-    assert coordinator.stats["stale"] == 0
-    assert coordinator.stats["accepted"] == len(fixes)
+    counters = await stats(hass, push_entry)
+    assert counters["clock_corrected"] == 1
+    assert counters["stale"] == 0
+    assert counters["accepted"] == len(fixes)
     assert [event.data["type"] for event in events] == [
         "approach_started",
         "arriving",
@@ -644,7 +649,6 @@ async def test_clock_corrected_on_the_tick(
     run is counted and logged at debug level, not warned about again.
     """
     now = dt_util.utcnow()
-    coordinator = init_push.runtime_data.coordinator
     with caplog.at_level(logging.DEBUG, logger=LOGGER.name):
         for _ in range(2):
             freezer.move_to(now + timedelta(days=1))
@@ -652,12 +656,12 @@ async def test_clock_corrected_on_the_tick(
             await common.update_location(hass, init_push, fix)
             freezer.move_to(now)
             await tick(hass, freezer, 10)
-            assert coordinator.data.snapshot.last_fix == (
+            assert await last_fix(hass, init_push) == (
                 dt_util.utcnow() - CLOCK_RESTART_MARGIN
             )
-            assert not coordinator.data.silent
+            assert not silent(hass, init_push)
             now += timedelta(minutes=1)
-    assert coordinator.stats["clock_corrected"] == 2
+    assert (await stats(hass, init_push))["clock_corrected"] == 2
     assert len(clock_warnings(caplog)) == 1
     assert "the clock was wrong then" in caplog.text
 
@@ -690,10 +694,9 @@ async def test_clock_corrected_at_setup(
     events = async_capture_events(hass, EVENT_HOMECOMING)
     with caplog.at_level(logging.WARNING):
         await add_car(hass, push_entry)
-    coordinator = push_entry.runtime_data.coordinator
-    assert coordinator.stats["clock_corrected"] == 1
-    assert coordinator.data.snapshot.phase is Phase.APPROACHING
-    assert coordinator.data.snapshot.last_fix == (
+    assert (await stats(hass, push_entry))["clock_corrected"] == 1
+    assert phase_state(hass, push_entry) == "approaching"
+    assert await last_fix(hass, push_entry) == (
         fixes[60].timestamp - CLOCK_RESTART_MARGIN
     )
     assert len(clock_warnings(caplog)) == 1
@@ -717,9 +720,8 @@ async def test_clock_corrected_before_a_zone_report(
     events = async_capture_events(hass, EVENT_HOMECOMING)
     hass.states.async_set(common.TRACKER, "home")
     await hass.async_block_till_done()
-    coordinator = entity_entry.runtime_data.coordinator
-    assert coordinator.stats["clock_corrected"] == 1
-    assert coordinator.data.snapshot.phase is Phase.HOME
+    assert (await stats(hass, entity_entry))["clock_corrected"] == 1
+    assert phase_state(hass, entity_entry) == "home"
     assert [event.data["type"] for event in events] == ["arrived"]
 
 
@@ -763,11 +765,10 @@ async def test_saved_options_out_of_range_use_defaults(
     with caplog.at_level(logging.WARNING):
         await add_car(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
-    settings = entry.runtime_data.coordinator.engine.settings
     expected = settings_from_options(
         {key: value for key, value in options.items() if key not in refused}
     )
-    assert settings == expected
+    assert (await diagnostics(hass, entry))["settings"] == asdict(expected)
     warnings = [
         record.getMessage()
         for record in caplog.records

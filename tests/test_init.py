@@ -8,6 +8,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
     device_registry as dr,
@@ -27,10 +28,17 @@ from custom_components.homecoming.const import (
     EVENT_HOMECOMING,
     SERVICE_UPDATE_LOCATION,
 )
-from custom_components.homecoming.coordinator import HomecomingCoordinator
 from custom_components.homecoming.engine import ApproachDetector, Phase, Settings
 from devtools import sim
-from tests.common import feed, stored
+from tests.common import (
+    car_device,
+    diagnostics,
+    feed,
+    phase_state,
+    silent,
+    stored,
+    tracker,
+)
 
 
 def _store_key(entry: MockConfigEntry) -> str:
@@ -43,13 +51,11 @@ async def test_setup_registers_the_car(
 ) -> None:
     """Load the entry: one device for the car, its entities, the action."""
     assert init_push.state is ConfigEntryState.LOADED
-    coordinator = init_push.runtime_data.coordinator
-    assert isinstance(coordinator, HomecomingCoordinator)
     device = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, "WVWZZZ1JZXW000001"), init_push.entry_id
     )
     assert device is not None
-    assert device.id == coordinator.device_id
+    assert car_device(hass, init_push) == device
     assert device.name == "Family car"
     assert device.manufacturer == "Volkswagen"
     assert device.model == "Golf"
@@ -57,9 +63,9 @@ async def test_setup_registers_the_car(
     entities = er.async_entries_for_config_entry(er.async_get(hass), init_push.entry_id)
     assert entities
     assert hass.services.has_service(DOMAIN, SERVICE_UPDATE_LOCATION)
-    assert coordinator.data.snapshot.phase is None
-    assert coordinator.data.silent
-    assert coordinator.data.available
+    assert phase_state(hass, init_push) == STATE_UNKNOWN
+    assert silent(hass, init_push)
+    assert tracker(hass, init_push).state != STATE_UNAVAILABLE
 
 
 async def test_unload_leaves_nothing_behind(
@@ -224,8 +230,8 @@ async def test_options_of_minor_version_1_are_migrated(
     await hass.async_block_till_done()
     assert entry.minor_version == 2
     assert entry.options == {"silence_timeout": 30, "reach_km": 12}
-    coordinator = entry.runtime_data.coordinator
-    assert coordinator.settings.silence_timeout_s == 30 * 60
+    settings = (await diagnostics(hass, entry))["settings"]
+    assert settings["silence_timeout_s"] == 30 * 60
 
 
 async def test_an_entry_of_a_newer_major_version_is_not_loaded(

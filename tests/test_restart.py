@@ -47,11 +47,15 @@ from tests.common import (
     TRACKER,
     add_car,
     car_device,
+    diagnostics,
     entity_state,
+    last_fix,
     phase_state,
     state,
+    stats,
     stored,
     tick,
+    tracker,
 )
 from tests.routine_home import LIVING, OPTIONS, PORCH, set_up_home
 
@@ -248,7 +252,7 @@ async def test_late_source_after_restart_fires_nothing(
     await tick(hass, freezer, 60)
 
     assert phase_state(hass, car) == "home"
-    assert car.runtime_data.coordinator.data.available
+    assert tracker(hass, car).state != STATE_UNAVAILABLE
     restarted.assert_quiet()
 
     # What follows is live: leaving home fires and triggers.
@@ -267,7 +271,7 @@ async def test_source_later_than_the_stale_timeout(
     await start(hass)
 
     await tick(hass, freezer, STALE_AFTER.total_seconds())
-    assert car.runtime_data.coordinator.engine.phase is Phase.AWAY
+    assert (await diagnostics(hass, car))["detector"]["phase"] == "away"
     await write(hass, "home", at_home())
 
     assert phase_state(hass, car) == "home"
@@ -284,7 +288,7 @@ async def test_reload_while_the_source_is_away(
     await write(hass, STATE_UNAVAILABLE)
     assert await hass.config_entries.async_reload(car.entry_id)
     await hass.async_block_till_done()
-    assert car.runtime_data.coordinator.engine.phase is Phase.APPROACHING
+    assert (await diagnostics(hass, car))["detector"]["phase"] == "approaching"
 
     freezer.tick(timedelta(seconds=30))
     await write(hass, "home", at_home())
@@ -355,7 +359,7 @@ async def test_reload_mid_approach_keeps_firing(
 
     assert await hass.config_entries.async_reload(car.entry_id)
     await hass.async_block_till_done()
-    assert car.runtime_data.coordinator.engine.phase is Phase.APPROACHING
+    assert (await diagnostics(hass, car))["detector"]["phase"] == "approaching"
     for fix in FIXES[ON_THE_WAY:]:
         freezer.move_to(fix.timestamp)
         await write(hass, "not_home", gps(fix))
@@ -388,8 +392,8 @@ async def test_restored_position_keeps_the_restart_silent(
     if written == "after":
         await write(hass, "not_home", gps(last))
     await start(hass)
-    assert car.runtime_data.coordinator.data.snapshot.last_fix == last.timestamp
-    assert car.runtime_data.coordinator.stats["repeated"] == 1
+    assert await last_fix(hass, car) == last.timestamp
+    assert (await stats(hass, car))["repeated"] == 1
 
     await tick(hass, freezer, 120)
     await write(hass, "home", at_home())
@@ -408,7 +412,7 @@ async def test_unusable_first_report_keeps_the_restart_silent(
     await restarted.watch_triggers(car)
     await start(hass)
     await write(hass, "not_home", gps(FIXES[ON_THE_WAY], gps_accuracy=1_500))
-    assert car.runtime_data.coordinator.stats["inaccurate"] == 1
+    assert (await stats(hass, car))["inaccurate"] == 1
     freezer.tick(timedelta(seconds=30))
     await write(hass, "home", at_home())
     assert phase_state(hass, car) == "home"
@@ -518,7 +522,7 @@ async def test_gpslogger_restores_then_the_phone_reports(
     assert restarted.fired() == ["departed"]
     assert restarted.triggered() == ["departed"]
     # The app's 15 m/s, smoothed (knots or km/h would be under 8).
-    speed = car.runtime_data.coordinator.data.snapshot.speed
+    speed = (await diagnostics(hass, car))["car"]["speed"]
     assert speed is not None
     assert 10 < speed <= 15
 
@@ -553,7 +557,7 @@ async def test_car_parked_through_the_restart(
     await home.watch_triggers(car)
     await start(hass)
     await write(hass, "not_home", gps(before[-1]))
-    assert car.runtime_data.coordinator.stats["repeated"] == 1
+    assert (await stats(hass, car))["repeated"] == 1
 
     for fix in fixes[len(before) :]:
         freezer.move_to(fix.timestamp)

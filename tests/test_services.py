@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
@@ -15,6 +16,15 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.homecoming.const import DOMAIN, SERVICE_UPDATE_LOCATION
+from tests.common import (
+    diagnostics,
+    last_fix,
+    phase_state,
+    position,
+    sensor_state,
+    stats,
+    tracker,
+)
 
 
 async def update_location(hass: HomeAssistant, **data: Any) -> None:
@@ -47,12 +57,12 @@ async def test_by_config_entry_id(
         travel_time=300,
         timestamp=(now - timedelta(seconds=5)).isoformat(),
     )
-    snapshot = init_push.runtime_data.coordinator.data.snapshot
-    assert snapshot.latitude == 52.4
-    assert snapshot.longitude == 4.9
-    assert snapshot.accuracy == 12
-    assert snapshot.driver == "anna"
-    assert snapshot.last_fix == now - timedelta(seconds=5)
+    assert position(hass, init_push) == (52.4, 4.9)
+    assert tracker(hass, init_push).attributes["gps_accuracy"] == 12
+    # Not one of the car's drivers: no name to show, but the report carried a driver.
+    assert sensor_state(hass, init_push, "driver") == STATE_UNKNOWN
+    assert (await diagnostics(hass, init_push))["car"]["driver_known"]
+    assert await last_fix(hass, init_push) == now - timedelta(seconds=5)
 
 
 async def test_by_device_id(
@@ -61,9 +71,8 @@ async def test_by_device_id(
     """Feed a fix to the car of a device; the time defaults to now."""
     device = car_device(hass, init_push)
     await update_location(hass, device_id=device.id, latitude="52.41", longitude=4.9)
-    snapshot = init_push.runtime_data.coordinator.data.snapshot
-    assert snapshot.latitude == 52.41
-    assert snapshot.last_fix == dt_util.utcnow()
+    assert position(hass, init_push)[0] == 52.41
+    assert await last_fix(hass, init_push) == dt_util.utcnow()
 
 
 async def test_naive_timestamp_is_local_time(
@@ -79,7 +88,7 @@ async def test_naive_timestamp_is_local_time(
         longitude=4.9,
         timestamp=naive.isoformat(),
     )
-    assert init_push.runtime_data.coordinator.data.snapshot.last_fix == local
+    assert await last_fix(hass, init_push) == local
     assert isinstance(naive, datetime)
 
 
@@ -228,8 +237,8 @@ async def test_value_out_of_range(
         high,
     )
     assert placeholders["value"]
-    assert init_push.runtime_data.coordinator.data.snapshot.phase is None
-    assert init_push.runtime_data.coordinator.stats == {}
+    assert phase_state(hass, init_push) == STATE_UNKNOWN
+    assert await stats(hass, init_push) == {}
 
 
 async def test_out_of_range_message_is_translated(
@@ -278,9 +287,9 @@ async def test_values_at_the_limits(
             timestamp=timestamp,
         )
     # Each reached the car (used or not); the one from 2099 was taken as current.
-    stats = init_push.runtime_data.coordinator.stats
-    assert stats["clock_ahead"] == 1
-    assert sum(stats.values()) - stats["clock_ahead"] == 5
+    counters = await stats(hass, init_push)
+    assert counters["clock_ahead"] == 1
+    assert sum(counters.values()) - counters["clock_ahead"] == 5
 
 
 async def test_invalid_location(
@@ -299,7 +308,7 @@ async def test_invalid_location(
     assert err.value.translation_key == "invalid_location"
     assert err.value.translation_placeholders is not None
     assert err.value.translation_placeholders["reason"]
-    assert init_push.runtime_data.coordinator.data.snapshot.phase is None
+    assert phase_state(hass, init_push) == STATE_UNKNOWN
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from custom_components.homecoming.const import (
 )
 from devtools import sim
 
-from .common import call, feed, state
+from .common import call, diagnostics, feed, state
 from .routine_home import DRIVE, LIVING, OPTIONS, PORCH, SWITCH, set_up_car, set_up_home
 
 
@@ -113,7 +113,7 @@ async def test_kept_across_reload(
     assert await hass.config_entries.async_reload(car.entry_id)
     await hass.async_block_till_done()
     assert state(hass, SWITCH) == STATE_OFF
-    assert car.runtime_data.routines.enabled is False
+    assert (await diagnostics(hass, car))["routines"]["enabled"] is False
 
 
 @pytest.mark.usefixtures("home_zone")

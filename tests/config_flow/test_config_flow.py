@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFlowResult
@@ -42,7 +42,7 @@ from custom_components.homecoming.const import (
 from custom_components.homecoming.coordinator import HomecomingCoordinator
 from custom_components.homecoming.detection import DETECTION_DEFAULTS, DETECTION_RANGES
 from custom_components.homecoming.engine import Settings
-from tests.common import HOME_LAT, HOME_LON, TRACKER
+from tests.common import HOME_LAT, HOME_LON, TRACKER, diagnostics, position
 
 VIN = "WVWZZZ1JZXW000001"
 """The VIN of the ``push_entry`` fixture."""
@@ -250,10 +250,10 @@ async def test_entity_car_created_and_loaded(
     assert result["options"] == {}
     entry = result["result"]
     assert entry.unique_id == TRACKER
-    coordinator = _coordinator(entry)
+    assert entry.state is ConfigEntryState.LOADED
     # The entry follows the chosen entity: its position was read at start-up.
-    assert coordinator.data.snapshot.latitude == pytest.approx(HOME_LAT + 0.1)
-    assert coordinator.zone_entity_id == "zone.home"
+    assert position(hass, entry)[0] == pytest.approx(HOME_LAT + 0.1)
+    assert (await diagnostics(hass, entry))["home"]["zone"] == "zone.home"
 
     registered = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
     assert {
@@ -464,7 +464,7 @@ async def test_push_car_created(hass: HomeAssistant, zones: None) -> None:
     }
     entry = result["result"]
     assert entry.unique_id == VIN
-    assert _coordinator(entry).zone_entity_id == "zone.work"
+    assert (await diagnostics(hass, entry))["home"]["zone"] == "zone.work"
 
 
 async def test_push_car_without_vin(hass: HomeAssistant, zones: None) -> None:
@@ -601,7 +601,7 @@ async def test_reconfigure_entity_car(
     assert car_entry.unique_id == car.device_id
     after = _coordinator(car_entry)
     assert after is not before  # reloaded
-    assert after.zone_entity_id == "zone.work"
+    assert (await diagnostics(hass, car_entry))["home"]["zone"] == "zone.work"
 
 
 async def test_reconfigure_entity_of_another_car(
@@ -682,7 +682,7 @@ async def test_reconfigure_entity_car_error_then_recovery(
     assert result["reason"] == "reconfigure_successful"
     assert car_entry.data[CONF_TRACKED_ENTITY] == car.gps2
     assert car_entry.data[CONF_HOME_ZONE] == "zone.work"
-    assert _coordinator(car_entry).zone_entity_id == "zone.work"
+    assert (await diagnostics(hass, car_entry))["home"]["zone"] == "zone.work"
 
 
 async def test_reconfigure_push_car(
@@ -812,14 +812,13 @@ async def test_options_detection(
 
     after = _coordinator(init_push)
     assert after is not before  # reloaded
-    settings = after.settings
-    assert settings.reach_m is None  # 0: no distance limit
-    assert settings.reach_eta_s == 20 * 60
-    assert settings.arrival_radius_m == 250
-    assert settings.stop_tolerance_s == 5 * 60
-    assert settings.silence_timeout_s == 10 * 60
-    assert settings.max_accuracy_m == 80
-    assert after.engine.settings == settings
+    settings = (await diagnostics(hass, init_push))["settings"]
+    assert settings["reach_m"] is None  # 0: no distance limit
+    assert settings["reach_eta_s"] == 20 * 60
+    assert settings["arrival_radius_m"] == 250
+    assert settings["stop_tolerance_s"] == 5 * 60
+    assert settings["silence_timeout_s"] == 10 * 60
+    assert settings["max_accuracy_m"] == 80
 
     # Opened again, the form shows the saved values.
     result = await _open_detection(hass, init_push)
@@ -836,7 +835,7 @@ async def test_options_detection_keep_defaults(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert dict(init_push.options) == {"future": "kept", **DETECTION_DEFAULTS}
-    assert _coordinator(init_push).settings == Settings()
+    assert (await diagnostics(hass, init_push))["settings"] == asdict(Settings())
 
 
 @pytest.mark.parametrize(
@@ -904,7 +903,8 @@ async def test_options_detection_shows_defaults_for_saved_junk(
         },
     )
     await hass.async_block_till_done()
-    assert _coordinator(init_push).settings.silence_timeout_s == 15 * 60
+    settings = (await diagnostics(hass, init_push))["settings"]
+    assert settings["silence_timeout_s"] == 15 * 60
     result = await _open_detection(hass, init_push)
     assert _schema(result)({}) == {
         **DETECTION_DEFAULTS,

@@ -12,7 +12,11 @@ from types import ModuleType
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryDisabler
+from homeassistant.config_entries import (
+    SOURCE_USER,
+    ConfigEntryDisabler,
+    ConfigEntryState,
+)
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -167,7 +171,7 @@ async def test_options_show_the_url_and_change_the_secret(hass: HomeAssistant) -
     await hass.async_block_till_done()
     assert entry.data[CONF_SECRET] == "new secret"
     assert entry.data[CONF_WEBHOOK_ID] == old_id
-    assert entry.runtime_data is not None
+    assert entry.state is ConfigEntryState.LOADED
 
 
 @pytest.mark.usefixtures("home_zone")
@@ -290,7 +294,7 @@ async def test_options_set_and_clear_the_owntracks_key(hass: HomeAssistant) -> N
     )
     await hass.async_block_till_done()
     assert entry.data[CONF_OWNTRACKS_KEY] == ""
-    assert entry.runtime_data is not None
+    assert entry.state is ConfigEntryState.LOADED
 
 
 # ------------------------------------------------------------------ the secret

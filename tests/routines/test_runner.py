@@ -31,10 +31,14 @@ from custom_components.homecoming.routines.runner import _number
 from tests import routine_home as home
 from tests.common import (
     add_car,
+    car_device,
+    car_entity,
     drive_home,
     entity_state,
     feed_cars,
     half_way,
+    phase_state,
+    sensor_state,
     state,
     stored,
     tick,
@@ -74,12 +78,12 @@ def watch(hass: HomeAssistant, entry: MockConfigEntry, entity_id: str) -> list[M
     def _changed(event: Event[EventStateChangedData]) -> None:
         new = event.data["new_state"]
         assert new is not None
-        snapshot = entry.runtime_data.coordinator.data.snapshot
+        phase = phase_state(hass, entry)
         moments.append(
             Moment(
                 dt_util.utcnow(),
-                snapshot.phase,
-                snapshot.eta,
+                Phase(phase) if phase in iter(Phase) else None,
+                arrival_time(hass, entry),
                 new.state,
                 dict(new.attributes),
             )
@@ -89,16 +93,23 @@ def watch(hass: HomeAssistant, entry: MockConfigEntry, entity_id: str) -> list[M
     return moments
 
 
-def updates(entry: MockConfigEntry) -> list[tuple[datetime, datetime | None]]:
-    """Record the time and the ETA at every update of the car."""
+def arrival_time(hass: HomeAssistant, entry: MockConfigEntry) -> datetime | None:
+    """Return the car's ETA as its arrival time sensor shows it (None if unknown)."""
+    return dt_util.parse_datetime(sensor_state(hass, entry, "eta"))
+
+
+def updates(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> list[tuple[datetime, datetime | None]]:
+    """Record the time and the ETA at every change of the car's arrival time sensor."""
     seen: list[tuple[datetime, datetime | None]] = []
-    coordinator = entry.runtime_data.coordinator
 
     @callback
-    def _updated() -> None:
-        seen.append((dt_util.utcnow(), coordinator.data.snapshot.eta))
+    def _changed(event: Event[EventStateChangedData]) -> None:
+        seen.append((dt_util.utcnow(), arrival_time(hass, entry)))
 
-    entry.async_on_unload(coordinator.async_add_listener(_updated))
+    entity_id = car_entity(hass, entry, "sensor", "eta")
+    entry.async_on_unload(async_track_state_change_event(hass, [entity_id], _changed))
     return seen
 
 
@@ -166,7 +177,7 @@ async def test_night_arrival_turns_the_lights_on(
     assert len(routines) == 1
     assert routines[0].data["routine"] == "arrival"
     assert routines[0].data["trigger"] == "arriving"
-    assert routines[0].data["device_id"] == entry.runtime_data.coordinator.device_id
+    assert routines[0].data["device_id"] == car_device(hass, entry).id
     assert [action["entity_id"] for action in routines[0].data["actions"]] == [
         home.PORCH,
         home.DRIVEWAY,
@@ -367,7 +378,7 @@ async def test_preheat_starts_when_the_eta_falls_under_the_lead(
     entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING], **climate}})
     await add_car(hass, entry, webhook=True)
     living = watch(hass, entry, home.LIVING)
-    seen = updates(entry)
+    seen = updates(hass, entry)
 
     await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT, 18_000.0))])
 
@@ -510,7 +521,7 @@ async def test_cancelled_approach_restores_the_thermostat(
         "approach_started",
         "approach_cancelled",
     ]
-    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.AWAY
+    assert phase_state(hass, entry) == "away"
     assert state(hass, target) == "off"
     for name in ("temperature", "target_temp_low", "target_temp_high"):
         assert attribute(hass, target, name) == before.get(name)
@@ -546,7 +557,7 @@ async def test_cancel_leaves_a_thermostat_changed_meanwhile(
     )
     routines = async_capture_events(hass, EVENT_ROUTINE)
     await feed_cars(hass, freezer, [(entry, fixes[40:])])
-    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.AWAY
+    assert phase_state(hass, entry) == "away"
     assert state(hass, home.LIVING) == "heat"
     assert attribute(hass, home.LIVING, "temperature") == 23.0
     assert routines == []
@@ -592,12 +603,12 @@ async def test_no_preheat_while_the_car_stands_still(
     options = {CLIMATE: {"targets": [home.LIVING], "timing": "fixed", "lead": 1}}
     entry = home.car("Family car", options)
     await add_car(hass, entry, webhook=True)
-    seen = updates(entry)
+    seen = updates(hass, entry)
     living = watch(hass, entry, home.LIVING)
     await feed_cars(hass, freezer, [(entry, home.drive_and_stop(home.NIGHT))])
     assert any(eta is None for _, eta in seen)
     assert living == []
-    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.AWAY
+    assert phase_state(hass, entry) == "away"
 
 
 async def test_no_preheat_without_an_eta(
@@ -620,19 +631,19 @@ async def test_no_preheat_without_an_eta(
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    seen = updates(entry)
+    seen = updates(hass, entry)
     for fix in drive_home(home.NIGHT, 8_000.0)[:30]:
         freezer.move_to(fix.timestamp)
         position = {"latitude": fix.latitude, "longitude": fix.longitude}
         hass.states.async_set(tracker, "not_home", {**position, "gps_accuracy": 8})
         await hass.async_block_till_done()
-    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.APPROACHING
+    assert phase_state(hass, entry) == "approaching"
 
     freezer.tick(timedelta(seconds=10))
     hass.states.async_set(tracker, "not_home")  # no position: no ETA either
     await hass.async_block_till_done()
     assert seen[-1][1] is None
-    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.APPROACHING
+    assert phase_state(hass, entry) == "approaching"
     assert state(hass, home.LIVING) == "off"
 
 
@@ -803,8 +814,8 @@ async def test_two_cars_arriving_together(
         ],
     )
 
-    assert first.runtime_data.coordinator.data.snapshot.phase is Phase.HOME
-    assert second.runtime_data.coordinator.data.snapshot.phase is Phase.HOME
+    assert phase_state(hass, first) == "home"
+    assert phase_state(hass, second) == "home"
     assert [moment.state for moment in porch] == ["on"]
     called = [
         (call.data["domain"], call.data["service"])
@@ -862,7 +873,7 @@ async def test_restart_mid_approach_fires_nothing(
     await add_car(hass, entry, webhook=True)
     await tick(hass, freezer, 30)
 
-    assert entry.runtime_data.coordinator.data.snapshot.phase is Phase.APPROACHING
+    assert phase_state(hass, entry) == "approaching"
     touched = {event.data["entity_id"] for event in changes}
     assert not touched & {home.PORCH, home.LIVING, "input_boolean.heater"}
     living = watch(hass, entry, home.LIVING)

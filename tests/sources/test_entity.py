@@ -12,6 +12,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import (
     EVENT_HOMEASSISTANT_STARTED,
     STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
     UnitOfSpeed,
 )
 from homeassistant.core import CoreState, HomeAssistant, State
@@ -41,7 +42,17 @@ from custom_components.homecoming.sources.entity import (
     report_from_state,
 )
 from devtools import sim
-from tests.common import HOME, TRACKER, add_car, phase_state
+from tests.common import (
+    HOME,
+    TRACKER,
+    add_car,
+    car_device,
+    car_states,
+    phase_state,
+    position,
+    stats,
+    tracker,
+)
 
 
 @pytest.fixture
@@ -310,9 +321,8 @@ async def test_gps_states_feed_fixes(
     )
     events = async_capture_events(hass, EVENT_HOMECOMING)
     await add_car(hass, entity_entry)
-    snapshot = entity_entry.runtime_data.coordinator.data.snapshot
-    assert (snapshot.latitude, snapshot.longitude) == (first.latitude, first.longitude)
-    assert snapshot.accuracy == 12
+    assert position(hass, entity_entry) == (first.latitude, first.longitude)
+    assert tracker(hass, entity_entry).attributes["gps_accuracy"] == 12
     assert phase_state(hass, entity_entry) == "away"
 
     for fix in fixes[1:]:
@@ -328,7 +338,7 @@ async def test_gps_states_feed_fixes(
         "arriving",
         "arrived",
     ]
-    assert entity_entry.runtime_data.coordinator.stats["accepted"] == len(fixes)
+    assert (await stats(hass, entity_entry))["accepted"] == len(fixes)
     assert phase_state(hass, entity_entry) == "home"
 
 
@@ -368,7 +378,6 @@ async def test_state_at_startup_is_applied_silently(
     events = async_capture_events(hass, EVENT_HOMECOMING)
 
     await add_car(hass, entity_entry)
-    assert entity_entry.runtime_data.coordinator.data.snapshot.phase is Phase.HOME
     assert phase_state(hass, entity_entry) == "home"
     assert events == []
 
@@ -383,8 +392,7 @@ async def test_zone_only_tracker(
     hass.states.async_set(TRACKER, "not_home")
     events = async_capture_events(hass, EVENT_HOMECOMING)
     await add_car(hass, entity_entry)
-    coordinator = entity_entry.runtime_data.coordinator
-    assert coordinator.data.snapshot.phase is Phase.AWAY
+    assert phase_state(hass, entity_entry) == "away"
     assert events == []
 
     freezer.tick(timedelta(minutes=5))
@@ -408,18 +416,18 @@ async def test_zone_only_tracker(
         DOMAIN,
         SERVICE_UPDATE_LOCATION,
         {
-            "device_id": coordinator.device_id,
+            "device_id": car_device(hass, entity_entry).id,
             "latitude": 52.5,
             "longitude": 4.9,
             "timestamp": (dt_util.utcnow() + timedelta(minutes=1)).isoformat(),
         },
         blocking=True,
     )
-    data = coordinator.data
+    before = car_states(hass, entity_entry)
     hass.states.async_set(TRACKER, "home")
     await hass.async_block_till_done()
-    assert coordinator.stats["out_of_order"] == 1
-    assert coordinator.data is data
+    assert (await stats(hass, entity_entry))["out_of_order"] == 1
+    assert car_states(hass, entity_entry) == before
     assert len(events) == 2
 
 
@@ -432,16 +440,14 @@ async def test_tracker_without_position_yet(
     """Wait for a first position from a tracker that has none yet."""
     hass.states.async_set(TRACKER, "unknown")
     await add_car(hass, entity_entry)
-    coordinator = entity_entry.runtime_data.coordinator
-    assert coordinator.data.available
-    assert coordinator.data.snapshot.phase is None
+    assert phase_state(hass, entity_entry) == STATE_UNKNOWN  # available, no phase
     freezer.tick(timedelta(seconds=10))
     hass.states.async_set(TRACKER, "unknown", {"source_type": "gps"})
     await hass.async_block_till_done()
-    assert coordinator.data.snapshot.phase is None
+    assert phase_state(hass, entity_entry) == STATE_UNKNOWN
     hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
     await hass.async_block_till_done()
-    assert coordinator.data.snapshot.phase is Phase.AWAY
+    assert phase_state(hass, entity_entry) == "away"
 
 
 async def test_unavailable_source(
@@ -461,14 +467,14 @@ async def test_unavailable_source(
             hass.states.async_set(TRACKER, STATE_UNAVAILABLE, attributes)
             await hass.async_block_till_done()
         assert phase_state(hass, entity_entry) == STATE_UNAVAILABLE
-        assert not entity_entry.runtime_data.coordinator.data.available
+        assert tracker(hass, entity_entry).state == STATE_UNAVAILABLE
         for lat in (52.401, 52.402):
             freezer.tick(timedelta(seconds=10))
             hass.states.async_set(TRACKER, "not_home", gps(lat, 4.9))
             await hass.async_block_till_done()
     assert phase_state(hass, entity_entry) == "away"
-    assert entity_entry.runtime_data.coordinator.data.available
-    assert entity_entry.runtime_data.coordinator.data.snapshot.latitude == 52.402
+    assert tracker(hass, entity_entry).state != STATE_UNAVAILABLE
+    assert position(hass, entity_entry)[0] == 52.402
     messages = [
         (record.levelno, record.getMessage())
         for record in caplog.records
@@ -507,7 +513,7 @@ async def test_source_removed_while_running(
     await hass.async_block_till_done()
     assert issue(hass, entity_entry) is None
     assert phase_state(hass, entity_entry) == "away"
-    assert entity_entry.runtime_data.coordinator.data.snapshot.latitude == 52.4001
+    assert position(hass, entity_entry)[0] == 52.4001
 
 
 async def test_renamed_source_is_followed(
@@ -539,7 +545,7 @@ async def test_renamed_source_is_followed(
     freezer.tick(timedelta(seconds=10))
     hass.states.async_set(new_id, "not_home", gps(52.4002, 4.9))
     await hass.async_block_till_done()
-    assert entity_entry.runtime_data.coordinator.data.snapshot.latitude == 52.4002
+    assert position(hass, entity_entry)[0] == 52.4002
     assert events == []
 
 
@@ -615,7 +621,7 @@ async def test_source_appears_during_startup(
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
     await hass.async_block_till_done()
     assert issue(hass, entity_entry) is None
-    assert entity_entry.runtime_data.coordinator.data.available
+    assert tracker(hass, entity_entry).state != STATE_UNAVAILABLE
 
 
 async def test_unload_before_start_completes(
@@ -776,8 +782,7 @@ async def test_out_of_range_state_changes_nothing(
     )
     hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
     await add_car(hass, entity_entry)
-    coordinator = entity_entry.runtime_data.coordinator
-    data = coordinator.data
+    before = car_states(hass, entity_entry)
     for attributes in (
         gps(52.41, 4.9, gps_accuracy=1e9),
         gps(52.41, 4.9, speed=1e6),
@@ -786,8 +791,8 @@ async def test_out_of_range_state_changes_nothing(
         freezer.tick(timedelta(seconds=10))
         hass.states.async_set(TRACKER, "not_home", attributes)
         await hass.async_block_till_done()
-        assert coordinator.data is data
+        assert car_states(hass, entity_entry) == before
     freezer.tick(timedelta(seconds=10))
     hass.states.async_set(TRACKER, "not_home", gps(52.41, 4.9, speed=5))
     await hass.async_block_till_done()
-    assert coordinator.data.snapshot.latitude == 52.41
+    assert position(hass, entity_entry)[0] == 52.41

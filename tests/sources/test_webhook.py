@@ -51,6 +51,7 @@ from custom_components.homecoming.engine.detector import STILL_SPEED_MPS
 from custom_components.homecoming.sources.push import KNOTS, owntracks_key_bytes
 from custom_components.homecoming.sources.webhook import owntracks_issue_id
 from devtools import sim
+from tests import common
 from tests.common import HOME_LAT, HOME_LON
 
 from .webhook_http import SECRET, TRACKER, URL, setup_car, sign, unlimited
@@ -229,7 +230,7 @@ async def test_too_old_duplicate_and_old_fixes_are_ignored_with_200(
         assert response.status == 200
         assert await answer(response) == {"accepted": 0, "ignored": 1}
     assert position(hass) == (HOME_LAT + 0.01, HOME_LON)
-    stats = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator.stats
+    stats = await common.stats(hass, hass.config_entries.async_entries(DOMAIN)[0])
     assert stats["duplicate"] == 1
     assert stats["out_of_order"] == 1
     assert stats["too_old"] == 1
@@ -402,9 +403,9 @@ async def test_concurrent_shuffled_pushes(
     assert sum(a["accepted"] + a["ignored"] for a in answers) == 1_000
     newest = fixes[-1]
     assert position(hass) == pytest.approx((newest["latitude"], newest["longitude"]))
-    snapshot_time = hass.config_entries.async_entries(DOMAIN)[
-        0
-    ].runtime_data.coordinator.data.snapshot.last_fix
+    snapshot_time = await common.last_fix(
+        hass, hass.config_entries.async_entries(DOMAIN)[0]
+    )
     assert snapshot_time == dt_util.parse_datetime(newest["timestamp"])
 
 

@@ -36,7 +36,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.homecoming.const import DOMAIN
-from custom_components.homecoming.coordinator import HomecomingCoordinator
 from custom_components.homecoming.sources import webhook as webhook_module
 from custom_components.homecoming.sources.push import QUERY_FIELDS
 from custom_components.homecoming.sources.webhook import (
@@ -48,6 +47,7 @@ from custom_components.homecoming.sources.webhook import (
     WebhookSource,
     sender_of,
 )
+from tests import common
 from tests.common import HOME_LAT, HOME_LON
 
 from .webhook_http import (
@@ -97,11 +97,10 @@ def source(hass: HomeAssistant) -> WebhookSource:
     return owner
 
 
-def stats(hass: HomeAssistant) -> dict[str, int]:
-    """Return the car's diagnostics counters."""
+async def stats(hass: HomeAssistant) -> dict[str, int]:
+    """Return the car's counters, as its diagnostics show them."""
     (entry,) = hass.config_entries.async_entries("homecoming")
-    coordinator: HomecomingCoordinator = entry.runtime_data.coordinator
-    return dict(coordinator.stats)
+    return dict(await common.stats(hass, entry))
 
 
 def loud_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -194,7 +193,7 @@ async def test_the_signature_covers_the_timestamp(
     response = await secret_client.post(URL, data=fix(0.02), headers=sign(body))
     assert response.status == 401
     assert position(hass) is None
-    assert stats(hass)["bad_signature"] == 2
+    assert (await stats(hass))["bad_signature"] == 2
 
 
 @pytest.mark.parametrize(
@@ -228,7 +227,7 @@ async def test_a_signed_request_with_a_position_in_its_query_is_refused(
     assert reason.startswith("a signed request carries its position in the body")
     assert all(name in reason for name in params if name != "token")
     assert position(hass) is None
-    assert stats(hass)["signed_query"] == 1
+    assert (await stats(hass))["signed_query"] == 1
 
 
 async def test_a_signed_request_ignores_other_query_parameters(
@@ -289,7 +288,7 @@ async def test_a_replay_is_refused(
     assert response.status == 401
     assert await error_of(response) == "request already received (replay)"
     assert position(hass) == (HOME_LAT + 0.02, HOME_LON)
-    assert stats(hass)["replayed"] == 1
+    assert (await stats(hass))["replayed"] == 1
 
 
 async def test_a_replay_after_the_window_is_refused(
@@ -314,7 +313,7 @@ async def test_a_replay_after_the_window_is_refused(
         await secret_client.post(URL, data=later, headers=sign(later))
     ).status == 200
     assert len(source(hass).replays) == 1  # the first one expired and was forgotten
-    assert stats(hass)["bad_timestamp"] == 1
+    assert (await stats(hass))["bad_timestamp"] == 1
 
 
 @pytest.mark.parametrize(
@@ -363,7 +362,7 @@ async def test_a_signed_request_needs_a_timestamp_in_epoch_seconds(
         response = await secret_client.post(URL, data=body, headers=headers)
     assert response.status == 401
     assert "X-Homecoming-Timestamp" in await error_of(response)
-    assert stats(hass) == {"http_401": 1, "bad_timestamp": 1}
+    assert (await stats(hass)) == {"http_401": 1, "bad_timestamp": 1}
 
 
 @pytest.mark.parametrize(
@@ -408,7 +407,7 @@ async def test_wrong_or_missing_tokens_are_a_401_with_a_reason(
     response = await secret_client.post(URL, params=params, data=fix(), headers=headers)
     assert response.status == 401
     assert (await error_of(response)).startswith(reason)
-    assert stats(hass) == {"http_401": 1, counter: 1}
+    assert (await stats(hass)) == {"http_401": 1, counter: 1}
 
 
 async def test_bearer_scheme_is_read_in_any_case(
@@ -517,7 +516,7 @@ async def test_non_ascii_signature_headers_are_a_401(
         )
     assert status == 401, content
     assert json.loads(content)["error"]
-    assert stats(hass)["http_401"] == 1
+    assert (await stats(hass))["http_401"] == 1
     assert position(hass) is None
 
 
@@ -584,7 +583,7 @@ async def test_a_body_that_is_not_its_content_encoding_is_a_400(
     assert status == 400
     assert json.loads(content) == {"error": "request cannot be read"}
     assert answer_headers[b"connection"] == b"close"
-    assert stats(hass) == {"http_400": 1, "unreadable": 1}
+    assert (await stats(hass)) == {"http_400": 1, "unreadable": 1}
     # The same in a chunked body, and the next request is served as usual.
     with quiet(caplog):
         status, _, _ = await raw_request(
@@ -642,7 +641,7 @@ async def test_a_compression_bomb_is_a_413(
             URL, data=bomb, headers={"Content-Encoding": "gzip"}
         )
     assert response.status == 413
-    assert stats(hass) == {"http_413": 1}
+    assert (await stats(hass)) == {"http_413": 1}
 
 
 @pytest.mark.parametrize("fields", [201, 1_000, 10_000])
@@ -682,7 +681,7 @@ async def test_a_fault_of_homecoming_is_logged_without_the_webhook_id(
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert [r.getMessage() for r in errors] == ["Test car: could not apply a push"]
     assert not [r for r in loud_records(caplog) if WEBHOOK_ID in r.getMessage()]
-    assert stats(hass) == {"http_500": 1}
+    assert (await stats(hass)) == {"http_500": 1}
 
 
 # ------------------------------------------------------------------ cloudhooks
@@ -804,7 +803,7 @@ async def test_a_flooding_sender_cannot_lock_out_the_car(
     assert flood_statuses[:RATE_BURST] == [200] * RATE_BURST
     assert flood_statuses.count(429) >= 300 - RATE_BURST - 60
     assert position(hass) == pytest.approx((HOME_LAT + 0.0054, HOME_LON))
-    counters = stats(hass)
+    counters = await stats(hass)
     assert counters["rate_limited_sender"] == flood_statuses.count(429)
     assert "rate_limited_car" not in counters
     assert set(source(hass).senders._buckets) == {"127.0.0.2", "127.0.0.3"}
@@ -828,7 +827,7 @@ async def test_the_car_limit_caps_all_senders_together(
                 statuses.append((await session.post(url, data=body)).status)
     assert statuses.count(200) == CAR_RATE_BURST
     assert statuses.count(429) == 3 * RATE_BURST - CAR_RATE_BURST
-    assert stats(hass)["rate_limited_car"] == 3 * RATE_BURST - CAR_RATE_BURST
+    assert (await stats(hass))["rate_limited_car"] == 3 * RATE_BURST - CAR_RATE_BURST
 
 
 async def test_failed_authentication_spends_no_allowance(
