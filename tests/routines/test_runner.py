@@ -963,6 +963,22 @@ async def test_a_transition_is_saved_at_once(
     assert set(record) == {"changed", "comfort_done", "lights_done", "last_run"}
 
 
+def save_record(
+    hass_storage: dict[str, Any],
+    entry: MockConfigEntry,
+    data: Any,
+    version: int = 1,
+) -> None:
+    """Put a routine record for ``entry`` in storage, as the runner saves it."""
+    key = f"{DOMAIN}.{entry.entry_id}.routines"
+    hass_storage[key] = {
+        "version": version,
+        "minor_version": 1,
+        "key": key,
+        "data": data,
+    }
+
+
 @pytest.mark.parametrize(
     "record",
     [
@@ -1053,12 +1069,7 @@ async def test_unusable_routine_record_is_forgotten(
     """A damaged record starts the routines with a clean slate, never a set-up error."""
     await home.async_build_home(hass)
     entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING]}})
-    hass_storage[f"{DOMAIN}.{entry.entry_id}.routines"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": f"{DOMAIN}.{entry.entry_id}.routines",
-        "data": record,
-    }
+    save_record(hass_storage, entry, record)
     await add_car(hass, entry, webhook=True)
     assert entry.state is ConfigEntryState.LOADED
     assert "routines' saved record could not be read" in caplog.text
@@ -1074,8 +1085,7 @@ async def test_a_newer_routine_record_starts_afresh_with_a_repair(
     """A record written by a newer version: a warning and a repair, never setup_error."""
     await home.async_build_home(hass)
     entry = home.car("Family car", {CLIMATE: {"targets": [home.LIVING]}})
-    key = f"{DOMAIN}.{entry.entry_id}.routines"
-    hass_storage[key] = {"version": 2, "minor_version": 1, "key": key, "data": {}}
+    save_record(hass_storage, entry, {}, version=2)
     await add_car(hass, entry, webhook=True)
     assert entry.state is ConfigEntryState.LOADED
     assert "routines' saved record could not be read" in caplog.text
@@ -1085,22 +1095,16 @@ async def test_a_newer_routine_record_starts_afresh_with_a_repair(
     assert found is not None
     assert found.translation_key == "routine_record_unusable"
     # A good record read back (the next start) clears it.
-    hass_storage[key] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": key,
-        "data": {
-            "changed": {},
-            "comfort_done": [],
-            "lights_done": False,
-            "last_run": {},
-        },
-    }
+    save_record(
+        hass_storage,
+        entry,
+        {"changed": {}, "comfort_done": [], "lights_done": False, "last_run": {}},
+    )
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     # Removing the car removes the issue too.
-    hass_storage[key] = {"version": 2, "minor_version": 1, "key": key, "data": {}}
+    save_record(hass_storage, entry, {}, version=2)
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert await hass.config_entries.async_remove(entry.entry_id)
@@ -1118,17 +1122,16 @@ async def test_a_saved_cooldown_holds_across_a_restart(
     freezer.move_to(home.NIGHT)
     await home.async_build_home(hass)
     entry = home.car("Family car", {LIGHTS: {"targets": [home.PORCH]}})
-    hass_storage[f"{DOMAIN}.{entry.entry_id}.routines"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": f"{DOMAIN}.{entry.entry_id}.routines",
-        "data": {
+    save_record(
+        hass_storage,
+        entry,
+        {
             "changed": {},
             "comfort_done": [],
             "lights_done": False,
             "last_run": {"arrival": home.NIGHT.isoformat(), "party": "x"},
         },
-    }
+    )
     await add_car(hass, entry, webhook=True)
     routines = async_capture_events(hass, EVENT_ROUTINE)
     await feed_cars(hass, freezer, [(entry, drive_home(home.NIGHT, 2_000.0))])

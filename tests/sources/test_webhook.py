@@ -54,6 +54,7 @@ from devtools import sim
 from tests import common
 from tests.common import HOME_LAT, HOME_LON
 
+from .test_push import OWNTRACKS_OTHER_TYPES
 from .webhook_http import SECRET, TRACKER, URL, setup_car, sign, unlimited
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
@@ -798,19 +799,6 @@ async def test_traccar_server_events_and_invalid_positions_move_nothing(
 
 
 # ------------------------------------------------------------------ OwnTracks
-
-OWNTRACKS_OTHER_TYPES = (
-    "transition",
-    "waypoint",
-    "waypoints",
-    "lwt",
-    "status",
-    "cards",
-    "steps",
-    "beacon",
-    "cmd",
-    "configuration",
-)
 
 
 async def test_owntracks_messages_that_are_no_location_are_counted(

@@ -181,8 +181,9 @@ class ApproachDetector:
             st.qualified = 0
             st.path_ref = Point(t, lat, lon, acc)
             segment = dt = 0.0
-        st.candidate_first = st.candidate_last = None
-        st.candidate_count = 0
+        if st.candidate_count:  # a fix of the track drops any candidate track
+            st.candidate_first = st.candidate_last = None
+            st.candidate_count = 0
         return UpdateResult(True, None, self._accept(fix, t, dt, acc, segment))
 
     def update_presence(self, at_home: bool, timestamp: datetime) -> UpdateResult:
