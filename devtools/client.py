@@ -84,8 +84,14 @@ class HassClient:
     # authentication
 
     async def onboarded(self) -> bool:
-        """Whether every onboarding step is done."""
+        """Whether every onboarding step is done.
+
+        Home Assistant serves ``/api/onboarding`` only while onboarding is under way: a
+        404 means it is done.
+        """
         async with self.session.get(f"{self.base_url}/api/onboarding") as response:
+            if response.status == HTTPStatus.NOT_FOUND:
+                return True
             steps = await response.json()
         return all(step["done"] for step in steps)
 

@@ -228,6 +228,10 @@ async def test_a_signed_request_with_a_position_in_its_query_is_refused(
     assert all(name in reason for name in params if name != "token")
     assert position(hass) is None
     assert (await stats(hass))["signed_query"] == 1
+    # The refused copy did not spend the signature: the real request still gets in.
+    response = await secret_client.post(URL, data=body, headers=headers)
+    assert response.status == 200
+    assert position(hass) == (HOME_LAT + 0.01, HOME_LON)
 
 
 async def test_a_signed_request_ignores_other_query_parameters(

@@ -627,17 +627,19 @@ class WebhookSource:
                 "rate_limited_car",
             )
         if signature is not None:
-            digest, until = signature
-            self.replays.remember(digest, until, now.timestamp())
-            # Written within seconds, and at Home Assistant's final write on stop.
-            self._replay_store.async_delay_save(self._replay_list, REPLAY_SAVE_DELAY_S)
             if fields := sorted(QUERY_FIELDS.intersection(request.query)):
+                # Refused before it is remembered: a copy with a query added cannot
+                # spend the signature of the real request.
                 raise Refusal(
                     HTTPStatus.BAD_REQUEST,
                     "a signed request carries its position in the body, not the"
                     f" query ({', '.join(fields)})",
                     "signed_query",
                 )
+            digest, until = signature
+            self.replays.remember(digest, until, now.timestamp())
+            # Written within seconds, and at Home Assistant's final write on stop.
+            self._replay_store.async_delay_save(self._replay_list, REPLAY_SAVE_DELAY_S)
             positions: dict[str, str] = {}
         else:
             positions = {
