@@ -57,7 +57,7 @@ from .const import (
 )
 from .detection import DETECTION_FIELDS, detection_options
 from .routines.options import routines_options, routines_schema
-from .selectors import TEMPERATURE_SELECTOR, entities
+from .selectors import entities, temperature_box
 from .sources.entity import can_follow
 from .sources.webhook import async_delete_cloudhook, async_webhook_url
 
@@ -81,16 +81,20 @@ ZONE_SELECTOR = EntitySelector(EntitySelectorConfig(domain=ZONE_DOMAIN))
 SOURCE_SELECTOR = EntitySelector(EntitySelectorConfig())
 
 
-DRIVER_SCHEMA = probatio.Schema(
-    {
-        probatio.Required(CONF_NAME): TextSelector(),
-        probatio.Optional(CONF_PERSON): entities("person"),
-        probatio.Optional(CONF_DRIVER_ID): TextSelector(),
-        probatio.Optional(CONF_TEMPERATURE): TEMPERATURE_SELECTOR,
-        probatio.Optional(CONF_SCENE): entities("scene"),
-    }
-)
-"""A driver: a name, and what identifies and personalises them (all optional)."""
+def driver_schema(temperature_unit: str) -> probatio.Schema:
+    """Return the driver form: a name, and what identifies and personalises them.
+
+    The comfort temperature is in Home Assistant's unit system (``temperature_unit``).
+    """
+    return probatio.Schema(
+        {
+            probatio.Required(CONF_NAME): TextSelector(),
+            probatio.Optional(CONF_PERSON): entities("person"),
+            probatio.Optional(CONF_DRIVER_ID): TextSelector(),
+            probatio.Optional(CONF_TEMPERATURE): temperature_box(temperature_unit),
+            probatio.Optional(CONF_SCENE): entities("scene"),
+        }
+    )
 
 
 def car_unique_id(hass: HomeAssistant, entity_id: str) -> str:
@@ -396,7 +400,10 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="routines",
             data_schema=self.add_suggested_values_to_schema(
-                routines_schema(values, errors), values
+                routines_schema(
+                    values, errors, self.hass.config.units.temperature_unit
+                ),
+                values,
             ),
             errors=errors,
         )
@@ -453,7 +460,9 @@ class DriverSubentryFlow(ConfigSubentryFlow):
                 return self.async_create_entry(title=data[CONF_NAME], data=data)
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(DRIVER_SCHEMA, user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                driver_schema(self.hass.config.units.temperature_unit), user_input
+            ),
             description_placeholders={"car": self._get_entry().title},
             errors=errors,
         )
@@ -474,7 +483,8 @@ class DriverSubentryFlow(ConfigSubentryFlow):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                DRIVER_SCHEMA, user_input or dict(subentry.data)
+                driver_schema(self.hass.config.units.temperature_unit),
+                user_input or dict(subentry.data),
             ),
             description_placeholders={"name": subentry.title, "car": entry.title},
             errors=errors,

@@ -47,6 +47,16 @@ def entities(
     return EntitySelector(config)
 
 
-TEMPERATURE_SELECTOR = number_box(5, 95, 0.5, "°")
-"""A comfort or eco temperature, in Home Assistant's unit system (°C or °F): climate
-actions take temperatures in that unit and convert them for each thermostat."""
+def temperature_box(unit: str) -> NumberSelector:
+    """Return a comfort or eco temperature box in ``unit`` (``hass.config.units``).
+
+    Climate actions take temperatures in Home Assistant's unit system (°C or °F) and
+    convert them for each thermostat, so the box shows that unit; 5 to 95 covers
+    both (5–35 °C, 41–95 °F).
+    """
+    return number_box(5, 95, 0.5, unit)
+
+
+def rate_box(unit: str) -> NumberSelector:
+    """Return a heating or cooling rate box in ``unit`` per hour (e.g. ``°C/h``)."""
+    return number_box(0.1, 20, 0.1, f"{unit}/h")

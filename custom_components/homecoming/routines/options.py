@@ -65,7 +65,7 @@ from ..const import (
     WHEN_ARRIVING,
 )
 from ..engine.values import read_number
-from ..selectors import TEMPERATURE_SELECTOR, drop_down, entities, number_box
+from ..selectors import drop_down, entities, number_box, rate_box, temperature_box
 
 ROUTINE_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     CONF_ARRIVAL_LIGHTS: {
@@ -294,67 +294,74 @@ ROUTINE_MINUTES = (CONF_MAX_LEAD, CONF_LEAD)
 """The climate settings kept as whole minutes."""
 
 
-ROUTINE_SELECTORS: dict[str, dict[str, Any]] = {
-    CONF_ARRIVAL_LIGHTS: {
-        CONF_TARGETS: entities(["light", "switch", "scene", "script"], multiple=True),
-        CONF_WHEN: drop_down(
-            SelectSelectorConfig(
-                options=[WHEN_ARRIVING, WHEN_APPROACH_STARTED],
-                translation_key="arrival_when",
-            )
-        ),
-        CONF_CONDITION: drop_down(
-            SelectSelectorConfig(
-                options=[CONDITION_SUN, CONDITION_ILLUMINANCE, CONDITION_ALWAYS],
-                translation_key="arrival_condition",
-            )
-        ),
-        CONF_ILLUMINANCE_SENSOR: entities(
-            "sensor", device_class=SensorDeviceClass.ILLUMINANCE
-        ),
-        CONF_ILLUMINANCE_BELOW: number_box(0, 100_000, 1, LIGHT_LUX),
-    },
-    CONF_CLIMATE: {
-        CONF_TARGETS: entities("climate", multiple=True),
-        CONF_TARGET_TEMPERATURE: TEMPERATURE_SELECTOR,
-        CONF_HVAC_MODE: drop_down(
-            SelectSelectorConfig(
-                options=[
-                    HVACMode.HEAT.value,
-                    HVACMode.COOL.value,
-                    HVACMode.HEAT_COOL.value,
-                    HVACMode.AUTO.value,
-                    HVAC_KEEP,
-                ],
-                translation_key="climate_hvac_mode",
-            )
-        ),
-        CONF_TIMING: drop_down(
-            SelectSelectorConfig(
-                options=[TIMING_PREHEAT, TIMING_FIXED],
-                translation_key="climate_timing",
-            )
-        ),
-        CONF_RATE: number_box(0.1, 20, 0.1, "°/h"),
-        CONF_MAX_LEAD: number_box(10, 480, 5, UnitOfTime.MINUTES),
-        CONF_INDOOR_SENSOR: entities(
-            "sensor", device_class=SensorDeviceClass.TEMPERATURE
-        ),
-        CONF_LEAD: number_box(0, 240, 1, UnitOfTime.MINUTES),
-    },
-    CONF_DEPARTURE: {
-        CONF_ENABLED: BooleanSelector(),
-        CONF_MODE: drop_down(
-            SelectSelectorConfig(
-                options=[DEPARTURE_ECO, DEPARTURE_AWAY_PRESET],
-                translation_key="departure_mode",
-            )
-        ),
-        CONF_ECO_TEMPERATURE: TEMPERATURE_SELECTOR,
-        CONF_LIGHTS_OFF: BooleanSelector(),
-    },
-}
-"""Each routine section's fields, in the order the form shows them."""
+def routine_selectors(temperature_unit: str) -> dict[str, dict[str, Any]]:
+    """Return each routine section's fields, in the order the form shows them.
+
+    Temperatures and rates are in Home Assistant's unit system (``temperature_unit``).
+    """
+    return {
+        CONF_ARRIVAL_LIGHTS: {
+            CONF_TARGETS: entities(
+                ["light", "switch", "scene", "script"], multiple=True
+            ),
+            CONF_WHEN: drop_down(
+                SelectSelectorConfig(
+                    options=[WHEN_ARRIVING, WHEN_APPROACH_STARTED],
+                    translation_key="arrival_when",
+                )
+            ),
+            CONF_CONDITION: drop_down(
+                SelectSelectorConfig(
+                    options=[CONDITION_SUN, CONDITION_ILLUMINANCE, CONDITION_ALWAYS],
+                    translation_key="arrival_condition",
+                )
+            ),
+            CONF_ILLUMINANCE_SENSOR: entities(
+                "sensor", device_class=SensorDeviceClass.ILLUMINANCE
+            ),
+            CONF_ILLUMINANCE_BELOW: number_box(0, 100_000, 1, LIGHT_LUX),
+        },
+        CONF_CLIMATE: {
+            CONF_TARGETS: entities("climate", multiple=True),
+            CONF_TARGET_TEMPERATURE: temperature_box(temperature_unit),
+            CONF_HVAC_MODE: drop_down(
+                SelectSelectorConfig(
+                    options=[
+                        HVACMode.HEAT.value,
+                        HVACMode.COOL.value,
+                        HVACMode.HEAT_COOL.value,
+                        HVACMode.AUTO.value,
+                        HVAC_KEEP,
+                    ],
+                    translation_key="climate_hvac_mode",
+                )
+            ),
+            CONF_TIMING: drop_down(
+                SelectSelectorConfig(
+                    options=[TIMING_PREHEAT, TIMING_FIXED],
+                    translation_key="climate_timing",
+                )
+            ),
+            CONF_RATE: rate_box(temperature_unit),
+            CONF_MAX_LEAD: number_box(10, 480, 5, UnitOfTime.MINUTES),
+            CONF_INDOOR_SENSOR: entities(
+                "sensor", device_class=SensorDeviceClass.TEMPERATURE
+            ),
+            CONF_LEAD: number_box(0, 240, 1, UnitOfTime.MINUTES),
+        },
+        CONF_DEPARTURE: {
+            CONF_ENABLED: BooleanSelector(),
+            CONF_MODE: drop_down(
+                SelectSelectorConfig(
+                    options=[DEPARTURE_ECO, DEPARTURE_AWAY_PRESET],
+                    translation_key="departure_mode",
+                )
+            ),
+            CONF_ECO_TEMPERATURE: temperature_box(temperature_unit),
+            CONF_LIGHTS_OFF: BooleanSelector(),
+        },
+    }
+
 
 COOLDOWN_SELECTOR = number_box(0, 240, 1, UnitOfTime.MINUTES)
 
@@ -367,7 +374,7 @@ def _routine_configured(key: str, settings: Any) -> bool:
 
 
 def routines_schema(
-    values: Mapping[str, Any], errors: Mapping[str, str]
+    values: Mapping[str, Any], errors: Mapping[str, str], temperature_unit: str
 ) -> probatio.Schema:
     """Return the routines form: a section per routine, then the cooldown.
 
@@ -376,7 +383,7 @@ def routines_schema(
     routine is in use or has an error.
     """
     fields: dict[Any, Any] = {}
-    for key, selectors in ROUTINE_SELECTORS.items():
+    for key, selectors in routine_selectors(temperature_unit).items():
         inner: dict[Any, Any] = {}
         for field, selector in selectors.items():
             if field in ROUTINE_DEFAULTS[key]:
