@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 import math
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import automation
+from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -18,7 +20,15 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.homecoming.const import DOMAIN, SERVICE_UPDATE_LOCATION
+from custom_components.homecoming.const import (
+    CONF_HOME_ZONE,
+    CONF_SOURCE,
+    CONF_TRACKED_ENTITY,
+    DOMAIN,
+    MINOR_VERSION,
+    SERVICE_UPDATE_LOCATION,
+    SOURCE_ENTITY,
+)
 from custom_components.homecoming.diagnostics import async_get_config_entry_diagnostics
 from custom_components.homecoming.engine import ApproachDetector, Fix, Phase, Settings
 from devtools import sim
@@ -27,6 +37,8 @@ HOME_LAT = 52.37
 HOME_LON = 4.89
 TRACKER = "device_tracker.family_car"
 """The tracker the ``entity_entry`` fixture follows (not in the entity registry)."""
+AWAY = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
+"""A tracker's position 5.56 km north of home (where ``init_entity`` finds the car)."""
 
 HOME = sim.home_at(*sim.DEFAULT_HOME)
 """The home of the simulated drives."""
@@ -34,6 +46,11 @@ APPROACHING_AFTER = 12
 """The number of a straight approach's first fixes after which the car is approaching."""
 STALE_AFTER = timedelta(minutes=16)
 """Comfortably past the default stale timeout of 15 minutes."""
+
+type SnapshotCar = Callable[[MockConfigEntry], Awaitable[None]]
+"""The ``snapshot_car`` fixture: snapshots a car's entities (of the test's platforms)."""
+type SnapshotApproach = Callable[[Sequence[Fix]], Awaitable[None]]
+"""The ``snapshot_approach`` fixture: snapshots the car's entities once a drive began."""
 
 OPTIONAL_FIELDS = ("accuracy", "speed", "heading", "driver")
 """The fields of a fix that ``homecoming.update_location`` takes when they are known."""
@@ -93,6 +110,18 @@ async def feed(
     await feed_cars(hass, freezer, [(entry, fixes)])
 
 
+async def each_fix(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    fixes: Iterable[Fix],
+) -> AsyncIterator[Fix]:
+    """Report a car's fixes one at a time, yielding each once it has been handled."""
+    for fix in fixes:
+        await feed(hass, freezer, entry, [fix])
+        yield fix
+
+
 async def tick(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
 ) -> None:
@@ -128,14 +157,36 @@ def half_way(fixes: Sequence[Fix], count: int) -> ApproachDetector:
     return engine
 
 
+def store_file(key: str, data: Any, version: int = 1) -> dict[str, Any]:
+    """Wrap data the way a Store of this key and version writes it (for hass_storage)."""
+    return {"version": version, "minor_version": 1, "key": key, "data": data}
+
+
 def stored(engine: ApproachDetector) -> dict[str, Any]:
     """Wrap an engine's state the way the Store writes it."""
-    return {
-        "version": 1,
-        "minor_version": 1,
-        "key": DOMAIN,
-        "data": {"engine": engine.as_dict()},
-    }
+    return store_file(DOMAIN, {"engine": engine.as_dict()})
+
+
+def entity_car(
+    *,
+    tracked: str = TRACKER,
+    home_zone: str = "zone.home",
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """Return a car that follows a tracker (by default the ``entity_entry`` car)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        minor_version=MINOR_VERSION,
+        title="Family car",
+        unique_id=tracked,
+        data={
+            CONF_SOURCE: SOURCE_ENTITY,
+            CONF_TRACKED_ENTITY: tracked,
+            CONF_HOME_ZONE: home_zone,
+        },
+        options=options or {},
+        entry_id="01HOMECOMINGENTITY",
+    )
 
 
 def push_car(
@@ -169,11 +220,64 @@ async def add_car(
     return entry
 
 
+async def automate_device_triggers(
+    hass: HomeAssistant,
+    device_id: str,
+    types: Iterable[str],
+    data: dict[str, str],
+) -> None:
+    """Set up an automation with a device trigger of a car per type (its ``id`` too).
+
+    Each run calls ``test.automation`` (mock it) with ``data``, a template of the trigger.
+    """
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: {
+                "alias": "Car trips",
+                "triggers": [
+                    {
+                        "trigger": "device",
+                        "domain": DOMAIN,
+                        "device_id": device_id,
+                        "type": event_type,
+                        "id": event_type,
+                    }
+                    for event_type in types
+                ],
+                "actions": {"action": "test.automation", "data": data},
+            }
+        },
+    )
+    await hass.async_block_till_done()
+
+
 def car_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
     """Return the device of a car."""
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert len(devices) == 1
     return devices[0]
+
+
+def assert_on_car_device(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    entity_id: str,
+    *,
+    unique_id: str,
+    name: str,
+) -> None:
+    """Assert that an entity is on the car's device, with this unique id and name."""
+    entity = er.async_get(hass).async_get(entity_id)
+    assert entity is not None
+    assert entity.unique_id == unique_id
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, entry.unique_id), entry.entry_id
+    )
+    assert device is not None
+    assert entity.device_id == device.id
+    assert entity_state(hass, entity_id).name == name
 
 
 def car_entity(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import (
-    ATTR_LATITUDE,
-    ATTR_LONGITUDE,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
@@ -13,24 +11,19 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    snapshot_platform,
 )
-from syrupy.assertion import SnapshotAssertion
 
-from custom_components.homecoming.const import ATTR_TYPE, DOMAIN, EVENT_HOMECOMING
+from custom_components.homecoming.const import ATTR_TYPE, EVENT_HOMECOMING
 from devtools import sim
 from tests.common import (
-    APPROACHING_AFTER,
-    HOME_LAT,
-    HOME_LON,
     TRACKER,
-    add_car,
-    feed,
+    SnapshotApproach,
+    assert_on_car_device,
+    each_fix,
     state,
 )
 
@@ -46,17 +39,9 @@ pytestmark = [
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
-async def test_snapshot(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-    init_push: MockConfigEntry,
-) -> None:
+async def test_snapshot(snapshot_approach: SnapshotApproach) -> None:
     """Snapshot the binary sensor's registry entry and state during an approach."""
-    await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
-
-    await snapshot_platform(hass, entity_registry, snapshot, init_push.entry_id)
+    await snapshot_approach(DRIVE.fixes)
 
 
 async def test_on_while_coming_home(
@@ -68,8 +53,7 @@ async def test_on_while_coming_home(
     transitions = async_capture_events(hass, EVENT_HOMECOMING)
     seen: list[tuple[str | None, str]] = []
 
-    for fix in DRIVE.fixes:
-        await feed(hass, freezer, init_push, [fix])
+    async for _ in each_fix(hass, freezer, init_push, DRIVE.fixes):
         last = transitions[-1].data[ATTR_TYPE] if transitions else None
         seen.append((last, state(hass, APPROACHING)))
 
@@ -85,13 +69,9 @@ async def test_on_while_coming_home(
     }
 
 
-async def test_follows_source_availability(
-    hass: HomeAssistant, home_zone: None, entity_entry: MockConfigEntry
-) -> None:
+@pytest.mark.usefixtures("init_entity")
+async def test_follows_source_availability(hass: HomeAssistant) -> None:
     """Go unavailable with the tracked entity and come back when it reports again."""
-    position = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
-    hass.states.async_set(TRACKER, "not_home", position)
-    await add_car(hass, entity_entry)
     assert state(hass, APPROACHING) == STATE_OFF
 
     hass.states.async_set(TRACKER, STATE_UNAVAILABLE)
@@ -104,20 +84,13 @@ async def test_follows_source_availability(
 
 
 async def test_on_the_car_device(
-    hass: HomeAssistant,
-    device_registry: dr.DeviceRegistry,
-    entity_registry: er.EntityRegistry,
-    init_push: MockConfigEntry,
+    hass: HomeAssistant, init_push: MockConfigEntry
 ) -> None:
     """Put the binary sensor on the car's device with a translated name."""
-    entity = entity_registry.async_get(APPROACHING)
-    assert entity is not None
-    device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, "WVWZZZ1JZXW000001"), init_push.entry_id
+    assert_on_car_device(
+        hass,
+        init_push,
+        APPROACHING,
+        unique_id="WVWZZZ1JZXW000001_approaching",
+        name="Family car Approaching home",
     )
-    assert device is not None
-    assert entity.device_id == device.id
-    assert entity.unique_id == "WVWZZZ1JZXW000001_approaching"
-    state = hass.states.get(APPROACHING)
-    assert state is not None
-    assert state.name == "Family car Approaching home"

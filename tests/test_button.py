@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_TEMPERATURE, STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    snapshot_platform,
-)
-from syrupy.assertion import SnapshotAssertion
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.homecoming.const import DOMAIN, SERVICE_SNOOZE
 
-from .common import call, state
-from .routine_home import LIVING, PORCH, SWITCH, set_up_car
+from .common import SnapshotCar, call, state
+from .routine_home import LIVING, PORCH, SWITCH
 
 BUTTON = "button.family_car_run_arrival_routine"
 
@@ -30,27 +24,21 @@ async def press(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
 
 
-@pytest.mark.usefixtures("home_zone")
 @pytest.mark.platforms(Platform.BUTTON)
 async def test_snapshot(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    push_entry: MockConfigEntry,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
+    routine_car: MockConfigEntry, snapshot_car: SnapshotCar
 ) -> None:
     """Snapshot the button's registry entry and state."""
-    car = await set_up_car(hass, freezer, push_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, car.entry_id)
+    await snapshot_car(routine_car)
 
 
-@pytest.mark.usefixtures("home_zone")
 async def test_press_runs_arrival(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+    hass: HomeAssistant, routine_car: MockConfigEntry
 ) -> None:
     """Run the arrival routine now, even while snoozed: porch on, heating to 21."""
-    car = await set_up_car(hass, freezer, push_entry)
-    await call(hass, SERVICE_SNOOZE, config_entry_id=car.entry_id, duration=3600)
+    await call(
+        hass, SERVICE_SNOOZE, config_entry_id=routine_car.entry_id, duration=3600
+    )
     await press(hass)
     assert state(hass, PORCH) == STATE_ON
     thermostat = hass.states.get(LIVING)
@@ -59,12 +47,9 @@ async def test_press_runs_arrival(
     assert thermostat.attributes[ATTR_TEMPERATURE] == 21
 
 
-@pytest.mark.usefixtures("home_zone")
-async def test_press_refused_while_off(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
-) -> None:
+@pytest.mark.usefixtures("routine_car")
+async def test_press_refused_while_off(hass: HomeAssistant) -> None:
     """Refuse to run anything while the routines are switched off."""
-    await set_up_car(hass, freezer, push_entry)
     await hass.services.async_call(
         "switch", "turn_off", {"entity_id": SWITCH}, blocking=True
     )
@@ -75,12 +60,9 @@ async def test_press_refused_while_off(
     assert state(hass, PORCH) == STATE_OFF
 
 
-@pytest.mark.usefixtures("home_zone")
-async def test_press_that_could_do_nothing_is_an_error(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
-) -> None:
+@pytest.mark.usefixtures("routine_car")
+async def test_press_that_could_do_nothing_is_an_error(hass: HomeAssistant) -> None:
     """Every target gone: the press reports the failure instead of a success."""
-    await set_up_car(hass, freezer, push_entry)
     hass.states.async_remove(PORCH)
     hass.states.async_remove(LIVING)
     with pytest.raises(HomeAssistantError) as err:

@@ -7,39 +7,31 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.event import ATTR_EVENT_TYPE
-from homeassistant.const import (
-    ATTR_LATITUDE,
-    ATTR_LONGITUDE,
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
-    Platform,
-)
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    snapshot_platform,
 )
-from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import (
     ATTR_DISTANCE,
     ATTR_DRIVER,
     ATTR_ETA,
     ATTR_TYPE,
-    DOMAIN,
     EVENT_HOMECOMING,
 )
 from devtools import sim
 from tests.common import (
     APPROACHING_AFTER,
-    HOME_LAT,
-    HOME_LON,
+    AWAY,
     TRACKER,
+    SnapshotApproach,
     add_car,
+    assert_on_car_device,
+    each_fix,
     entity_state,
     feed,
 )
@@ -68,17 +60,9 @@ def recorded(state: State) -> dict[str, Any]:
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
-async def test_snapshot(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-    init_push: MockConfigEntry,
-) -> None:
+async def test_snapshot(snapshot_approach: SnapshotApproach) -> None:
     """Snapshot the event entity's registry entry and state after an approach began."""
-    await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
-
-    await snapshot_platform(hass, entity_registry, snapshot, init_push.entry_id)
+    await snapshot_approach(DRIVE.fixes)
 
 
 async def test_records_each_transition(
@@ -89,8 +73,7 @@ async def test_records_each_transition(
     transitions = async_capture_events(hass, EVENT_HOMECOMING)
     history: list[tuple[str, dict[str, Any]]] = []
 
-    for fix in DRIVE.fixes:
-        await feed(hass, freezer, init_push, [fix])
+    async for fix in each_fix(hass, freezer, init_push, DRIVE.fixes):
         state = entity_state(hass, TRIP)
         if state.state != STATE_UNKNOWN and (
             not history or history[-1][0] != state.state
@@ -118,7 +101,7 @@ async def test_records_each_transition(
         assert eta is not None
         assert eta > DRIVE.start
     assert arrived[ATTR_ETA] is None
-    assert {entry[ATTR_DRIVER] for _, entry in history} == {"alice"}
+    assert [entry[ATTR_DRIVER]["id"] for _, entry in history] == ["alice"] * 3
 
 
 async def test_ignores_other_cars(
@@ -138,16 +121,11 @@ async def test_ignores_other_cars(
     assert entity_state(hass, TRIP).state == STATE_UNKNOWN
 
 
+@pytest.mark.usefixtures("init_entity")
 async def test_follows_source_availability(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    home_zone: None,
-    entity_entry: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     """Go unavailable with the tracked entity and come back when it reports again."""
-    position = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
-    hass.states.async_set(TRACKER, "not_home", position)
-    await add_car(hass, entity_entry)
     assert entity_state(hass, TRIP).state == STATE_UNKNOWN
 
     hass.states.async_set(TRACKER, STATE_UNAVAILABLE)
@@ -155,24 +133,19 @@ async def test_follows_source_availability(
     assert entity_state(hass, TRIP).state == STATE_UNAVAILABLE
 
     freezer.tick(timedelta(seconds=30))
-    hass.states.async_set(TRACKER, "not_home", position)
+    hass.states.async_set(TRACKER, "not_home", AWAY)
     await hass.async_block_till_done()
     assert entity_state(hass, TRIP).state == STATE_UNKNOWN
 
 
 async def test_on_the_car_device(
-    hass: HomeAssistant,
-    device_registry: dr.DeviceRegistry,
-    entity_registry: er.EntityRegistry,
-    init_push: MockConfigEntry,
+    hass: HomeAssistant, init_push: MockConfigEntry
 ) -> None:
     """Put the event entity on the car's device with a translated name."""
-    entity = entity_registry.async_get(TRIP)
-    assert entity is not None
-    assert entity.unique_id == "WVWZZZ1JZXW000001_trip"
-    device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, "WVWZZZ1JZXW000001"), init_push.entry_id
+    assert_on_car_device(
+        hass,
+        init_push,
+        TRIP,
+        unique_id="WVWZZZ1JZXW000001_trip",
+        name="Family car Trip",
     )
-    assert device is not None
-    assert entity.device_id == device.id
-    assert entity_state(hass, TRIP).name == "Family car Trip"

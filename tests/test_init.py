@@ -31,11 +31,13 @@ from custom_components.homecoming.const import (
 from custom_components.homecoming.engine import ApproachDetector, Phase, Settings
 from devtools import sim
 from tests.common import (
+    add_car,
     car_device,
     diagnostics,
     feed,
     phase_state,
     silent,
+    store_file,
     stored,
     tracker,
 )
@@ -44,6 +46,28 @@ from tests.common import (
 def _store_key(entry: MockConfigEntry) -> str:
     """Return the storage key of a car's saved state."""
     return f"{DOMAIN}.{entry.entry_id}"
+
+
+def car_at_home(zone: str) -> MockConfigEntry:
+    """Return a push car whose home is ``zone``."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Family car",
+        unique_id="car",
+        data={"source": "push", CONF_HOME_ZONE: zone},
+    )
+
+
+def of_version(
+    push_entry: MockConfigEntry, unique_id: str, **fields: Any
+) -> MockConfigEntry:
+    """Return another car with the push car's data, of an entry version (``fields``)."""
+    return MockConfigEntry(
+        domain=push_entry.domain,
+        data=dict(push_entry.data),
+        unique_id=unique_id,
+        **fields,
+    )
 
 
 async def test_setup_registers_the_car(
@@ -122,9 +146,7 @@ async def test_remove_entry_forgets_the_car(
         "not_home",
         {"latitude": 52.4, "longitude": 4.9, "gps_accuracy": 10},
     )
-    entity_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entity_entry.entry_id)
-    await hass.async_block_till_done()
+    await add_car(hass, entity_entry)
     freezer.tick(timedelta(seconds=30))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
@@ -151,12 +173,7 @@ async def test_missing_home_zone_is_a_setup_error(
 
     The saved state of the car is left as it was, for when the zone is back.
     """
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Family car",
-        unique_id="car",
-        data={"source": "push", CONF_HOME_ZONE: "zone.nowhere"},
-    )
+    entry = car_at_home("zone.nowhere")
     engine = ApproachDetector(sim.home_at(*sim.DEFAULT_HOME), Settings())
     engine.update(sim.straight_approach().fixes[0])
     hass_storage[_store_key(entry)] = saved = stored(engine)
@@ -176,12 +193,7 @@ async def test_home_zone_without_position_is_a_setup_error(
 ) -> None:
     """A home zone whose state has no coordinates cannot be measured against."""
     hass.states.async_set("zone.broken", "0", {"radius": 100})
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Family car",
-        unique_id="car",
-        data={"source": "push", CONF_HOME_ZONE: "zone.broken"},
-    )
+    entry = car_at_home("zone.broken")
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
@@ -195,15 +207,10 @@ async def test_remove_entry_forgets_the_unusable_state_issue(
     hass_storage: dict[str, Any],
 ) -> None:
     """Remove a car that started afresh: its saved_state_unusable issue goes with it."""
-    hass_storage[_store_key(push_entry)] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": _store_key(push_entry),
-        "data": {"engine": {"version": 99}},
-    }
-    push_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(push_entry.entry_id)
-    await hass.async_block_till_done()
+    hass_storage[_store_key(push_entry)] = store_file(
+        _store_key(push_entry), {"engine": {"version": 99}}
+    )
+    await add_car(hass, push_entry)
     issues = ir.async_get(hass)
     issue_id = f"saved_state_unusable_{push_entry.entry_id}"
     assert issues.async_get_issue(DOMAIN, issue_id) is not None
@@ -218,16 +225,15 @@ async def test_options_of_minor_version_1_are_migrated(
     hass: HomeAssistant, home_zone: None, push_entry: MockConfigEntry
 ) -> None:
     """1.1 → 1.2: the option stale_timeout is now silence_timeout."""
-    entry = MockConfigEntry(
-        domain=push_entry.domain,
-        data=dict(push_entry.data),
-        unique_id="OLDER",
-        options={"stale_timeout": 30, "reach_km": 12},
-        minor_version=1,
+    entry = await add_car(
+        hass,
+        of_version(
+            push_entry,
+            "OLDER",
+            options={"stale_timeout": 30, "reach_km": 12},
+            minor_version=1,
+        ),
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
     assert entry.minor_version == 2
     assert entry.options == {"silence_timeout": 30, "reach_km": 12}
     settings = (await diagnostics(hass, entry))["settings"]
@@ -238,12 +244,7 @@ async def test_an_entry_of_a_newer_major_version_is_not_loaded(
     hass: HomeAssistant, home_zone: None, push_entry: MockConfigEntry
 ) -> None:
     """A version this code does not know: a migration error, nothing half-loaded."""
-    entry = MockConfigEntry(
-        domain=push_entry.domain,
-        data=dict(push_entry.data),
-        unique_id="NEWER",
-        version=2,
-    )
+    entry = of_version(push_entry, "NEWER", version=2)
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.MIGRATION_ERROR

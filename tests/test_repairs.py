@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
@@ -19,8 +18,8 @@ from pytest_homeassistant_custom_component.typing import (
 
 from custom_components.homecoming.const import DOMAIN, SERVICE_RUN_ROUTINE
 
-from .common import call, state
-from .routine_home import LIVING, OPTIONS, PORCH, set_up_car
+from .common import add_car, call, state, store_file
+from .routine_home import LIVING, OPTIONS, PORCH
 
 GONE = "switch.garden_lights"
 LUX = "sensor.outdoor_lux"
@@ -82,51 +81,67 @@ async def fix(
     return shown, done
 
 
-@pytest.fixture
-async def car(
+async def fix_missing(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    home_zone: None,
-    push_entry: MockConfigEntry,
-) -> MockConfigEntry:
-    """Set up the car whose arrival lights include an entity that does not exist."""
-    return await set_up_car(hass, freezer, push_entry, WITH_GONE)
+    hass_client: ClientSessionGenerator,
+    car: MockConfigEntry,
+    entity_id: str,
+) -> None:
+    """Raise the repair issue of a car's missing target by hand, and fix it."""
+    raise_missing(hass, car.entry_id, entity_id, car.title)
+    _, done = await fix(hass, hass_client, issue_id(car, entity_id))
+    assert done["type"] == "create_entry"
 
 
+async def run_arrival(hass: HomeAssistant, car: MockConfigEntry) -> None:
+    """Run the car's arrival routine now, through ``homecoming.run_routine``."""
+    await call(
+        hass, SERVICE_RUN_ROUTINE, config_entry_id=car.entry_id, routine="arrival"
+    )
+
+
+@pytest.fixture
+def routine_options() -> dict[str, Any]:
+    """Give ``routine_car`` arrival lights that include an entity that does not exist."""
+    return WITH_GONE
+
+
+@pytest.fixture
+async def arrival_ran(hass: HomeAssistant, routine_car: MockConfigEntry) -> None:
+    """Run the car's arrival routine once: it raises the issue of the missing target."""
+    await run_arrival(hass, routine_car)
+
+
+@pytest.mark.usefixtures("arrival_ran")
 async def test_missing_target_fixed(
     hass: HomeAssistant,
-    car: MockConfigEntry,
+    routine_car: MockConfigEntry,
     hass_client: ClientSessionGenerator,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Explain the missing entity, then drop it from the options and reload."""
-    await call(
-        hass, SERVICE_RUN_ROUTINE, config_entry_id=car.entry_id, routine="arrival"
-    )
     assert state(hass, PORCH) == STATE_ON
-    issue = issue_registry.async_get_issue(DOMAIN, issue_id(car, GONE))
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id(routine_car, GONE))
     assert issue is not None
     assert issue.is_fixable
     assert issue.translation_key == "missing_target"
-    old_runner = car.runtime_data.routines
+    old_runner = routine_car.runtime_data.routines
 
-    shown, done = await fix(hass, hass_client, issue_id(car, GONE))
+    shown, done = await fix(hass, hass_client, issue_id(routine_car, GONE))
 
     assert shown["step_id"] == "confirm"
     assert shown["description_placeholders"] == {"entity": GONE, "name": "Family car"}
     assert done["type"] == "create_entry"
-    assert car.options["arrival_lights"]["targets"] == [PORCH]
-    assert car.options["arrival_lights"]["illuminance_sensor"] == LUX
-    assert car.options["climate"]["targets"] == [LIVING]
-    assert car.options["departure"] == WITH_GONE["departure"]
-    assert issue_registry.async_get_issue(DOMAIN, issue_id(car, GONE)) is None
+    assert routine_car.options["arrival_lights"]["targets"] == [PORCH]
+    assert routine_car.options["arrival_lights"]["illuminance_sensor"] == LUX
+    assert routine_car.options["climate"]["targets"] == [LIVING]
+    assert routine_car.options["departure"] == WITH_GONE["departure"]
+    assert issue_registry.async_get_issue(DOMAIN, issue_id(routine_car, GONE)) is None
     # Reloaded: the routines run with the new options and raise no issue again.
-    assert car.state is ConfigEntryState.LOADED
-    assert car.runtime_data.routines is not old_runner
-    await call(
-        hass, SERVICE_RUN_ROUTINE, config_entry_id=car.entry_id, routine="arrival"
-    )
-    assert issue_registry.async_get_issue(DOMAIN, issue_id(car, GONE)) is None
+    assert routine_car.state is ConfigEntryState.LOADED
+    assert routine_car.runtime_data.routines is not old_runner
+    await run_arrival(hass, routine_car)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id(routine_car, GONE)) is None
 
 
 @pytest.mark.parametrize(
@@ -138,7 +153,7 @@ async def test_missing_target_fixed(
 )
 async def test_missing_sensor_fixed(
     hass: HomeAssistant,
-    car: MockConfigEntry,
+    routine_car: MockConfigEntry,
     hass_client: ClientSessionGenerator,
     issue_registry: ir.IssueRegistry,
     entity_id: str,
@@ -146,29 +161,26 @@ async def test_missing_sensor_fixed(
     key: str,
 ) -> None:
     """Drop a missing illuminance or indoor sensor from its section."""
-    raise_missing(hass, car.entry_id, entity_id, car.title)
-    _, done = await fix(hass, hass_client, issue_id(car, entity_id))
-    assert done["type"] == "create_entry"
-    assert key not in car.options[section]
-    assert car.options["arrival_lights"]["targets"] == [PORCH, GONE]
-    assert issue_registry.async_get_issue(DOMAIN, issue_id(car, entity_id)) is None
+    await fix_missing(hass, hass_client, routine_car, entity_id)
+    assert key not in routine_car.options[section]
+    assert routine_car.options["arrival_lights"]["targets"] == [PORCH, GONE]
+    assert (
+        issue_registry.async_get_issue(DOMAIN, issue_id(routine_car, entity_id)) is None
+    )
 
 
+@pytest.mark.usefixtures("arrival_ran")
 async def test_fixed_while_unloaded(
     hass: HomeAssistant,
-    car: MockConfigEntry,
+    routine_car: MockConfigEntry,
     hass_client: ClientSessionGenerator,
-    issue_registry: ir.IssueRegistry,
 ) -> None:
     """Change the options of an unloaded car without loading it."""
-    await call(
-        hass, SERVICE_RUN_ROUTINE, config_entry_id=car.entry_id, routine="arrival"
-    )
-    assert await hass.config_entries.async_unload(car.entry_id)
-    _, done = await fix(hass, hass_client, issue_id(car, GONE))
+    assert await hass.config_entries.async_unload(routine_car.entry_id)
+    _, done = await fix(hass, hass_client, issue_id(routine_car, GONE))
     assert done["type"] == "create_entry"
-    assert car.options["arrival_lights"]["targets"] == [PORCH]
-    assert car.state is ConfigEntryState.NOT_LOADED
+    assert routine_car.options["arrival_lights"]["targets"] == [PORCH]
+    assert routine_car.state is ConfigEntryState.NOT_LOADED
 
 
 ODD_OPTIONS: dict[str, Any] = {
@@ -179,28 +191,15 @@ ODD_OPTIONS: dict[str, Any] = {
 """Options without routine targets: a section that is not a mapping, no targets."""
 
 
-@pytest.fixture
-async def odd_car(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    home_zone: None,
-    push_entry: MockConfigEntry,
-) -> MockConfigEntry:
-    """Set up the car with options that have no routine targets."""
-    return await set_up_car(hass, freezer, push_entry, ODD_OPTIONS)
-
-
+@pytest.mark.parametrize("routine_options", [ODD_OPTIONS], ids=["odd_options"])
 async def test_options_without_routines(
     hass: HomeAssistant,
-    odd_car: MockConfigEntry,
+    routine_car: MockConfigEntry,
     hass_client: ClientSessionGenerator,
 ) -> None:
     """Leave options alone that have no routine sections (or odd ones)."""
-    car = odd_car
-    raise_missing(hass, car.entry_id, GONE, car.title)
-    _, done = await fix(hass, hass_client, issue_id(car, GONE))
-    assert done["type"] == "create_entry"
-    assert car.options == ODD_OPTIONS
+    await fix_missing(hass, hass_client, routine_car, GONE)
+    assert routine_car.options == ODD_OPTIONS
 
 
 async def test_car_removed(
@@ -225,16 +224,11 @@ async def test_unusable_saved_state_issue(
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     """A car that started afresh shows a warning in Repairs, nothing to fix, ignorable."""
-    hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = {
-        "version": 3,
-        "minor_version": 1,
-        "key": DOMAIN,
-        "data": {"engine": {}},
-    }
+    hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = store_file(
+        DOMAIN, {"engine": {}}, version=3
+    )
     assert await async_setup_component(hass, "repairs", {})
-    push_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(push_entry.entry_id)
-    await hass.async_block_till_done()
+    await add_car(hass, push_entry)
     client = await hass_ws_client(hass)
     await client.send_json_auto_id({"type": "repairs/list_issues"})
     response = await client.receive_json()

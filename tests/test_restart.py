@@ -9,16 +9,15 @@ writes, the bus, device triggers and the car's routines.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import automation
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import CoreState, HomeAssistant, ServiceCall, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -30,14 +29,10 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.homecoming.const import (
-    CONF_HOME_ZONE,
-    CONF_SOURCE,
-    CONF_TRACKED_ENTITY,
     DOMAIN,
     EVENT_HOMECOMING,
     EVENT_ROUTINE,
     EVENT_TYPES,
-    SOURCE_ENTITY,
 )
 from custom_components.homecoming.engine import ApproachDetector, Fix, Phase, Settings
 from devtools import sim
@@ -46,8 +41,10 @@ from tests.common import (
     STALE_AFTER,
     TRACKER,
     add_car,
+    automate_device_triggers,
     car_device,
     diagnostics,
+    entity_car,
     entity_state,
     last_fix,
     phase_state,
@@ -85,31 +82,15 @@ def at_home() -> dict[str, Any]:
     return gps(FIXES[-1])
 
 
-def entity_car(options: dict[str, Any] | None = None) -> MockConfigEntry:
+def car() -> MockConfigEntry:
     """Return the car that follows ``TRACKER``, with the routines of ``OPTIONS``."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Family car",
-        unique_id=TRACKER,
-        data={
-            CONF_SOURCE: SOURCE_ENTITY,
-            CONF_TRACKED_ENTITY: TRACKER,
-            CONF_HOME_ZONE: "zone.home",
-        },
-        options=OPTIONS if options is None else options,
-        entry_id="01HOMECOMINGENTITY",
-    )
+    return entity_car(options=OPTIONS)
 
 
-def saved(engine: ApproachDetector, entry: MockConfigEntry) -> dict[str, Any]:
-    """Return the storage of a car's saved state, keyed as hass_storage wants it."""
-    return {f"{DOMAIN}.{entry.entry_id}": stored(engine)}
-
-
-def seen(count: int) -> ApproachDetector:
-    """Return an engine that saw the drive's first ``count`` fixes."""
+def seen(fixes: Iterable[Fix]) -> ApproachDetector:
+    """Return an engine that saw these fixes."""
     engine = ApproachDetector(HOME, Settings())
-    for fix in FIXES[:count]:
+    for fix in fixes:
         engine.update(fix)
     return engine
 
@@ -124,32 +105,16 @@ class Home:
         self.routines = async_capture_events(hass, EVENT_ROUTINE)
         self.calls: list[ServiceCall] = async_mock_service(hass, "test", "automation")
 
-    async def watch_triggers(self, entry: MockConfigEntry) -> None:
-        """Set up an automation with every device trigger of the car."""
-        device_id = car_device(self.hass, entry).id
-        assert await async_setup_component(
+    async def add_car(self) -> MockConfigEntry:
+        """Set up the car, and an automation with every device trigger of it."""
+        entry = await add_car(self.hass, car())
+        await automate_device_triggers(
             self.hass,
-            automation.DOMAIN,
-            {
-                automation.DOMAIN: {
-                    "alias": "Car trips",
-                    "triggers": [
-                        {
-                            "trigger": "device",
-                            "domain": DOMAIN,
-                            "device_id": device_id,
-                            "type": event_type,
-                        }
-                        for event_type in EVENT_TYPES
-                    ],
-                    "actions": {
-                        "action": "test.automation",
-                        "data": {"type": "{{ trigger.event.data.type }}"},
-                    },
-                }
-            },
+            car_device(self.hass, entry).id,
+            EVENT_TYPES,
+            {"type": "{{ trigger.event.data.type }}"},
         )
-        await self.hass.async_block_till_done()
+        return entry
 
     def fired(self) -> list[str]:
         """Return the types of the trip events fired so far."""
@@ -166,6 +131,37 @@ class Home:
         assert self.routines == []
         assert state(self.hass, PORCH) == STATE_OFF
         assert state(self.hass, LIVING) == STATE_OFF
+
+    async def assert_home_quietly(self, entry: MockConfigEntry) -> None:
+        """Write the car home: it is home, and nothing else happened."""
+        await write(self.hass, "home", at_home())
+        assert phase_state(self.hass, entry) == "home"
+        self.assert_quiet()
+
+
+type Restart = Callable[[ApproachDetector, datetime], Awaitable[Home]]
+
+
+@pytest.fixture
+def restart(
+    hass: HomeAssistant,
+    home_zone: None,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> Restart:
+    """Return a start of Home Assistant at a moment, the car's state saved by an engine.
+
+    After it the home (porch light, thermostat) is set up; the car is not yet.
+    """
+
+    async def restart_at(engine: ApproachDetector, moment: datetime) -> Home:
+        hass_storage[f"{DOMAIN}.{car().entry_id}"] = stored(engine)
+        freezer.move_to(moment)
+        hass.set_state(CoreState.not_running)
+        await set_up_home(hass)
+        return Home(hass)
+
+    return restart_at
 
 
 async def start(hass: HomeAssistant) -> None:
@@ -200,27 +196,20 @@ async def write(
 
 
 @pytest.fixture
-async def restarted(
-    hass: HomeAssistant,
-    home_zone: None,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
-) -> Home:
+async def restarted(restart: Restart) -> Home:
     """Home Assistant starting again 5 minutes after the car was last seen approaching.
 
     The home (porch light, thermostat) is set up; the car is not yet.
     """
-    hass_storage.update(saved(seen(ON_THE_WAY), entity_car()))
-    assert seen(ON_THE_WAY).phase is Phase.APPROACHING
-    freezer.move_to(FIXES[ON_THE_WAY - 1].timestamp + DOWN)
-    hass.set_state(CoreState.not_running)
-    await set_up_home(hass)
-    return Home(hass)
+    engine = seen(FIXES[:ON_THE_WAY])
+    assert engine.phase is Phase.APPROACHING
+    return await restart(engine, FIXES[ON_THE_WAY - 1].timestamp + DOWN)
 
 
 # ---------------------------------------------------------------- the late source
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize(
     "before",
     ["missing", "registry_restored", "unavailable", "unknown"],
@@ -242,8 +231,7 @@ async def test_late_source_after_restart_fires_nothing(
         assert entity_state(hass, TRACKER).attributes["restored"] is True
     elif before != "missing":
         hass.states.async_set(TRACKER, before)
-    car = await add_car(hass, entity_car())
-    await restarted.watch_triggers(car)
+    car = await restarted.add_car()
     assert phase_state(hass, car) in ("approaching", STATE_UNAVAILABLE)
     await start(hass)
 
@@ -266,8 +254,7 @@ async def test_source_later_than_the_stale_timeout(
 ) -> None:
     """The clock ends the approach while the tracker is still away: silently too."""
     register_tracker(hass).write_unavailable_state(hass)
-    car = await add_car(hass, entity_car())
-    await restarted.watch_triggers(car)
+    car = await restarted.add_car()
     await start(hass)
 
     await tick(hass, freezer, STALE_AFTER.total_seconds())
@@ -283,27 +270,21 @@ async def test_reload_while_the_source_is_away(
 ) -> None:
     """A reload of the car is a start too: the tracker's first news is silent."""
     await start(hass)
-    car = await add_car(hass, entity_car())
-    await restarted.watch_triggers(car)
+    car = await restarted.add_car()
     await write(hass, STATE_UNAVAILABLE)
     assert await hass.config_entries.async_reload(car.entry_id)
     await hass.async_block_till_done()
     assert (await diagnostics(hass, car))["detector"]["phase"] == "approaching"
 
     freezer.tick(timedelta(seconds=30))
-    await write(hass, "home", at_home())
-    assert phase_state(hass, car) == "home"
-    restarted.assert_quiet()
+    await restarted.assert_home_quietly(car)
 
 
 # ---------------------------------------------------------------- live data after it
 
 
 async def test_sparse_source_after_the_silent_state_fires(
-    hass: HomeAssistant,
-    home_zone: None,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, restart: Restart, freezer: FrozenDateTimeFactory
 ) -> None:
     """A car cloud polling every 5 minutes: after its first, silent state, it is live.
 
@@ -318,17 +299,12 @@ async def test_sparse_source_after_the_silent_state_fires(
         for i, fix in enumerate(fixes)
         if fix.timestamp >= fixes[0].timestamp + timedelta(minutes=30)
     )
-    engine = ApproachDetector(HOME, Settings())
-    for fix in fixes[:parked]:
-        engine.update(fix)
-    hass_storage.update(saved(engine, entity_car()))
-    freezer.move_to(fixes[parked].timestamp - timedelta(seconds=10))
-    hass.set_state(CoreState.not_running)
-    await set_up_home(hass)
-    home = Home(hass)
+    home = await restart(
+        seen(fixes[:parked]),
+        fixes[parked].timestamp - timedelta(seconds=10),
+    )
     register_tracker(hass).write_unavailable_state(hass)
-    car = await add_car(hass, entity_car())
-    await home.watch_triggers(car)
+    await home.add_car()
     await start(hass)
 
     for fix in fixes[parked:]:
@@ -350,8 +326,7 @@ async def test_reload_mid_approach_keeps_firing(
     await set_up_home(hass)
     home = Home(hass)
     hass.states.async_set(TRACKER, "not_home", gps(FIXES[0]))
-    car = await add_car(hass, entity_car())
-    await home.watch_triggers(car)
+    car = await home.add_car()
     for fix in FIXES[1:ON_THE_WAY]:
         freezer.move_to(fix.timestamp)
         await write(hass, "not_home", gps(fix))
@@ -387,8 +362,7 @@ async def test_restored_position_keeps_the_restart_silent(
     register_tracker(hass, "mobile_app")
     if written == "before":
         hass.states.async_set(TRACKER, "not_home", gps(last))
-    car = await add_car(hass, entity_car())
-    await restarted.watch_triggers(car)
+    car = await restarted.add_car()
     if written == "after":
         await write(hass, "not_home", gps(last))
     await start(hass)
@@ -396,9 +370,7 @@ async def test_restored_position_keeps_the_restart_silent(
     assert (await stats(hass, car))["repeated"] == 1
 
     await tick(hass, freezer, 120)
-    await write(hass, "home", at_home())
-    assert phase_state(hass, car) == "home"
-    restarted.assert_quiet()
+    await restarted.assert_home_quietly(car)
     await leave(hass, freezer)
     assert restarted.fired() == ["departed"]
 
@@ -408,34 +380,23 @@ async def test_unusable_first_report_keeps_the_restart_silent(
 ) -> None:
     """A first report too coarse to use changes nothing: the next one is the news."""
     register_tracker(hass)
-    car = await add_car(hass, entity_car())
-    await restarted.watch_triggers(car)
+    car = await restarted.add_car()
     await start(hass)
     await write(hass, "not_home", gps(FIXES[ON_THE_WAY], gps_accuracy=1_500))
     assert (await stats(hass, car))["inaccurate"] == 1
     freezer.tick(timedelta(seconds=30))
-    await write(hass, "home", at_home())
-    assert phase_state(hass, car) == "home"
-    restarted.assert_quiet()
+    await restarted.assert_home_quietly(car)
 
 
 async def test_zone_only_tracker_restored(
-    hass: HomeAssistant,
-    home_zone: None,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, restart: Restart, freezer: FrozenDateTimeFactory
 ) -> None:
     """A zone-only tracker restoring ``not_home``: its ``home`` that follows is silent."""
     engine = ApproachDetector(HOME, Settings())
     engine.update_presence(False, FIXES[0].timestamp)
-    hass_storage.update(saved(engine, entity_car()))
-    freezer.move_to(FIXES[0].timestamp + DOWN)
-    hass.set_state(CoreState.not_running)
-    await set_up_home(hass)
-    home = Home(hass)
+    home = await restart(engine, FIXES[0].timestamp + DOWN)
     register_tracker(hass)
-    car = await add_car(hass, entity_car())
-    await home.watch_triggers(car)
+    car = await home.add_car()
     await start(hass)
     await write(hass, "not_home")
     freezer.tick(timedelta(minutes=1))
@@ -481,8 +442,7 @@ async def test_gpslogger_restores_then_the_phone_reports(
         device_id=device.id,
     )
     mock_restore_cache(hass, [State(TRACKER, "not_home", gps(last, speed=15.0))])
-    car = await add_car(hass, entity_car())
-    await restarted.watch_triggers(car)
+    car = await restarted.add_car()
     assert await hass.config_entries.async_setup(phone.entry_id)
     await start(hass)
     restored = entity_state(hass, TRACKER)
@@ -528,10 +488,7 @@ async def test_gpslogger_restores_then_the_phone_reports(
 
 
 async def test_car_parked_through_the_restart(
-    hass: HomeAssistant,
-    home_zone: None,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, restart: Restart, freezer: FrozenDateTimeFactory
 ) -> None:
     """A car cloud writes the parked car where it was: no news, and nothing is lost.
 
@@ -544,17 +501,9 @@ async def test_car_parked_through_the_restart(
     drive.drive_to(0.0, 0.0, 15.0).stop(600.0)
     fixes = drive.fixes
     before = [fix for fix in fixes if fix.timestamp < drive.marks["restart"]]
-    engine = ApproachDetector(HOME, Settings())
-    for fix in before:
-        engine.update(fix)
-    hass_storage.update(saved(engine, entity_car()))
-    freezer.move_to(drive.marks["restart"] + DOWN)
-    hass.set_state(CoreState.not_running)
-    await set_up_home(hass)
-    home = Home(hass)
+    home = await restart(seen(before), drive.marks["restart"] + DOWN)
     register_tracker(hass)
-    car = await add_car(hass, entity_car())
-    await home.watch_triggers(car)
+    car = await home.add_car()
     await start(hass)
     await write(hass, "not_home", gps(before[-1]))
     assert (await stats(hass, car))["repeated"] == 1

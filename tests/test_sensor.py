@@ -7,8 +7,6 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import (
-    ATTR_LATITUDE,
-    ATTR_LONGITUDE,
     ATTR_UNIT_OF_MEASUREMENT,
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
@@ -24,19 +22,18 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
-    snapshot_platform,
 )
-from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homecoming.const import DOMAIN
 from devtools import sim
 from tests.common import (
     APPROACHING_AFTER,
-    HOME_LAT,
-    HOME_LON,
+    AWAY,
     STALE_AFTER,
     TRACKER,
+    SnapshotApproach,
     add_car,
+    each_fix,
     feed,
     state,
     update_location,
@@ -71,17 +68,9 @@ def changes(values: Iterable[str]) -> list[str]:
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
-async def test_snapshot(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-    init_push: MockConfigEntry,
-) -> None:
+async def test_snapshot(snapshot_approach: SnapshotApproach) -> None:
     """Snapshot the sensors' registry entries and states during an approach."""
-    await feed(hass, freezer, init_push, DRIVE.fixes[:APPROACHING_AFTER])
-
-    await snapshot_platform(hass, entity_registry, snapshot, init_push.entry_id)
+    await snapshot_approach(DRIVE.fixes)
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -97,10 +86,10 @@ async def test_drive_home(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
 ) -> None:
     """Follow a drive home: phases, shrinking distance, ETA, speed and direction."""
-    steps: list[dict[str, str]] = []
-    for fix in DRIVE.fixes:
-        await feed(hass, freezer, init_push, [fix])
-        steps.append({entity_id: state(hass, entity_id) for entity_id in SENSORS})
+    steps = [
+        {entity_id: state(hass, entity_id) for entity_id in SENSORS}
+        async for _ in each_fix(hass, freezer, init_push, DRIVE.fixes)
+    ]
 
     assert changes(step[PHASE] for step in steps) == [
         "away",
@@ -197,17 +186,13 @@ async def test_stale(
 async def test_follows_source_availability(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
-    home_zone: None,
-    entity_entry: MockConfigEntry,
+    init_entity: MockConfigEntry,
 ) -> None:
     """Go unavailable with the tracked entity and come back when it reports again."""
-    position = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
-    hass.states.async_set(TRACKER, "not_home", position | {"gps_accuracy": 10})
-    await add_car(hass, entity_entry)
     entity_ids = [
         entity.entity_id
         for entity in er.async_entries_for_config_entry(
-            entity_registry, entity_entry.entry_id
+            entity_registry, init_entity.entry_id
         )
     ]
     assert len(entity_ids) == len(SENSORS) + 1  # with the driver
@@ -217,7 +202,7 @@ async def test_follows_source_availability(
     await hass.async_block_till_done()
     assert {state(hass, entity_id) for entity_id in entity_ids} == {STATE_UNAVAILABLE}
 
-    hass.states.async_set(TRACKER, "not_home", position | {"gps_accuracy": 12})
+    hass.states.async_set(TRACKER, "not_home", AWAY | {"gps_accuracy": 12})
     await hass.async_block_till_done()
     assert STATE_UNAVAILABLE not in {state(hass, entity_id) for entity_id in entity_ids}
     assert float(state(hass, DISTANCE)) == pytest.approx(5.56, abs=0.01)

@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
     mock_restore_cache,
-    snapshot_platform,
 )
-from syrupy.assertion import SnapshotAssertion
 
-from custom_components.homecoming.const import (
-    CONF_HOME_ZONE,
-    CONF_SOURCE,
-    CONF_TRACKED_ENTITY,
-    DOMAIN,
-    EVENT_ROUTINE,
-    SERVICE_SNOOZE,
-    SOURCE_ENTITY,
-)
+from custom_components.homecoming.const import EVENT_ROUTINE, SERVICE_SNOOZE
 from devtools import sim
 
-from .common import call, diagnostics, feed, state
+from .common import (
+    SnapshotCar,
+    add_car,
+    call,
+    diagnostics,
+    entity_car,
+    entity_state,
+    feed,
+    state,
+)
 from .routine_home import DRIVE, LIVING, OPTIONS, PORCH, SWITCH, set_up_car, set_up_home
 
 
@@ -41,45 +40,54 @@ async def switch(hass: HomeAssistant, service: str) -> None:
     await hass.async_block_till_done()
 
 
-@pytest.mark.usefixtures("home_zone")
+async def snooze(hass: HomeAssistant, car: MockConfigEntry, seconds: int) -> None:
+    """Snooze the car's routines through ``homecoming.snooze``."""
+    await call(hass, SERVICE_SNOOZE, config_entry_id=car.entry_id, duration=seconds)
+
+
+def snoozed_until(hass: HomeAssistant) -> str | None:
+    """Return the end of the snooze that the switch shows."""
+    return entity_state(hass, SWITCH).attributes["snoozed_until"]
+
+
+async def time_passes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime
+) -> None:
+    """Move the clock to ``until`` and let the timers due by then run."""
+    freezer.move_to(until)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
 @pytest.mark.platforms(Platform.SWITCH)
 async def test_snapshot(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    push_entry: MockConfigEntry,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
+    routine_car: MockConfigEntry, snapshot_car: SnapshotCar
 ) -> None:
     """Snapshot the switch's registry entry and state (a config entity, on)."""
-    car = await set_up_car(hass, freezer, push_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, car.entry_id)
+    await snapshot_car(routine_car)
 
 
-@pytest.mark.usefixtures("home_zone")
 async def test_off_runs_nothing(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, routine_car: MockConfigEntry
 ) -> None:
     """Run no routine on the way home while the switch is off."""
-    car = await set_up_car(hass, freezer, push_entry)
     events = async_capture_events(hass, EVENT_ROUTINE)
     await switch(hass, "turn_off")
     assert state(hass, SWITCH) == STATE_OFF
-    await feed(hass, freezer, car, DRIVE.fixes)
+    await feed(hass, freezer, routine_car, DRIVE.fixes)
     assert state(hass, PORCH) == STATE_OFF
     assert state(hass, LIVING) == "off"
     assert events == []
 
 
-@pytest.mark.usefixtures("home_zone")
 async def test_on_again_runs(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, routine_car: MockConfigEntry
 ) -> None:
     """Run the routines again once the switch is back on."""
-    car = await set_up_car(hass, freezer, push_entry)
     await switch(hass, "turn_off")
     await switch(hass, "turn_on")
     assert state(hass, SWITCH) == STATE_ON
-    await feed(hass, freezer, car, DRIVE.fixes)
+    await feed(hass, freezer, routine_car, DRIVE.fixes)
     assert state(hass, PORCH) == STATE_ON
 
 
@@ -103,61 +111,41 @@ async def test_restored(
     assert state(hass, PORCH) == expected
 
 
-@pytest.mark.usefixtures("home_zone")
 async def test_kept_across_reload(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+    hass: HomeAssistant, routine_car: MockConfigEntry
 ) -> None:
     """Keep the routines off when the car is reloaded (options changed)."""
-    car = await set_up_car(hass, freezer, push_entry)
     await switch(hass, "turn_off")
-    assert await hass.config_entries.async_reload(car.entry_id)
+    assert await hass.config_entries.async_reload(routine_car.entry_id)
     await hass.async_block_till_done()
     assert state(hass, SWITCH) == STATE_OFF
-    assert (await diagnostics(hass, car))["routines"]["enabled"] is False
+    assert (await diagnostics(hass, routine_car))["routines"]["enabled"] is False
 
 
-@pytest.mark.usefixtures("home_zone")
 async def test_snooze_shown_until_over(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, routine_car: MockConfigEntry
 ) -> None:
     """Show a snooze's end as an attribute, and drop it when the time comes."""
-    car = await set_up_car(hass, freezer, push_entry)
-    await call(hass, SERVICE_SNOOZE, config_entry_id=car.entry_id, duration=600)
+    await snooze(hass, routine_car, 600)
     until = sim.DEFAULT_START + timedelta(minutes=10)
-    current = hass.states.get(SWITCH)
-    assert current is not None
-    assert current.attributes["snoozed_until"] == until.isoformat()
+    assert snoozed_until(hass) == until.isoformat()
 
     # A longer snooze replaces the first one (and its timer).
-    await call(hass, SERVICE_SNOOZE, config_entry_id=car.entry_id, duration=1200)
-    freezer.move_to(until + timedelta(seconds=1))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-    current = hass.states.get(SWITCH)
-    assert current is not None
-    assert current.attributes["snoozed_until"] == (
-        (until + timedelta(minutes=10)).isoformat()
-    )
+    await snooze(hass, routine_car, 1200)
+    await time_passes(hass, freezer, until + timedelta(seconds=1))
+    assert snoozed_until(hass) == (until + timedelta(minutes=10)).isoformat()
 
-    freezer.move_to(until + timedelta(minutes=10, seconds=1))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-    current = hass.states.get(SWITCH)
-    assert current is not None
-    assert current.attributes["snoozed_until"] is None
+    await time_passes(hass, freezer, until + timedelta(minutes=10, seconds=1))
+    assert snoozed_until(hass) is None
 
 
-@pytest.mark.usefixtures("home_zone")
 async def test_unload_while_snoozed(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, routine_car: MockConfigEntry
 ) -> None:
     """Leave no snooze timer behind when the car is unloaded."""
-    car = await set_up_car(hass, freezer, push_entry)
-    await call(hass, SERVICE_SNOOZE, config_entry_id=car.entry_id, duration=600)
-    assert await hass.config_entries.async_unload(car.entry_id)
-    freezer.tick(timedelta(minutes=11))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await snooze(hass, routine_car, 600)
+    assert await hass.config_entries.async_unload(routine_car.entry_id)
+    await time_passes(hass, freezer, dt_util.utcnow() + timedelta(minutes=11))
     assert state(hass, SWITCH) == STATE_UNAVAILABLE
 
 
@@ -168,20 +156,9 @@ async def test_available_without_position_source(
     """Keep the switch usable while the car's tracked entity does not exist."""
     freezer.move_to(sim.DEFAULT_START)
     await set_up_home(hass)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Family car",
-        unique_id="device_tracker.missing_car",
-        data={
-            CONF_SOURCE: SOURCE_ENTITY,
-            CONF_TRACKED_ENTITY: "device_tracker.missing_car",
-            CONF_HOME_ZONE: "zone.home",
-        },
-        options=OPTIONS,
+    await add_car(
+        hass, entity_car(tracked="device_tracker.missing_car", options=OPTIONS)
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
     assert state(hass, "sensor.family_car_trip_phase") == STATE_UNAVAILABLE
     assert state(hass, SWITCH) == STATE_ON
     await switch(hass, "turn_off")

@@ -26,13 +26,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.homecoming.const import (
-    CONF_HOME_ZONE,
-    CONF_SOURCE,
     CONF_TRACKED_ENTITY,
     DOMAIN,
     EVENT_HOMECOMING,
-    SERVICE_UPDATE_LOCATION,
-    SOURCE_ENTITY,
 )
 from custom_components.homecoming.engine import ApproachDetector, Fix, Phase, Settings
 from custom_components.homecoming.sources.entity import (
@@ -46,8 +42,8 @@ from tests.common import (
     HOME,
     TRACKER,
     add_car,
-    car_device,
     car_states,
+    entity_car,
     phase_state,
     position,
     stats,
@@ -65,6 +61,25 @@ def tracker_registered(hass: HomeAssistant) -> None:
     er.async_get(hass).async_get_or_create(
         "device_tracker", "car_maker", "family_car", suggested_object_id="family_car"
     )
+
+
+@pytest.fixture
+async def car_at_startup(
+    hass: HomeAssistant,
+    home_zone: None,
+    tracker_registered: None,
+    entity_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """Set up the car while Home Assistant starts, its tracker registered but missing."""
+    hass.set_state(CoreState.not_running)
+    return await add_car(hass, entity_entry)
+
+
+async def finish_start(hass: HomeAssistant) -> None:
+    """Let Home Assistant finish its start."""
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
 
 
 def gps(lat: Any, lon: Any, **extra: Any) -> dict[str, Any]:
@@ -299,6 +314,7 @@ def test_report_never_raises(
 # ------------------------------------------------------------ following an entity
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_gps_states_feed_fixes(
     hass: HomeAssistant,
     home_zone: None,
@@ -410,19 +426,12 @@ async def test_zone_only_tracker(
     assert departed["eta"] is None
     assert phase_state(hass, entity_entry) == "away"
 
-    # A report older than the newest one known (here pushed through the action
-    # with a clock slightly ahead) changes nothing.
-    await hass.services.async_call(
-        DOMAIN,
-        SERVICE_UPDATE_LOCATION,
-        {
-            "device_id": car_device(hass, entity_entry).id,
-            "latitude": 52.5,
-            "longitude": 4.9,
-            "timestamp": (dt_util.utcnow() + timedelta(minutes=1)).isoformat(),
-        },
-        blocking=True,
-    )
+    # A report older than the newest one known changes nothing: a GPS report stamped
+    # a minute ahead, then the zone report of a clock set back.
+    freezer.tick(timedelta(minutes=1))
+    hass.states.async_set(TRACKER, "not_home", gps(52.5, 4.9))
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(minutes=-1))
     before = car_states(hass, entity_entry)
     hass.states.async_set(TRACKER, "home")
     await hass.async_block_till_done()
@@ -450,6 +459,7 @@ async def test_tracker_without_position_yet(
     assert phase_state(hass, entity_entry) == "away"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_unavailable_source(
     hass: HomeAssistant,
     home_zone: None,
@@ -487,6 +497,7 @@ async def test_unavailable_source(
     assert issue(hass, entity_entry) is None
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_source_removed_while_running(
     hass: HomeAssistant,
     home_zone: None,
@@ -516,6 +527,7 @@ async def test_source_removed_while_running(
     assert position(hass, entity_entry)[0] == 52.4001
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_renamed_source_is_followed(
     hass: HomeAssistant,
     home_zone: None,
@@ -581,20 +593,15 @@ async def test_source_missing_while_running(
 
 async def test_source_missing_at_startup(
     hass: HomeAssistant,
-    home_zone: None,
-    tracker_registered: None,
     entity_entry: MockConfigEntry,
+    car_at_startup: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Raise the repair issue only if the entity is still missing once started."""
-    hass.set_state(CoreState.not_running)
-    await add_car(hass, entity_entry)
     assert issue(hass, entity_entry) is None
     assert phase_state(hass, entity_entry) == STATE_UNAVAILABLE
 
-    hass.set_state(CoreState.running)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
-    await hass.async_block_till_done()
+    await finish_start(hass)
     assert issue(hass, entity_entry) is not None
 
     # Unloading after the start does not trip over the spent start listener.
@@ -604,41 +611,28 @@ async def test_source_missing_at_startup(
     assert "Unable to remove unknown job listener" not in caplog.text
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_source_appears_during_startup(
-    hass: HomeAssistant,
-    home_zone: None,
-    tracker_registered: None,
-    entity_entry: MockConfigEntry,
+    hass: HomeAssistant, entity_entry: MockConfigEntry, car_at_startup: MockConfigEntry
 ) -> None:
     """Raise no issue for an entity that its integration sets up during the start."""
-    hass.set_state(CoreState.not_running)
-    await add_car(hass, entity_entry)
     hass.states.async_set(TRACKER, "not_home", gps(52.4, 4.9))
     await hass.async_block_till_done()
     assert phase_state(hass, entity_entry) == "away"
 
-    hass.set_state(CoreState.running)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
-    await hass.async_block_till_done()
+    await finish_start(hass)
     assert issue(hass, entity_entry) is None
     assert tracker(hass, entity_entry).state != STATE_UNAVAILABLE
 
 
 async def test_unload_before_start_completes(
-    hass: HomeAssistant,
-    home_zone: None,
-    tracker_registered: None,
-    entity_entry: MockConfigEntry,
+    hass: HomeAssistant, entity_entry: MockConfigEntry, car_at_startup: MockConfigEntry
 ) -> None:
     """Stop waiting for the start when the car is unloaded first."""
-    hass.set_state(CoreState.not_running)
-    await add_car(hass, entity_entry)
     assert await hass.config_entries.async_unload(entity_entry.entry_id)
     await hass.async_block_till_done()
 
-    hass.set_state(CoreState.running)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
-    await hass.async_block_till_done()
+    await finish_start(hass)
     assert issue(hass, entity_entry) is None
 
 
@@ -653,16 +647,7 @@ async def test_zone_only_tracker_with_another_home_zone(
         "0",
         {"latitude": 52.5, "longitude": 4.7, "radius": 150, "friendly_name": "Cottage"},
     )
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Family car",
-        unique_id=TRACKER,
-        data={
-            CONF_SOURCE: SOURCE_ENTITY,
-            CONF_TRACKED_ENTITY: TRACKER,
-            CONF_HOME_ZONE: "zone.cottage",
-        },
-    )
+    entry = entity_car(home_zone="zone.cottage")
     hass.states.async_set(TRACKER, "not_home")
     events = async_capture_events(hass, EVENT_HOMECOMING)
     await add_car(hass, entry)
@@ -770,6 +755,7 @@ def test_speed_table_is_documented() -> None:
             assert rows[platform] == [f"`{attribute.name}`", attribute.unit], platform
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_out_of_range_state_changes_nothing(
     hass: HomeAssistant,
     home_zone: None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 import hashlib
@@ -55,26 +55,16 @@ from tests import common
 from tests.common import HOME_LAT, HOME_LON
 
 from .test_push import OWNTRACKS_OTHER_TYPES
-from .webhook_http import SECRET, TRACKER, URL, setup_car, sign, unlimited
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
-
-
-@pytest.fixture
-async def client(
-    hass: HomeAssistant, home_zone: None, hass_client_no_auth: ClientFactory
-) -> TestClient[Any, Any]:
-    """Return a client of a running Home Assistant with an open (secret-less) car."""
-    await setup_car(hass)
-    return await hass_client_no_auth()
-
-
-def position(hass: HomeAssistant) -> tuple[float, float] | None:
-    """Return the car's position as its tracker shows it."""
-    state = hass.states.get(TRACKER)
-    if state is None or "latitude" not in state.attributes:
-        return None
-    return state.attributes["latitude"], state.attributes["longitude"]
+from .webhook_http import (
+    SECRET,
+    TRACKER,
+    URL,
+    ClientFactory,
+    position,
+    setup_car,
+    sign,
+    unlimited,
+)
 
 
 def ago(seconds: float) -> str:
@@ -91,10 +81,10 @@ async def answer(response: ClientResponse) -> Any:
 
 
 async def test_homecoming_json(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """The native JSON format moves the car; the reply counts what was used."""
-    response = await client.post(
+    response = await open_client.post(
         URL,
         json={
             "latitude": HOME_LAT + 0.01,
@@ -110,7 +100,9 @@ async def test_homecoming_json(
     assert position(hass) == (HOME_LAT + 0.01, HOME_LON)
 
 
-async def test_owntracks(hass: HomeAssistant, client: TestClient[Any, Any]) -> None:
+async def test_owntracks(
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
+) -> None:
     """OwnTracks location messages move the car; other messages get [] and nothing else."""
     body = {
         "_type": "location",
@@ -122,24 +114,27 @@ async def test_owntracks(hass: HomeAssistant, client: TestClient[Any, Any]) -> N
         "cog": 180,
         "tid": "ab",
     }
-    response = await client.post(URL, json=body)
+    response = await open_client.post(URL, json=body)
     assert response.status == 200
     assert await answer(response) == []
     assert position(hass) == (HOME_LAT + 0.02, HOME_LON)
-    response = await client.post(URL, json={"_type": "transition", "event": "leave"})
+    response = await open_client.post(
+        URL, json={"_type": "transition", "event": "leave"}
+    )
     assert response.status == 200
     assert await answer(response) == []
     assert position(hass) == (HOME_LAT + 0.02, HOME_LON)
 
 
-@pytest.mark.parametrize("method", ["get", "post"])
-async def test_traccar_query_string(
-    hass: HomeAssistant, client: TestClient[Any, Any], method: str
-) -> None:
-    """Traccar Client / OsmAnd: the query string of a GET or POST."""
+type Sent = tuple[str, dict[str, Any]]
+"""How a sender sends a fix: the URL, and the body keywords of the client's request."""
+
+
+def traccar_query(latitude: float) -> Sent:
+    """Traccar Client / OsmAnd: the query string (of a GET or a POST)."""
     query = {
         "id": "862374",
-        "lat": str(HOME_LAT + 0.03),
+        "lat": str(latitude),
         "lon": str(HOME_LON),
         "timestamp": str(int(dt_util.utcnow().timestamp()) - 2),
         "speed": "15.5",
@@ -147,18 +142,14 @@ async def test_traccar_query_string(
         "accuracy": "6",
         "batt": "77",
     }
-    response = await getattr(client, method)(f"{URL}?{urlencode(query)}")
-    assert response.status == 200
-    assert position(hass) == (HOME_LAT + 0.03, HOME_LON)
+    return f"{URL}?{urlencode(query)}", {}
 
 
-async def test_traccar_client_10_form(
-    hass: HomeAssistant, client: TestClient[Any, Any]
-) -> None:
+def traccar_client_10_form(latitude: float) -> Sent:
     """Traccar Client 10.x: the same keys as a form body (core traccar fails on it)."""
     form = {
         "id": "862374",
-        "lat": str(HOME_LAT + 0.04),
+        "lat": str(latitude),
         "lon": str(HOME_LON),
         "timestamp": (dt_util.utcnow() - timedelta(seconds=2)).strftime(
             "%Y-%m-%d %H:%M:%S"
@@ -166,20 +157,16 @@ async def test_traccar_client_10_form(
         "speed": "0",
         "accuracy": "8",
     }
-    response = await client.post(URL, data=form)
-    assert response.status == 200
-    assert position(hass) == (HOME_LAT + 0.04, HOME_LON)
+    return URL, {"data": form}
 
 
-async def test_traccar_client_9_json(
-    hass: HomeAssistant, client: TestClient[Any, Any]
-) -> None:
+def traccar_client_9_json(latitude: float) -> Sent:
     """Traccar Client 9.x: JSON with location.coords."""
     body = {
         "location": {
             "timestamp": ago(2),
             "coords": {
-                "latitude": HOME_LAT + 0.05,
+                "latitude": latitude,
                 "longitude": HOME_LON,
                 "accuracy": 5,
                 "speed": 10,
@@ -190,17 +177,13 @@ async def test_traccar_client_9_json(
         },
         "device_id": "862374",
     }
-    response = await client.post(URL, json=body)
-    assert response.status == 200
-    assert position(hass) == (HOME_LAT + 0.05, HOME_LON)
+    return URL, {"json": body}
 
 
-async def test_gpslogger_form(
-    hass: HomeAssistant, client: TestClient[Any, Any]
-) -> None:
+def gpslogger_form(latitude: float) -> Sent:
     """GPSLogger: a form body with latitude/longitude keys."""
     form = {
-        "latitude": str(HOME_LAT + 0.06),
+        "latitude": str(latitude),
         "longitude": str(HOME_LON),
         "device": "phone",
         "accuracy": "12",
@@ -208,26 +191,47 @@ async def test_gpslogger_form(
         "direction": "45",
         "battery": "60",
     }
-    response = await client.post(URL, data=form)
+    return URL, {"data": form}
+
+
+@pytest.mark.parametrize(
+    ("method", "sender"),
+    [
+        pytest.param("get", traccar_query, id="traccar_query_string_get"),
+        pytest.param("post", traccar_query, id="traccar_query_string_post"),
+        pytest.param("post", traccar_client_10_form, id="traccar_client_10_form"),
+        pytest.param("post", traccar_client_9_json, id="traccar_client_9_json"),
+        pytest.param("post", gpslogger_form, id="gpslogger_form"),
+    ],
+)
+async def test_sender_format(
+    hass: HomeAssistant,
+    open_client: TestClient[Any, Any],
+    method: str,
+    sender: Callable[[float], Sent],
+) -> None:
+    """A fix as a sender sends it (see the sender's docstring) moves the car."""
+    url, body = sender(HOME_LAT + 0.03)
+    response = await getattr(open_client, method)(url, **body)
     assert response.status == 200
-    assert position(hass) == (HOME_LAT + 0.06, HOME_LON)
+    assert position(hass) == (HOME_LAT + 0.03, HOME_LON)
 
 
 # ------------------------------------------------------------------ rejections
 
 
 async def test_too_old_duplicate_and_old_fixes_are_ignored_with_200(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """Valid but late fixes: 200, ignored, counted; the car never moves back."""
     fresh = {"latitude": HOME_LAT + 0.01, "longitude": HOME_LON, "timestamp": ago(10)}
-    assert (await client.post(URL, json=fresh)).status == 200
+    assert (await open_client.post(URL, json=fresh)).status == 200
     for late in (
         fresh,
         {**fresh, "latitude": HOME_LAT + 0.5, "timestamp": ago(60)},
         {**fresh, "timestamp": ago(3600)},
     ):
-        response = await client.post(URL, json=late)
+        response = await open_client.post(URL, json=late)
         assert response.status == 200
         assert await answer(response) == {"accepted": 0, "ignored": 1}
     assert position(hass) == (HOME_LAT + 0.01, HOME_LON)
@@ -250,10 +254,10 @@ async def test_too_old_duplicate_and_old_fixes_are_ignored_with_200(
     ],
 )
 async def test_invalid_input_is_a_400_with_a_reason(
-    hass: HomeAssistant, client: TestClient[Any, Any], body: bytes, reason: str
+    hass: HomeAssistant, open_client: TestClient[Any, Any], body: bytes, reason: str
 ) -> None:
     """Bad input: 400 with a short JSON reason, and the car does not move."""
-    response = await client.post(
+    response = await open_client.post(
         URL, data=body, headers={"Content-Type": "application/json"}
     )
     assert response.status == 400
@@ -262,24 +266,24 @@ async def test_invalid_input_is_a_400_with_a_reason(
 
 
 async def test_oversized_body_is_413(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """A body over 64 KiB is refused before parsing, with or without a length."""
     big = b'{"latitude": 1, "longitude": 2, "pad": "' + b"x" * 70_000 + b'"}'
-    response = await client.post(URL, data=big)
+    response = await open_client.post(URL, data=big)
     assert response.status == 413
 
     async def chunks() -> Any:
         for _ in range(20):
             yield b"x" * 4096
 
-    response = await client.post(URL, data=chunks())
+    response = await open_client.post(URL, data=chunks())
     assert response.status == 413
     assert position(hass) is None
 
 
 async def test_rate_limit_is_429_without_touching_state(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """A flood gets 429 after the burst; refused pushes change nothing."""
     statuses = []
@@ -289,7 +293,7 @@ async def test_rate_limit_is_429_without_touching_state(
             "longitude": HOME_LON,
             "timestamp": ago(100 - index),
         }
-        statuses.append((await client.post(URL, json=body)).status)
+        statuses.append((await open_client.post(URL, json=body)).status)
     assert statuses[:20] == [200] * 20
     assert statuses.count(429) >= 15
     last_accepted = max(index for index, status in enumerate(statuses) if status == 200)
@@ -299,15 +303,6 @@ async def test_rate_limit_is_429_without_touching_state(
 
 
 # ------------------------------------------------------------------ secret
-
-
-@pytest.fixture
-async def secret_client(
-    hass: HomeAssistant, home_zone: None, hass_client_no_auth: ClientFactory
-) -> TestClient[Any, Any]:
-    """Return a client of a car that has a shared secret."""
-    await setup_car(hass, SECRET)
-    return await hass_client_no_auth()
 
 
 async def test_secret_accepts_signature_bearer_and_token(
@@ -370,7 +365,7 @@ async def test_secret_refuses_anything_else_with_401(
 
 
 async def test_concurrent_shuffled_pushes(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """10 tasks x 100 pushes, shuffled: every push answered, the newest fix wins."""
     base = dt_util.utcnow() - timedelta(seconds=1_000)
@@ -389,7 +384,7 @@ async def test_concurrent_shuffled_pushes(
 
     async def worker(part: list[dict[str, Any]]) -> None:
         for body in part:
-            response = await client.post(URL, json=body)
+            response = await open_client.post(URL, json=body)
             assert response.status == 200
             answers.append(await answer(response))
 
@@ -528,12 +523,12 @@ async def test_fuzzing_never_breaks_anything(
 
 
 async def test_unload_unregisters_the_webhook(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """After unload the URL no longer reaches the car."""
     entry = hass.config_entries.async_entries(DOMAIN)[0]
     assert await hass.config_entries.async_unload(entry.entry_id)
-    response = await client.post(
+    response = await open_client.post(
         URL, json={"latitude": HOME_LAT, "longitude": HOME_LON}
     )
     # Home Assistant answers unknown webhooks with 200 and does nothing.
@@ -637,7 +632,7 @@ def osmand_query(fix: Fix) -> str:
 
 
 async def test_osmand_app_speed_is_read_in_metres_per_second(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """OsmAnd's 13.9 m/s is 50 km/h, not 13.9 knots; hdop is its accuracy in metres."""
     now_ms = int(dt_util.utcnow().timestamp() * 1000) - 2_000
@@ -646,7 +641,7 @@ async def test_osmand_app_speed_is_read_in_metres_per_second(
         "&hdop=6.0&altitude=12.3&speed=13.9&heading=270.0"
     )
     with spy(hass) as recorder:
-        response = await client.get(f"{URL}?{query}")
+        response = await open_client.get(f"{URL}?{query}")
     assert response.status == 200
     assert await answer(response) == {"accepted": 1, "ignored": 0}
     (fix,) = handed(recorder)
@@ -658,7 +653,7 @@ async def test_osmand_app_speed_is_read_in_metres_per_second(
 
 
 async def test_traccar_client_query_stays_in_knots(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """Traccar Client sends accuracy and batt: its speed is knots."""
     query = urlencode(
@@ -674,7 +669,7 @@ async def test_traccar_client_query_stays_in_knots(
         }
     )
     with spy(hass) as recorder:
-        response = await client.post(f"{URL}?{query}")
+        response = await open_client.post(f"{URL}?{query}")
     assert response.status == 200
     (fix,) = handed(recorder)
     assert fix.speed == pytest.approx(27.0 * KNOTS)
@@ -753,11 +748,11 @@ DEVICE = {"id": 1, "name": "Family car", "uniqueId": "352093086489291"}
 
 
 async def test_traccar_server_position_forwarding(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """A Traccar position forward moves the car: knots, course, attributes."""
     with spy(hass) as recorder:
-        response = await client.post(
+        response = await open_client.post(
             URL, json={"position": traccar_position(0.02), "device": DEVICE}
         )
     assert response.status == 200
@@ -772,15 +767,15 @@ async def test_traccar_server_position_forwarding(
 
 
 async def test_traccar_server_events_and_invalid_positions_move_nothing(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """An event without a position and a position that is not valid: 200, counted."""
     event = {"id": 3, "type": "deviceOnline", "deviceId": 1, "eventTime": ago(1)}
-    response = await client.post(URL, json={"event": event, "device": DEVICE})
+    response = await open_client.post(URL, json={"event": event, "device": DEVICE})
     assert response.status == 200
     assert await answer(response) == {"accepted": 0, "ignored": 0}
     for fields in ({"valid": False}, {"outdated": True}):
-        response = await client.post(
+        response = await open_client.post(
             URL,
             json={"position": traccar_position(0.01, **fields), "device": DEVICE},
         )
@@ -790,7 +785,7 @@ async def test_traccar_server_events_and_invalid_positions_move_nothing(
     stats = coordinator(hass).stats
     assert stats["no_position"] == 1
     assert stats["invalid_position"] == 2
-    response = await client.post(
+    response = await open_client.post(
         URL,
         json={"event": event, "position": traccar_position(0.01), "device": DEVICE},
     )
@@ -802,11 +797,11 @@ async def test_traccar_server_events_and_invalid_positions_move_nothing(
 
 
 async def test_owntracks_messages_that_are_no_location_are_counted(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """Transition, waypoint, lwt, ...: 200 [], counted, and the car does not move."""
     for kind in OWNTRACKS_OTHER_TYPES:
-        response = await client.post(
+        response = await open_client.post(
             URL, json={"_type": kind, "lat": HOME_LAT + 0.1, "lon": HOME_LON}
         )
         assert response.status == 200
@@ -816,11 +811,11 @@ async def test_owntracks_messages_that_are_no_location_are_counted(
 
 
 async def test_encrypted_owntracks_without_a_key_raises_a_repair(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """No key: 200 [], counted, nothing moves, and a warning says where to set it."""
     for _ in range(2):
-        response = await client.post(URL, json=encrypted(owntracks_location(0.02)))
+        response = await open_client.post(URL, json=encrypted(owntracks_location(0.02)))
         assert response.status == 200
         assert await answer(response) == []
     assert position(hass) is None
@@ -834,15 +829,15 @@ async def test_encrypted_owntracks_without_a_key_raises_a_repair(
 
 
 async def test_encrypted_owntracks_key_from_missing_to_wrong_to_right(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """The repair follows the key: missing, wrong, then gone once a message opens."""
-    await client.post(URL, json=encrypted(owntracks_location(0.02, 30)))
+    await open_client.post(URL, json=encrypted(owntracks_location(0.02, 30)))
     assert key_issue(hass) is not None
 
     await set_owntracks_key(hass, "not the app's key")
     assert key_issue(hass) is None  # asked again only if the next message fails
-    response = await client.post(URL, json=encrypted(owntracks_location(0.02, 20)))
+    response = await open_client.post(URL, json=encrypted(owntracks_location(0.02, 20)))
     assert await answer(response) == []
     assert coordinator(hass).stats["decrypt_failed"] == 1
     issue = key_issue(hass)
@@ -851,7 +846,7 @@ async def test_encrypted_owntracks_key_from_missing_to_wrong_to_right(
     assert position(hass) is None
 
     await set_owntracks_key(hass, f" {KEY} ")
-    response = await client.post(URL, json=encrypted(owntracks_location(0.02, 10)))
+    response = await open_client.post(URL, json=encrypted(owntracks_location(0.02, 10)))
     assert response.status == 200
     assert await answer(response) == []
     assert position(hass) == (HOME_LAT + 0.02, HOME_LON)
@@ -860,7 +855,7 @@ async def test_encrypted_owntracks_key_from_missing_to_wrong_to_right(
 
 
 async def test_a_message_that_opens_clears_the_repair(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """A message that opens deletes the repair a message from another key raised.
 
@@ -868,24 +863,24 @@ async def test_a_message_that_opens_clears_the_repair(
     message that opens (an encrypted lwt) deletes it and is still ignored.
     """
     await set_owntracks_key(hass, KEY)
-    response = await client.post(
+    response = await open_client.post(
         URL, json=encrypted(owntracks_location(0.02, 20), key="old key")
     )
     assert await answer(response) == []
     assert key_issue(hass) is not None
-    response = await client.post(URL, json=encrypted({"_type": "lwt", "tst": 1}))
+    response = await open_client.post(URL, json=encrypted({"_type": "lwt", "tst": 1}))
     assert await answer(response) == []
     assert key_issue(hass) is None
     assert coordinator(hass).stats["owntracks_ignored"] == 1
-    response = await client.post(URL, json=encrypted(owntracks_location(0.03, 10)))
+    response = await open_client.post(URL, json=encrypted(owntracks_location(0.03, 10)))
     assert position(hass) == (HOME_LAT + 0.03, HOME_LON)
 
 
 async def test_removing_the_car_removes_the_repair(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """A removed (or unloaded) car leaves no repair about its key behind."""
-    await client.post(URL, json=encrypted(owntracks_location(0.02)))
+    await open_client.post(URL, json=encrypted(owntracks_location(0.02)))
     assert key_issue(hass) is not None
     entry = car(hass)
     issue_id = owntracks_issue_id(entry.entry_id)
@@ -913,7 +908,7 @@ async def test_removing_the_car_removes_the_repair(
 )
 async def test_out_of_range_is_a_400_naming_the_field(
     hass: HomeAssistant,
-    client: TestClient[Any, Any],
+    open_client: TestClient[Any, Any],
     caplog: pytest.LogCaptureFixture,
     body: dict[str, Any],
     reason: str,
@@ -921,7 +916,7 @@ async def test_out_of_range_is_a_400_naming_the_field(
     """Out of range: 400 with the reason, nothing logged above debug, nothing moved."""
     caplog.set_level(logging.DEBUG)
     fix = {"latitude": HOME_LAT + 0.01, "longitude": HOME_LON, **body}
-    response = await client.post(URL, json=fix)
+    response = await open_client.post(URL, json=fix)
     assert response.status == 400
     assert await answer(response) == {"error": reason}
     assert position(hass) is None
@@ -979,11 +974,11 @@ async def test_one_absurd_push_while_approaching_breaks_nothing(
 
 
 async def test_form_with_too_many_fields_is_a_400(
-    hass: HomeAssistant, client: TestClient[Any, Any]
+    hass: HomeAssistant, open_client: TestClient[Any, Any]
 ) -> None:
     """A form of hundreds of fields is a 400, not a server error."""
     body = "&".join(f"x{i}=1" for i in range(300)) + "&lat=1&lon=2"
-    response = await client.post(
+    response = await open_client.post(
         URL, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
     assert response.status == 400

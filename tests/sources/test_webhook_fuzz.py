@@ -17,7 +17,7 @@ are not UTF-8 sent: Home Assistant's own auth middleware fails on it before the 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from compression import zstd
 import gzip
 import json
@@ -43,14 +43,13 @@ from .webhook_http import (
     SECRET,
     URL,
     WEBHOOK_ID,
+    ClientFactory,
     car_states,
     raw_request,
     setup_car,
     signature,
     unlimited,
 )
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 RESET = -1
 """The status of a request whose connection was reset before an answer was read."""

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 import gzip
@@ -53,17 +53,16 @@ from tests.common import HOME_LAT, HOME_LON
 from .webhook_http import (
     ENTRY_ID,
     SECRET,
-    TRACKER,
     URL,
     WEBHOOK_ID,
+    ClientFactory,
+    position,
     raw_request,
     setup_car,
     sign,
     signature,
     unlimited,
 )
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 README = Path(__file__).parents[2] / "README.md"
 NOW = dt_util.parse_datetime("2026-11-29T12:00:00+00:00")
@@ -79,14 +78,6 @@ def fix(offset: float = 0.01, seconds_ago: float = 5) -> bytes:
             "timestamp": stamp.isoformat(),
         }
     ).encode()
-
-
-def position(hass: HomeAssistant) -> tuple[float, float] | None:
-    """Return the car's position as its tracker shows it."""
-    state = hass.states.get(TRACKER)
-    if state is None or "latitude" not in state.attributes:
-        return None
-    return state.attributes["latitude"], state.attributes["longitude"]
 
 
 def source(hass: HomeAssistant) -> WebhookSource:
@@ -136,24 +127,6 @@ async def error_of(response: aiohttp.ClientResponse) -> str:
     """Return the reason of a refusal."""
     reason: str = (await response.json())["error"]
     return reason
-
-
-@pytest.fixture
-async def secret_client(
-    hass: HomeAssistant, home_zone: None, hass_client_no_auth: ClientFactory
-) -> TestClient[Any, Any]:
-    """Return a client of a car that has a shared secret."""
-    await setup_car(hass, SECRET)
-    return await hass_client_no_auth()
-
-
-@pytest.fixture
-async def open_client(
-    hass: HomeAssistant, home_zone: None, hass_client_no_auth: ClientFactory
-) -> TestClient[Any, Any]:
-    """Return a client of a car without a secret."""
-    await setup_car(hass)
-    return await hass_client_no_auth()
 
 
 # ================================================================== 1. signatures
@@ -959,12 +932,7 @@ async def test_an_unreadable_replay_memory_is_skipped(
 ) -> None:
     """A saved memory that cannot be used is not read; the car starts."""
     key = f"{DOMAIN}.{ENTRY_ID}.replays"
-    hass_storage[key] = {
-        "version": version,
-        "minor_version": 1,
-        "key": key,
-        "data": data,
-    }
+    hass_storage[key] = common.store_file(key, data, version)
     await setup_car(hass, SECRET)
     assert len(source(hass).replays) == 0
 

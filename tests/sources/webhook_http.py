@@ -9,7 +9,7 @@ itself, for header values no HTTP client library would send (bytes that are not 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 import hashlib
 import hmac
@@ -20,7 +20,6 @@ from aiohttp.test_utils import TestClient
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -34,6 +33,7 @@ from custom_components.homecoming.const import (
     SOURCE_PUSH,
 )
 from custom_components.homecoming.sources import webhook as webhook_module
+from tests.common import add_car
 
 WEBHOOK_ID = "a" * 64
 SECRET = "correct horse battery staple"
@@ -41,6 +41,8 @@ URL = f"/api/webhook/{WEBHOOK_ID}"
 TRACKER = "device_tracker.test_car"
 
 type Headers = Sequence[tuple[bytes, bytes]]
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+"""The ``hass_client_no_auth`` fixture."""
 
 
 ENTRY_ID = "01WEBHOOKTESTCAR"
@@ -69,12 +71,15 @@ async def setup_car(
     hass: HomeAssistant, secret: str = "", *, cloudhook: bool = False
 ) -> MockConfigEntry:
     """Set up a push car (zone and webhook loaded)."""
-    assert await async_setup_component(hass, "webhook", {})
-    entry = make_entry(secret, cloudhook=cloudhook)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
+    return await add_car(hass, make_entry(secret, cloudhook=cloudhook), webhook=True)
+
+
+def position(hass: HomeAssistant) -> tuple[float, float] | None:
+    """Return the car's position as its tracker shows it."""
+    state = hass.states.get(TRACKER)
+    if state is None or "latitude" not in state.attributes:
+        return None
+    return state.attributes["latitude"], state.attributes["longitude"]
 
 
 @contextmanager
