@@ -40,6 +40,8 @@ def preheat_lead(
     else:
         return None
     lead = timedelta(hours=needed / rate_per_hour)
+    if not lead:
+        return None  # a difference too small to take a microsecond: at the target
     if max_lead is not None and lead > max_lead:
         return max_lead
     return lead
