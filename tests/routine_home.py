@@ -14,8 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.notify import NotifyEntity, NotifyEntityFeature
+from homeassistant.components.notify.const import DATA_COMPONENT as NOTIFY_COMPONENT
 from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -49,6 +51,21 @@ HEAT_PUMP = "climate.heat_pump"
 LUX = "sensor.outdoor_lux"
 INDOOR = "sensor.living_room_temperature"
 ANNA_PHONE = "device_tracker.anna_phone"
+BOB_PHONE = "device_tracker.bob_phone"
+"""Bob's phone: away unless a test brings him home."""
+GARAGE_DOOR = "cover.garage_door"
+"""A template garage door over ``input_boolean.garage_open`` (unavailable while
+``input_boolean.garage_broken`` is on)."""
+BROKEN_GATE = "cover.broken_gate"
+"""A gate over ``input_boolean.gate_open`` that opens but whose close action fails."""
+STUCK_GATE = "cover.stuck_gate"
+"""A closed gate whose open action fails."""
+OBSTRUCTION = "binary_sensor.garage_door_obstruction"
+"""On while ``input_boolean.garage_blocked`` is on."""
+NOTIFIER = "notify.notifier"
+"""A notify entity: each message is a ``notify`` bus event."""
+PHONE_APP = "mobile_app_anna_phone"
+"""The Companion app's notify action of Anna's phone (``notify.mobile_app_anna_phone``)."""
 SWITCH = "switch.family_car_routines"
 """The routines switch of the car of ``set_up_car``."""
 
@@ -79,6 +96,48 @@ def _when_running(entity_id: str) -> str:
         f"{{{{ states('{entity_id}') | float "
         "if not is_state('input_select.pump_mode', 'off') else none }}"
     )
+
+
+GARAGE_COVER: dict[str, Any] = {
+    "name": "Garage door",
+    "device_class": "garage",
+    "state": "{{ 'open' if is_state('input_boolean.garage_open', 'on') else 'closed' }}",
+    "availability": "{{ is_state('input_boolean.garage_broken', 'off') }}",
+    "open_cover": [
+        {
+            "action": "input_boolean.turn_on",
+            "target": {"entity_id": "input_boolean.garage_open"},
+        }
+    ],
+    "close_cover": [
+        {
+            "action": "input_boolean.turn_off",
+            "target": {"entity_id": "input_boolean.garage_open"},
+        }
+    ],
+}
+
+
+BROKEN_GATE_COVER: dict[str, Any] = {
+    "name": "Broken gate",
+    "device_class": "gate",
+    "state": "{{ 'open' if is_state('input_boolean.gate_open', 'on') else 'closed' }}",
+    "open_cover": [
+        {
+            "action": "input_boolean.turn_on",
+            "target": {"entity_id": "input_boolean.gate_open"},
+        }
+    ],
+    # Its motor fails: the number does not go that high.
+    "close_cover": [_set_number("input_number.indoor", "99")],
+}
+STUCK_GATE_COVER: dict[str, Any] = {
+    "name": "Stuck gate",
+    "device_class": "gate",
+    "state": "closed",
+    "open_cover": [_set_number("input_number.indoor", "99")],
+    "close_cover": [],
+}
 
 
 def thermostat(name: str, heater: str, **extra: Any) -> dict[str, Any]:
@@ -112,6 +171,7 @@ async def async_build_home(
 ) -> None:
     """Set up the home's helpers, lights, thermostats and people (and ``sun``)."""
     flags = ["porch", "hall", "driveway", "welcome", "garage", "lux_ok"]
+    flags += ["garage_open", "garage_broken", "garage_blocked", "gate_open"]
     flags += ["heater", "study_heater", "air_conditioner"]
     assert await async_setup_component(
         hass,
@@ -170,6 +230,14 @@ async def async_build_home(
                         },
                     ],
                     "switch": [_toggle("Driveway", "driveway")],
+                    "cover": [GARAGE_COVER, BROKEN_GATE_COVER, STUCK_GATE_COVER],
+                    "binary_sensor": [
+                        {
+                            "name": "Garage door obstruction",
+                            "state": "{{ is_state('input_boolean.garage_blocked', 'on') }}",
+                            "device_class": "problem",
+                        }
+                    ],
                     "climate": [pump],
                     "sensor": [
                         {
@@ -206,15 +274,61 @@ async def async_build_home(
     assert await async_setup_component(
         hass, "script", {"script": {"garage": {"sequence": [garage_on]}}}
     )
+    await _async_add_notifiers(hass)
     if sun:
         assert await async_setup_component(hass, "sun", {})
     hass.states.async_set(ANNA_PHONE, "home" if persons_home else "not_home")
+    hass.states.async_set(BOB_PHONE, "not_home")
     assert await async_setup_component(
         hass,
         "person",
-        {"person": [{"id": "anna", "name": "Anna", "device_trackers": [ANNA_PHONE]}]},
+        {
+            "person": [
+                {"id": "anna", "name": "Anna", "device_trackers": [ANNA_PHONE]},
+                {"id": "bob", "name": "Bob", "device_trackers": [BOB_PHONE]},
+            ]
+        },
     )
     await hass.async_block_till_done()
+
+
+class HouseholdNotifier(NotifyEntity):
+    """A notify entity (like a TV's or a smart speaker's) that reports each message.
+
+    Added to core's ``notify`` entity component, so ``notify.send_message`` reaches it
+    as it reaches any integration's notify entity; each message becomes a ``notify``
+    bus event (as core's demo notify entity does).
+    """
+
+    _attr_name = "Notifier"
+    _attr_unique_id = "household_notifier"
+    _attr_supported_features = NotifyEntityFeature.TITLE
+    _attr_should_poll = False
+
+    async def async_send_message(self, message: str, title: str | None = None) -> None:
+        """Report the message."""
+        self.hass.bus.async_fire("notify", {"message": message, "title": title})
+
+
+async def _async_add_notifiers(hass: HomeAssistant) -> None:
+    """Add a notify entity and the stand-in of a phone's notify action.
+
+    The Companion app registers ``notify.mobile_app_<device>`` when a phone with push
+    notifications registers; here a service with the same name and data reports each
+    call as a :data:`PHONE_EVENT` (the phone itself is outside Home Assistant).
+    """
+    assert await async_setup_component(hass, "notify", {})
+    await hass.data[NOTIFY_COMPONENT].async_add_entities([HouseholdNotifier()])
+
+    @callback
+    def _deliver(call: ServiceCall) -> None:
+        hass.bus.async_fire(PHONE_EVENT, dict(call.data))
+
+    hass.services.async_register("notify", PHONE_APP, _deliver)
+
+
+PHONE_EVENT = "test_anna_phone_notification"
+"""Fired with the data of each call of ``notify.mobile_app_anna_phone``."""
 
 
 def car(

@@ -87,7 +87,8 @@ async def test_drive_home_fires_each_event_once(
     for event in events:
         assert event.data["device_id"] == device.id
         assert event.data["entry_id"] == init_push.entry_id
-        assert event.data["driver"] == "anna"
+        # An id that is none of the car's drivers: the id alone.
+        assert event.data["driver"] == {"name": None, "id": "anna", "person": None}
         assert isinstance(event.data["distance"], int)
     started, arriving, arrived = (event.data for event in events)
     assert started["phase"] == "approaching"
@@ -310,6 +311,7 @@ async def test_reload_keeps_the_state(
     assert events == []
     saved = hass_storage[f"{DOMAIN}.{init_push.entry_id}"]["data"]
     assert saved["engine"]["phase"] == "approaching"
+    assert saved["driver"] is None  # the car has no drivers
 
 
 async def test_time_while_down_cancels_silently(
@@ -782,3 +784,28 @@ async def test_saved_options_out_of_range_use_defaults(
             and f"from {low:g} to {high:g}; using the default" in message
             for message in warnings
         ), key
+
+
+async def test_repeated_presence_changes_nothing(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Count a zone-only report of the same moment as a duplicate; change nothing."""
+    hass.states.async_set(common.TRACKER, "not_home")
+    await add_car(hass, entity_entry)
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+    freezer.tick(timedelta(minutes=5))
+    hass.states.async_set(common.TRACKER, "home")
+    await hass.async_block_till_done()
+    assert [event.data["type"] for event in events] == ["arrived"]
+    before = car_states(hass, entity_entry)
+
+    # An attribute changes at the same moment (the clock has not moved): no news.
+    hass.states.async_set(common.TRACKER, "home", {"battery": 80})
+    await hass.async_block_till_done()
+
+    assert (await stats(hass, entity_entry))["duplicate"] == 1
+    assert car_states(hass, entity_entry) == before
+    assert len(events) == 1

@@ -124,6 +124,47 @@ async def test_silent(
     assert_at(state, fix)
 
 
+async def test_disabled_by_default_when_following_an_entity(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    home_zone: None,
+    other_entry: MockConfigEntry,
+    entity_entry: MockConfigEntry,
+) -> None:
+    """Create a followed car's tracker disabled (the entity is on the map); a push car's not.
+
+    Enabled by the user, it shows the followed entity's position.
+    """
+    position = {ATTR_LATITUDE: HOME_LAT + 0.05, ATTR_LONGITUDE: HOME_LON}
+    hass.states.async_set(TRACKER, STATE_NOT_HOME, position | {ATTR_GPS_ACCURACY: 10})
+    await add_car(hass, entity_entry, webhook=True)
+    await add_car(hass, other_entry)
+
+    pushed = entity_registry.async_get("device_tracker.other_car")
+    assert pushed is not None
+    assert pushed.config_entry_id == other_entry.entry_id
+    assert pushed.disabled_by is None
+    assert hass.states.get(pushed.entity_id) is not None
+    [followed] = [
+        entity
+        for entity in er.async_entries_for_config_entry(
+            entity_registry, entity_entry.entry_id
+        )
+        if entity.domain == "device_tracker"
+    ]
+    assert followed.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get(followed.entity_id) is None
+
+    entity_registry.async_update_entity(followed.entity_id, disabled_by=None)
+    assert await hass.config_entries.async_reload(entity_entry.entry_id)
+    await hass.async_block_till_done()
+    state = entity_state(hass, followed.entity_id)
+    assert state.state == STATE_NOT_HOME
+    assert state.attributes[ATTR_LATITUDE] == pytest.approx(HOME_LAT + 0.05)
+    assert state.attributes[ATTR_GPS_ACCURACY] == 10
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_follows_source_availability(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

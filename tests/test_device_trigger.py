@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-import json
-from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -13,6 +11,7 @@ from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -21,12 +20,83 @@ from pytest_homeassistant_custom_component.common import (
     async_get_device_automations,
     async_mock_service,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.homecoming.const import DOMAIN, EVENT_HOMECOMING, EVENT_TYPES
-from custom_components.homecoming.engine import EventType, Fix
+from custom_components.homecoming.engine import Fix
 from devtools import sim
 
 from .common import add_car, feed
+
+UNKNOWN_ENTITY = "<unknown entity>"
+"""What the frontend puts for ``{entity_name}`` when a trigger names no entity."""
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "approach_started": "Started approaching home",
+        "approach_cancelled": "Stopped approaching home",
+        "arriving": "Arriving home",
+        "arrived": "Arrived home",
+        "departed": "Left home",
+    },
+    "de": {
+        "approach_started": "Nähert sich dem Zuhause",
+        "approach_cancelled": "Nähert sich nicht mehr dem Zuhause",
+        "arriving": "Kommt gleich zu Hause an",
+        "arrived": "Ist zu Hause angekommen",
+        "departed": "Hat das Zuhause verlassen",
+    },
+    "es": {
+        "approach_started": "Empezó a acercarse a casa",
+        "approach_cancelled": "Dejó de acercarse a casa",
+        "arriving": "Está llegando a casa",
+        "arrived": "Llegó a casa",
+        "departed": "Salió de casa",
+    },
+    "fr": {
+        "approach_started": "Commence à approcher du domicile",
+        "approach_cancelled": "N'approche plus du domicile",
+        "arriving": "Est en train d'arriver au domicile",
+        "arrived": "Est arrivée au domicile",
+        "departed": "A quitté le domicile",
+    },
+    "it": {
+        "approach_started": "Ha iniziato ad avvicinarsi a casa",
+        "approach_cancelled": "Ha smesso di avvicinarsi a casa",
+        "arriving": "Sta arrivando a casa",
+        "arrived": "È arrivata a casa",
+        "departed": "È partita da casa",
+    },
+    "nl": {
+        "approach_started": "Begint huis te naderen",
+        "approach_cancelled": "Nadert huis niet meer",
+        "arriving": "Komt zo thuis aan",
+        "arrived": "Is thuisgekomen",
+        "departed": "Is van huis vertrokken",
+    },
+}
+"""The label of each trigger in the automation editor, in every language shipped: the
+event it is, listed under the car (the device) the user picked."""
+
+
+def render(strings: dict[str, str], trigger: dict[str, Any]) -> str:
+    """Render a trigger's label as the frontend does (``localizeDeviceAutomationTrigger``).
+
+    The string ``component.<domain>.device_automation.trigger_type.<type>`` with two
+    placeholders: ``entity_name`` (the trigger's entity's name, ``<unknown entity>``
+    without one) and ``subtype``; the trigger's type when there is no string.
+    """
+    key = f"component.{trigger['domain']}.device_automation.trigger_type.{trigger['type']}"
+    template = strings.get(key)
+    if not template:
+        return str(trigger["type"])
+    values = {
+        "entity_name": trigger.get("entity_id") or UNKNOWN_ENTITY,
+        "subtype": trigger.get("subtype") or "",
+    }
+    for name, value in values.items():
+        template = template.replace(f"{{{name}}}", value)
+    return template
 
 
 @pytest.fixture
@@ -132,23 +202,56 @@ async def test_triggers_listed(hass: HomeAssistant, init_push: MockConfigEntry) 
     assert {trigger["type"] for trigger in own} == set(EVENT_TYPES)
 
 
-async def test_trigger_labels_translated(hass: HomeAssistant) -> None:
-    """Give every trigger type a label in the English strings."""
-    translations = await _load_en(hass)
+@pytest.mark.parametrize("language", sorted(LABELS))
+async def test_trigger_labels_as_the_editor_shows_them(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    init_push: MockConfigEntry,
+    language: str,
+) -> None:
+    """Label every trigger with its event, no unresolved placeholder, in each language.
 
-    labels = translations["device_automation"]["trigger_type"]
+    The triggers as the automation editor fetches them (websocket), their strings as Home
+    Assistant serves them to the frontend, rendered as the frontend renders them: the
+    triggers belong to the car's device and name no entity, so a ``{entity_name}``
+    would read "<unknown entity> started approaching home".
+    """
+    assert await async_setup_component(hass, "device_automation", {})
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "device_automation/trigger/list",
+            "device_id": _device_id(hass, init_push),
+        }
+    )
+    response = await client.receive_json()
+    assert response["success"]
+    triggers = [t for t in response["result"] if t["domain"] == DOMAIN]
+    assert all("entity_id" not in trigger for trigger in triggers)
+    strings = await async_get_translations(
+        hass, language, "device_automation", [DOMAIN]
+    )
 
-    assert set(labels) == {event.value for event in EventType}
-    assert all("{entity_name}" in label for label in labels.values())
+    labels = {trigger["type"]: render(strings, trigger) for trigger in triggers}
+
+    assert labels == LABELS[language]
+    for label in labels.values():
+        assert UNKNOWN_ENTITY not in label
+        assert "{" not in label
+        assert "}" not in label
+    assert set(labels) == set(EVENT_TYPES)
+    assert all(labels[kind] != kind for kind in labels)  # a string, not the fallback
 
 
-async def _load_en(hass: HomeAssistant) -> dict[str, Any]:
-    """Read the integration's English strings."""
-    path = Path(__file__).parents[1] / "custom_components" / DOMAIN / "translations"
-    path /= "en.json"
-    text = await hass.async_add_executor_job(path.read_text, "utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
+def test_render_as_the_frontend() -> None:
+    """Fill the frontend's two placeholders; fall back to the type without a string."""
+    key = f"component.{DOMAIN}.device_automation.trigger_type.arrived"
+    trigger = {"domain": DOMAIN, "type": "arrived"}
+    assert render({key: "{entity_name} arrived"}, trigger) == "<unknown entity> arrived"
+    assert (
+        render({key: "{subtype} arrived"}, {**trigger, "subtype": "x"}) == "x arrived"
+    )
+    assert render({}, trigger) == "arrived"
 
 
 async def test_automation_runs_on_own_car_only(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import timedelta
+import logging
 import math
 from types import MappingProxyType
 from typing import Any
@@ -19,9 +20,11 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     async_fire_time_changed,
 )
 
@@ -30,13 +33,25 @@ from custom_components.homecoming.const import (
     CONF_PERSON,
     CONF_SCENE,
     CONF_TEMPERATURE,
+    DOMAIN,
+    EVENT_HOMECOMING,
     SUBENTRY_DRIVER,
 )
 from custom_components.homecoming.drivers import Driver
 from custom_components.homecoming.engine import Fix
 from custom_components.homecoming.engine.geo import EARTH_RADIUS_M
 from devtools import sim
-from tests.common import HOME_LAT, HOME_LON, add_car, push_car, state, update_location
+from tests.common import (
+    HOME_LAT,
+    HOME_LON,
+    add_car,
+    half_way,
+    phase_state,
+    push_car,
+    state,
+    stored,
+    update_location,
+)
 
 DRIVER = "sensor.family_car_driver"
 ALICE = "person.alice"
@@ -384,3 +399,256 @@ async def test_follows_subentry_changes(
 
     hass.config_entries.async_remove_subentry(entry, alice.subentry_id)
     assert await drive(hass, freezer, entry, fixes[3:4]) == [STATE_UNKNOWN]
+
+
+# ---------------------------------------------------------------- the event's driver
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_event_names_the_driver_found_by_person(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Send the driver found by their person with the transitions, not ``null``."""
+    entry = await setup_car(hass, push_entry, [driver_subentry("Alice", person=ALICE)])
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+
+    await drive(hass, freezer, entry, DRIVE.fixes, {ALICE: beside(10.0)})
+
+    alice = {"name": "Alice", "id": None, "person": ALICE}
+    assert [(e.data["type"], e.data["driver"]) for e in events] == [
+        # The approach is seen before a minute of company has named her.
+        ("approach_started", None),
+        ("arriving", alice),
+        ("arrived", alice),
+    ]
+    assert state(hass, DRIVER) == "Alice"
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_event_names_the_driver_found_by_id(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Send the driver the car names with their name, id and person."""
+    entry = await setup_car(
+        hass, push_entry, [driver_subentry("Bob", person=BOB, driver_id="key-2")]
+    )
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+
+    await drive(hass, freezer, entry, with_driver(DRIVE.fixes, "key-2"))
+
+    bob = {"name": "Bob", "id": "key-2", "person": BOB}
+    assert [e.data["driver"] for e in events] == [bob, bob, bob]
+
+
+# ---------------------------------------------------------------- across a restart
+
+
+def saved_car(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, Any]:
+    """Return what a car saved (its engine and its driver)."""
+    saved: dict[str, Any] = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]
+    return saved
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_driver_kept_across_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    push_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Keep the driver found by person through a restart mid-trip, in events too."""
+    entry = await setup_car(hass, push_entry, [driver_subentry("Alice", person=ALICE)])
+    await drive(hass, freezer, entry, DRIVE.fixes[:CHOSEN_AFTER], {ALICE: beside(10.0)})
+    assert state(hass, DRIVER) == "Alice"
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert saved_car(hass_storage, entry)["driver"] == {
+        "version": 1,
+        "subentry_id": "driver_alice",
+        "seen": DRIVE.fixes[CHOSEN_AFTER - 1].timestamp.isoformat(),
+    }
+    assert state(hass, DRIVER) == "Alice"
+
+    # Her phone goes quiet: nothing but the saved driver can name her now.
+    events = async_capture_events(hass, EVENT_HOMECOMING)
+    states = await drive(hass, freezer, entry, DRIVE.fixes[CHOSEN_AFTER:], {})
+    assert set(states) == {"Alice"}
+    alice = {"name": "Alice", "id": None, "person": ALICE}
+    assert [(e.data["type"], e.data["driver"]) for e in events] == [
+        ("arriving", alice),
+        ("arrived", alice),
+    ]
+
+    # Parked for longer than a trip's end (noticed when the car goes silent):
+    # forgotten, and saved as none.
+    freezer.tick(timedelta(minutes=16))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert state(hass, DRIVER) == STATE_UNKNOWN
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert saved_car(hass_storage, entry)["driver"] is None
+    assert state(hass, DRIVER) == STATE_UNKNOWN
+
+
+SAVED_AT = CHOSEN_AFTER
+"""The saved state of the tests below: the car approaching, this many fixes in."""
+
+
+def saved_with_driver(driver: Any) -> dict[str, Any]:
+    """Return a saved state of the car half way home, with this saved driver."""
+    saved = stored(half_way(DRIVE.fixes, SAVED_AT))
+    saved["data"]["driver"] = driver
+    return saved
+
+
+def alice_record(**changes: Any) -> dict[str, Any]:
+    """Return Alice saved as the driver seen at the last fix, with these changes."""
+    return {
+        "version": 1,
+        "subentry_id": "driver_alice",
+        "seen": DRIVE.fixes[SAVED_AT - 1].timestamp.isoformat(),
+        **changes,
+    }
+
+
+def own_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the warnings Homecoming logged."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("custom_components.homecoming")
+        and record.levelno >= logging.WARNING
+    ]
+
+
+async def restart_with(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    push_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    driver: Any,
+    *,
+    down: timedelta = timedelta(minutes=1),
+) -> MockConfigEntry:
+    """Start Alice's car from a saved state with this driver, ``down`` after it."""
+    hass_storage[f"{DOMAIN}.{push_entry.entry_id}"] = saved_with_driver(driver)
+    freezer.move_to(DRIVE.fixes[SAVED_AT - 1].timestamp + down)
+    return await setup_car(hass, push_entry, [driver_subentry("Alice", person=ALICE)])
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_saved_driver_restored(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    push_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Take the saved driver back when the restart is shorter than a trip's end."""
+    entry = await restart_with(
+        hass,
+        freezer,
+        push_entry,
+        hass_storage,
+        alice_record(),
+        down=timedelta(minutes=9),
+    )
+    assert phase_state(hass, entry) == "approaching"
+    assert state(hass, DRIVER) == "Alice"
+
+
+@pytest.mark.usefixtures("home_zone")
+@pytest.mark.parametrize(
+    ("driver", "down"),
+    [
+        (None, timedelta(minutes=1)),
+        (alice_record(), timedelta(minutes=10)),
+        (alice_record(subentry_id="driver_removed"), timedelta(minutes=1)),
+        (alice_record(), timedelta(minutes=-1)),
+    ],
+    ids=["none", "trip_over", "driver_removed", "seen_after_now"],
+)
+async def test_saved_driver_not_restored(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    push_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    driver: Any,
+    down: timedelta,
+) -> None:
+    """Start without a driver whose trip is over or who is gone; quietly."""
+    with caplog.at_level(logging.WARNING):
+        entry = await restart_with(
+            hass, freezer, push_entry, hass_storage, driver, down=down
+        )
+    assert phase_state(hass, entry) == "approaching"
+    assert state(hass, DRIVER) == STATE_UNKNOWN
+    assert own_warnings(caplog) == []
+
+
+@pytest.mark.usefixtures("home_zone")
+@pytest.mark.parametrize(
+    "driver",
+    [
+        "driver_alice",
+        ["driver_alice"],
+        {},
+        alice_record(version=2),
+        alice_record(version="1"),
+        alice_record(version=True),
+        alice_record(version=None),
+        alice_record(subentry_id=7),
+        alice_record(subentry_id=None),
+        alice_record(seen=None),
+        alice_record(seen=1_736_181_010),
+        alice_record(seen="yesterday"),
+        alice_record(seen="2026-13-45T00:00:00+00:00"),
+        alice_record(seen="2026-01-06T16:30:00+25:00"),
+        alice_record(seen="2026-01-06T16:30:00"),
+    ],
+    ids=[
+        "text",
+        "list",
+        "empty",
+        "newer_version",
+        "version_text",
+        "version_bool",
+        "no_version",
+        "subentry_number",
+        "no_subentry",
+        "no_seen",
+        "seen_number",
+        "seen_text",
+        "seen_impossible_date",
+        "seen_impossible_offset",
+        "seen_without_zone",
+    ],
+)
+async def test_unusable_saved_driver_ignored(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    push_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    issue_registry: ir.IssueRegistry,
+    driver: Any,
+) -> None:
+    """Ignore a saved driver that cannot be used, with one warning; the trip goes on.
+
+    Nothing of it is kept: the next save writes the driver the car finds itself.
+    """
+    with caplog.at_level(logging.WARNING):
+        entry = await restart_with(hass, freezer, push_entry, hass_storage, driver)
+    assert phase_state(hass, entry) == "approaching"
+    assert state(hass, DRIVER) == STATE_UNKNOWN
+    assert own_warnings(caplog) == [
+        "Family car: the saved driver could not be read; starting without one"
+    ]
+    assert "Traceback" not in caplog.text
+    assert issue_registry.issues == {}
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["driver"] is None

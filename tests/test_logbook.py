@@ -126,6 +126,7 @@ async def test_every_transition_and_action(
     device_id = car_device(hass, car).id
     base = {"device_id": device_id, "entry_id": car.entry_id}
     hass.states.async_set("light.hall", "on", {"friendly_name": "Hall"})
+    hass.states.async_set("cover.garage_door", "open", {"friendly_name": "Garage door"})
     for kind in ("approach_cancelled", "departed", "teleported"):
         hass.bus.async_fire(EVENT_HOMECOMING, {**base, "type": kind})
     routines: list[dict[str, Any]] = [
@@ -161,6 +162,29 @@ async def test_every_transition_and_action(
             ],
         },
         {"routine": "arrival", "trigger": "teleported", "actions": []},
+        {
+            "routine": "arrival",
+            "trigger": "arriving",
+            "actions": [{"action": "open", "entity_id": "cover.garage_door"}],
+        },
+        {
+            "routine": "departure",
+            "trigger": None,
+            "actions": [{"action": "close", "entity_id": "cover.garage_door"}],
+        },
+        {
+            "routine": "arrival",
+            "trigger": None,
+            "actions": [],
+            "skipped": "skip_this_time",
+        },
+        {
+            "routine": "departure",
+            "trigger": None,
+            "actions": [],
+            "skipped": "someone_home",
+        },
+        {"routine": "departure", "trigger": None, "actions": [], "skipped": "why"},
     ]
     for routine in routines:
         hass.bus.async_fire(EVENT_ROUTINE, {**base, **routine})
@@ -184,6 +208,14 @@ async def test_every_transition_and_action(
         ),
         ("Family car", "got the home ready — heating Living room"),
         ("Family car", "teleported"),
+        ("Family car", "is arriving — opened Garage door"),
+        ("Family car", "set the home back — closed Garage door"),
+        ("Family car", "routines held for this trip (Skip this time)"),
+        (
+            "Family car",
+            "left home — the home was not set back: someone is still home",
+        ),
+        ("Family car", "skipped (why)"),
     ]
 
 

@@ -491,7 +491,9 @@ async def test_data_and_options(hass: HomeAssistant, home_zone: None) -> None:
         assert result["type"] is FlowResultType.CREATE_ENTRY, step
         await hass.async_block_till_done()
     assert set(module("coordinator").DETECTION_RANGES) < fields
-    assert set(entry.options) == fields
+    # An optional field left empty is not stored (the travel-time sensor).
+    assert set(entry.options) == fields - {"travel_time_sensor"}
+    assert "travel_time_sensor" in fields
     assert set(entry.data) == data
 
 

@@ -17,6 +17,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.homecoming.const import DOMAIN, SERVICE_UPDATE_LOCATION
 from tests.common import (
+    HOME_LAT,
+    HOME_LON,
+    TRACKER,
+    add_car,
     diagnostics,
     last_fix,
     phase_state,
@@ -150,6 +154,44 @@ async def test_unloaded_car(hass: HomeAssistant, init_push: MockConfigEntry) -> 
             await update_location(hass, latitude=52.4, longitude=4.9, **target)
         assert err.value.translation_key == "car_not_loaded"
         assert err.value.translation_placeholders == {"car": "Family car"}
+
+
+@pytest.mark.parametrize("by", ["config_entry_id", "device_id"])
+async def test_car_that_follows_an_entity_is_refused(
+    hass: HomeAssistant,
+    home_zone: None,
+    entity_entry: MockConfigEntry,
+    by: str,
+) -> None:
+    """Refuse to move a car that follows an entity: its position is the entity's.
+
+    A fix from the action would move it only until the entity's next report. The error
+    is translated and names the car and the entity; nothing changes.
+    """
+    hass.states.async_set(
+        TRACKER, "not_home", {"latitude": HOME_LAT + 0.05, "longitude": HOME_LON}
+    )
+    await add_car(hass, entity_entry)
+    before = await diagnostics(hass, entity_entry)
+    target = (
+        entity_entry.entry_id
+        if by == "config_entry_id"
+        else car_device(hass, entity_entry).id
+    )
+
+    with pytest.raises(ServiceValidationError) as err:
+        await update_location(hass, latitude=52.4, longitude=4.9, **{by: target})
+
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "car_follows_entity"
+    assert err.value.translation_placeholders == {
+        "car": "Family car",
+        "entity": TRACKER,
+    }
+    assert str(err.value).startswith(
+        f"Family car follows {TRACKER}: its position comes from that entity"
+    )
+    assert await diagnostics(hass, entity_entry) == before
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,10 @@ def _strings(node: ast.expr | None, module: ModuleType) -> set[str]:
             return {value}
         case ast.Name(id=name) if isinstance(getattr(module, name, None), str):
             return {getattr(module, name)}
+        case ast.Name(id=name) if isinstance(getattr(module, name, None), tuple):
+            return {v for v in getattr(module, name) if isinstance(v, str)}
+        case ast.Call(func=ast.Name(id="list"), args=[argument]):
+            return _strings(argument, module)
         case ast.IfExp(body=body, orelse=orelse):
             return _strings(body, module) | _strings(orelse, module)
         case ast.List(elts=elts) | ast.Tuple(elts=elts):

@@ -19,7 +19,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -28,6 +28,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.translation import async_get_translations
 import probatio
 
 from .const import (
@@ -55,13 +56,20 @@ from .const import (
     SOURCE_PUSH,
     SUBENTRY_DRIVER,
 )
-from .detection import DETECTION_FIELDS, detection_options
-from .routines.options import routines_options, routines_schema
+from .detection import (
+    detection_errors,
+    detection_form_options,
+    detection_schema,
+    detection_suggestions,
+)
+from .routines.options import mobile_app_actions, routines_options, routines_schema
 from .selectors import entities, temperature_box
 from .sources.entity import can_follow
 from .sources.webhook import async_delete_cloudhook, async_webhook_url
 
 CONF_ROTATE = "rotate"
+ATTR_DEVICE_TRACKERS = "device_trackers"
+"""A person's trackers (an attribute of ``person.*``)."""
 SECRET_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 SECRET_BYTES = 32
 """Random bytes of a suggested secret (43 URL-safe characters)."""
@@ -120,6 +128,50 @@ def _entity_error(hass: HomeAssistant, entity_id: str) -> str | None:
     return None if can_follow(state) else "no_position"
 
 
+def _owner(hass: HomeAssistant, entity_id: str) -> str | None:
+    """Return the name of the person an entity is, or whose tracker it is, if any."""
+    if entity_id.startswith("person.") and (state := hass.states.get(entity_id)):
+        return state.name
+    for person in hass.states.async_all("person"):
+        trackers = person.attributes.get(ATTR_DEVICE_TRACKERS)
+        if isinstance(trackers, (list, tuple)) and entity_id in trackers:
+            return person.name
+    return None
+
+
+async def async_suggest_car_name(
+    hass: HomeAssistant, entity_id: str, titles: list[str]
+) -> str:
+    """Suggest a name for a car that follows an entity: never the entity's own name.
+
+    "Anna's car" when the entity is a person or the tracker of one (a phone), else
+    "Car" (both in Home Assistant's language), numbered ("Car 2") while it is the name
+    of another car (``titles``), of the entity or of its device: a car named after the
+    phone it follows would be a second "Pixel 8" in the device lists.
+    """
+    names = await async_get_translations(hass, hass.config.language, "device", [DOMAIN])
+    prefix = f"component.{DOMAIN}.device"
+    if owner := _owner(hass, entity_id):
+        template = names.get(f"{prefix}.owned_car.name") or "{person}'s car"
+        base = template.replace("{person}", owner)
+    else:
+        base = names.get(f"{prefix}.car.name") or "Car"
+    state = hass.states.get(entity_id)
+    taken = {title.casefold() for title in titles}
+    taken |= {state.name.casefold()} if state else set()
+    registered = er.async_get(hass).async_get(entity_id)
+    device_id = registered.device_id if registered else None
+    if device_id and (device := dr.async_get(hass).async_get(device_id)):
+        taken |= {
+            name.casefold() for name in (device.name_by_user, device.name) if name
+        }
+    name, number = base, 1
+    while name.casefold() in taken:
+        number += 1
+        name = f"{base} {number}"
+    return name
+
+
 class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a car: where its position comes from, then its home zone."""
 
@@ -169,9 +221,10 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(car_unique_id(self.hass, entity_id))
                 self._abort_if_unique_id_configured()
                 self._async_abort_entries_match({CONF_TRACKED_ENTITY: entity_id})
-                state = self.hass.states.get(entity_id)
-                self._title = (user_input.get(CONF_NAME) or "").strip() or (
-                    state.name if state else entity_id
+                self._title = await async_suggest_car_name(
+                    self.hass,
+                    entity_id,
+                    [entry.title for entry in self._async_current_entries()],
                 )
                 self._data = {
                     CONF_SOURCE: SOURCE_ENTITY,
@@ -182,10 +235,7 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="entity",
             data_schema=self.add_suggested_values_to_schema(
                 probatio.Schema(
-                    {
-                        probatio.Required(CONF_TRACKED_ENTITY): SOURCE_SELECTOR,
-                        probatio.Optional(CONF_NAME): TextSelector(),
-                    }
+                    {probatio.Required(CONF_TRACKED_ENTITY): SOURCE_SELECTOR}
                 ),
                 user_input,
             ),
@@ -229,10 +279,17 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_zone(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Choose the home zone, then create the car."""
+        """Choose the home zone (and name a car that follows an entity), then create it.
+
+        A followed car's name is suggested (:func:`async_suggest_car_name`); any other
+        can be typed, and an empty one takes the suggestion.
+        """
         errors: dict[str, str] = {}
+        follows_entity = self._data[CONF_SOURCE] == SOURCE_ENTITY
         if user_input is not None:
             zone = user_input[CONF_HOME_ZONE]
+            if follows_entity:
+                self._title = (user_input.get(CONF_NAME) or "").strip() or self._title
             if self.hass.states.get(zone) is None:
                 errors[CONF_HOME_ZONE] = "zone_not_found"
             elif self._data[CONF_SOURCE] == SOURCE_PUSH:
@@ -258,14 +315,16 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
                     title=self._title,
                     data={**self._data, CONF_HOME_ZONE: zone},
                 )
+        fields: dict[Any, Any] = {}
+        if follows_entity:
+            fields[probatio.Optional(CONF_NAME)] = TextSelector()
+        fields[probatio.Required(CONF_HOME_ZONE, default=DEFAULT_HOME_ZONE)] = (
+            ZONE_SELECTOR
+        )
         return self.async_show_form(
             step_id="zone",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(
-                        CONF_HOME_ZONE, default=DEFAULT_HOME_ZONE
-                    ): ZONE_SELECTOR
-                }
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(fields), {CONF_NAME: self._title}
             ),
             errors=errors,
         )
@@ -363,22 +422,30 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
     async def async_step_detection(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Edit the detection settings, in kilometres, minutes and metres."""
+        """Edit the detection settings, in kilometres, minutes and metres.
+
+        A car that follows an entity may also take its ETA from a travel-time sensor.
+        """
+        options = self.config_entry.options
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(
-                data={**self.config_entry.options, **user_input}
-            )
+            errors = detection_errors(self.hass, user_input)
+            if not errors:
+                return self.async_create_entry(
+                    data=detection_form_options(options, user_input)
+                )
         # Saved values out of range (by hand, or an older version) show as the
         # defaults the car uses instead.
-        current, _ = detection_options(self.config_entry.options)
         return self.async_show_form(
             step_id="detection",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(key, default=current[key]): field
-                    for key, field in DETECTION_FIELDS.items()
-                }
+            data_schema=self.add_suggested_values_to_schema(
+                detection_schema(
+                    options,
+                    travel_time=self.config_entry.data[CONF_SOURCE] == SOURCE_ENTITY,
+                ),
+                user_input or detection_suggestions(options),
             ),
+            errors=errors,
         )
 
     async def async_step_routines(
@@ -401,7 +468,10 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
             step_id="routines",
             data_schema=self.add_suggested_values_to_schema(
                 routines_schema(
-                    values, errors, self.hass.config.units.temperature_unit
+                    values,
+                    errors,
+                    self.hass.config.units.temperature_unit,
+                    mobile_app_actions(self.hass),
                 ),
                 values,
             ),

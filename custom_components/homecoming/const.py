@@ -40,6 +40,9 @@ CONF_SILENCE_TIMEOUT: Final = "silence_timeout"
 CONF_STALE_TIMEOUT_V1: Final = "stale_timeout"
 """The silence timeout's option key in options of minor version 1."""
 CONF_MAX_ACCURACY: Final = "max_accuracy"
+CONF_TRAVEL_TIME_SENSOR: Final = "travel_time_sensor"
+"""A sensor giving the travel time home (Waze, Google): the ETA of a car that follows an
+entity, while it is approaching (docs/sources.md#travel-time-as-eta)."""
 
 # Bus event and its data
 EVENT_HOMECOMING: Final = "homecoming_event"
@@ -73,6 +76,15 @@ SAVE_DELAY: Final = 10
 STORAGE_VERSION: Final = 1
 FUTURE_TOLERANCE: Final = timedelta(minutes=2)
 """A fix stamped further ahead of Home Assistant's clock than this is refused."""
+TRAVEL_TIME_MAX_AGE: Final = timedelta(minutes=15)
+"""A travel-time reading older than this is stale: the engine's own ETA is used instead.
+
+Waze Travel Time polls every 5 minutes and Google Maps Travel Time every 10, and both
+write their state at every poll (``last_reported``) even when the value is unchanged; a
+failed poll makes them ``unknown`` or ``unavailable``. A healthy reading is therefore at
+most 10 minutes old: the bound is that interval plus half of it for a slow request. Older
+means the sensor has stopped updating. A reading within it is anchored at its own time
+(arrival = ``last_reported`` + value), so its age does not shift the ETA."""
 
 # Routines (entry.options), see docs/routines.md
 CONF_ARRIVAL_LIGHTS: Final = "arrival_lights"
@@ -95,9 +107,23 @@ CONF_ENABLED: Final = "enabled"
 CONF_MODE: Final = "mode"
 CONF_ECO_TEMPERATURE: Final = "eco_temperature"
 CONF_LIGHTS_OFF: Final = "lights_off"
+CONF_GARAGE_DOOR: Final = "garage_door"
+CONF_OPEN_ON: Final = "open_on"
+CONF_CLOSE_IF_CANCELLED: Final = "close_if_cancelled"
+CONF_AUTO_CLOSE: Final = "auto_close"
+CONF_AUTO_CLOSE_DISTANCE: Final = "auto_close_distance"
+CONF_OBSTRUCTION_SENSORS: Final = "obstruction_sensors"
+CONF_NOTIFICATIONS: Final = "notifications"
+CONF_MOBILE_APP: Final = "mobile_app"
+CONF_EVENTS: Final = "events"
 
 WHEN_ARRIVING: Final = "arriving"
 WHEN_APPROACH_STARTED: Final = "approach_started"
+WHEN_ARRIVED: Final = "arrived"
+NOTIFY_GARAGE_DOOR: Final = "garage_door"
+"""A notification event: each move (or refusal) of a garage door."""
+NOTIFY_CLIMATE: Final = "climate"
+"""A notification event: a thermostat started for the arrival."""
 CONDITION_SUN: Final = "sun"
 CONDITION_ILLUMINANCE: Final = "illuminance"
 CONDITION_ALWAYS: Final = "always"
@@ -115,6 +141,8 @@ DEFAULT_LEAD: Final = 30
 DEFAULT_ECO_TEMPERATURE: Final = 17.0
 DEFAULT_ILLUMINANCE_BELOW: Final = 50.0
 HVAC_HEAT: Final = "heat"
+DEFAULT_CLOSE_IF_CANCELLED: Final = 5
+DEFAULT_AUTO_CLOSE_DISTANCE: Final = 300.0
 
 # Drivers (config subentries)
 SUBENTRY_DRIVER: Final = "driver"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 import logging
 from typing import Any, Final
@@ -53,7 +53,7 @@ from .const import (
     TICK_INTERVAL,
 )
 from .detection import DETECTION_RANGES, detection_options, settings_from_options
-from .drivers import Driver, DriverTracker
+from .drivers import Driver, DriverTracker, driver_data
 from .engine import (
     ApproachDetector,
     Fix,
@@ -152,18 +152,37 @@ class CarStats(Mapping[str, int]):
         return len(self._counts)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CarTransition(Transition):
+    """A transition as the coordinator announces it: with the car's active driver."""
+
+    active_driver: Driver | None
+    """The car's driver when the transition happened, however they were found."""
+
+    @classmethod
+    def of(cls, transition: Transition, active_driver: Driver | None) -> CarTransition:
+        """Return the engine's transition with the car's active driver."""
+        facts = {
+            field.name: getattr(transition, field.name) for field in fields(transition)
+        }
+        return cls(**facts, active_driver=active_driver)
+
+
 def transition_data(transition: Transition) -> dict[str, Any]:
     """Return what a transition tells, as the bus event and the event entity show it.
 
     ``distance``: metres from home, rounded (``None`` unknown); ``eta``: ISO 8601
-    (``None`` unknown); ``driver``: the driver id (``None`` unknown).
+    (``None`` unknown); ``driver``: the active driver, found by the id the car sent or
+    by their person moving with the car (see :func:`~.drivers.driver_data`: ``name``,
+    ``id``, ``person``; ``None`` unknown).
     """
+    active = transition.active_driver if isinstance(transition, CarTransition) else None
     return {
         ATTR_DISTANCE: None
         if transition.distance_m is None
         else round(transition.distance_m),
         ATTR_ETA: None if transition.eta is None else transition.eta.isoformat(),
-        ATTR_DRIVER: transition.driver,
+        ATTR_DRIVER: driver_data(active, transition.driver),
     }
 
 
@@ -259,6 +278,8 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
 
         Unusable: unreadable, malformed, or written by a newer version of Homecoming
         (after going back to an older one). Never a set-up error: the car works on.
+        The active driver is taken back with a usable state, while the trip goes on; a
+        saved driver that cannot be used is ignored on its own.
         """
         entry = self.config_entry
         issue_id = state_issue_id(entry.entry_id)
@@ -296,6 +317,8 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            saved_driver = stored.get("driver") if isinstance(stored, dict) else None
+            self.drivers.restore(saved_driver, dt_util.utcnow(), entry.title)
 
     async def async_shutdown(self) -> None:
         """Write the state now (a reload would otherwise read an old copy)."""
@@ -464,6 +487,9 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         A change of phase is written at once (a crash right after an arrival must not
         lose it); positions alone are batched (:data:`SAVE_DELAY`).
         """
+        snapshot = self.engine.snapshot  # built once per change: the hot path
+        # The driver first: what is saved and announced has the driver of this change.
+        active = self.drivers.update(snapshot, dt_util.utcnow())
         phase = self.engine.phase
         if transitions or phase is not self._saved_phase:
             self._saved_phase = phase
@@ -474,12 +500,11 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             )
         else:
             self._store.async_delay_save(self._to_store, SAVE_DELAY)
-        snapshot = self.engine.snapshot  # built once per change: the hot path
-        self.drivers.update(snapshot, dt_util.utcnow())
         self.async_set_updated_data(self._car_data(snapshot))
         for transition in transitions:
+            announced = CarTransition.of(transition, active)
             for listener in list(self._transition_listeners):
-                listener(transition)
+                listener(announced)
 
     @callback
     def async_add_transition_listener(
@@ -515,4 +540,9 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         )
 
     def _to_store(self) -> dict[str, Any]:
-        return {"engine": self.engine.as_dict()}
+        """Return what is saved: the detector's state and the active driver.
+
+        ``driver`` is ``None`` or :meth:`~.drivers.DriverTracker.as_stored` (versioned on
+        its own; older versions of Homecoming read only ``engine``).
+        """
+        return {"engine": self.engine.as_dict(), "driver": self.drivers.as_stored()}

@@ -2,7 +2,8 @@
 
 One place converts between what the user sets in the options (kilometres, minutes,
 metres) and the detector's :class:`~.engine.Settings` (metres, seconds), both ways, and
-gives the options form its fields.
+gives the options form its fields. A car that follows an entity may also name a
+travel-time sensor whose value is its ETA (read by :mod:`.sources.entity`).
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 import math
-from typing import Any, Final
+from typing import Any, Final, TypeIs
 
-from homeassistant.const import UnitOfLength, UnitOfTime
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, UnitOfLength, UnitOfTime
+from homeassistant.core import HomeAssistant, valid_entity_id
+from homeassistant.util.unit_conversion import DurationConverter
 import probatio
 
 from .const import (
@@ -22,9 +26,10 @@ from .const import (
     CONF_REACH_MINUTES,
     CONF_SILENCE_TIMEOUT,
     CONF_STOP_TOLERANCE,
+    CONF_TRAVEL_TIME_SENSOR,
 )
 from .engine import Settings
-from .selectors import number_box
+from .selectors import entities, number_box
 
 DETECTION_RANGES: Final[Mapping[str, tuple[float, float]]] = {
     CONF_REACH_KM: (0.0, 500.0),
@@ -120,3 +125,77 @@ DETECTION_FIELDS: dict[str, probatio.All[float]] = {
     for key, (low, high) in DETECTION_RANGES.items()
 }
 """Each detection option's box and its range (the range also refuses NaN)."""
+
+TRAVEL_TIME_FIELD: Final = entities("sensor", device_class=SensorDeviceClass.DURATION)
+"""The travel-time sensor picker: duration sensors (Waze and Google Travel Time are)."""
+
+
+def travel_time_sensor(options: Mapping[str, Any]) -> str | None:
+    """Return the car's travel-time sensor, or None if it has none (or a junk one).
+
+    Only the options form writes this key, and only an entity id; anything else was
+    written by hand and is ignored.
+    """
+    value = options.get(CONF_TRAVEL_TIME_SENSOR)
+    return value if isinstance(value, str) and valid_entity_id(value) else None
+
+
+def is_duration_unit(unit: object) -> TypeIs[str]:
+    """Whether a ``unit_of_measurement`` is one Home Assistant converts as a duration."""
+    return isinstance(unit, str) and unit in DurationConverter.VALID_UNITS
+
+
+def detection_schema(
+    options: Mapping[str, Any], *, travel_time: bool
+) -> probatio.Schema:
+    """Return the detection form, showing the options in force.
+
+    ``travel_time``: offer the travel-time sensor (cars that follow an entity; pushes
+    and the action carry their own ``travel_time``).
+    """
+    current, _ = detection_options(options)
+    fields: dict[Any, Any] = {
+        probatio.Required(key, default=current[key]): field
+        for key, field in DETECTION_FIELDS.items()
+    }
+    if travel_time:
+        fields[probatio.Optional(CONF_TRAVEL_TIME_SENSOR)] = TRAVEL_TIME_FIELD
+    return probatio.Schema(fields)
+
+
+def detection_suggestions(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what the detection form suggests: the saved travel-time sensor."""
+    sensor = travel_time_sensor(options)
+    return {} if sensor is None else {CONF_TRAVEL_TIME_SENSOR: sensor}
+
+
+def detection_errors(
+    hass: HomeAssistant, user_input: Mapping[str, Any]
+) -> dict[str, str]:
+    """Return what is wrong with a filled-in detection form, by field.
+
+    The numbers are checked by the form's schema; a travel-time sensor must exist and
+    have a duration unit (a sensor that is unavailable for now still shows its unit).
+    """
+    sensor = user_input.get(CONF_TRAVEL_TIME_SENSOR)
+    if not sensor:
+        return {}
+    state = hass.states.get(sensor)
+    if state is None or not is_duration_unit(
+        state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    ):
+        return {CONF_TRAVEL_TIME_SENSOR: "travel_time_sensor"}
+    return {}
+
+
+def detection_form_options(
+    options: Mapping[str, Any], user_input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return the entry options after the detection form was saved.
+
+    A travel-time sensor cleared from the form (absent or empty) is removed.
+    """
+    new = {**options, **user_input}
+    if not user_input.get(CONF_TRAVEL_TIME_SENSOR):
+        new.pop(CONF_TRAVEL_TIME_SENSOR, None)
+    return new

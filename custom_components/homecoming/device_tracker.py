@@ -1,4 +1,10 @@
-"""Device tracker of a car: its position on the map."""
+"""Device tracker of a car: its position on the map.
+
+A car that follows an entity has that entity's position: its own tracker would put a
+second marker on the same spot and write the same positions to the recorder again, so it
+is created disabled (enable it on the car's device page). A push car's tracker is the
+only place its position shows on the map: enabled.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import CONF_SOURCE, SOURCE_ENTITY
 from .entity import HomecomingEntity
 from .runtime import HomecomingConfigEntry
 
@@ -18,6 +25,10 @@ PARALLEL_UPDATES = 0
 ATTR_SILENT = "silent"
 
 LOCATION = EntityDescription(key="location", name=None)
+FOLLOWED_LOCATION = EntityDescription(
+    key="location", name=None, entity_registry_enabled_default=False
+)
+"""The tracker of a car that follows an entity: disabled by default."""
 
 
 async def async_setup_entry(
@@ -25,8 +36,10 @@ async def async_setup_entry(
     entry: HomecomingConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a car's tracker."""
-    async_add_entities([HomecomingTracker(entry.runtime_data.coordinator, LOCATION)])
+    """Add a car's tracker (disabled by default if the car follows an entity)."""
+    follows = entry.data[CONF_SOURCE] == SOURCE_ENTITY
+    description = FOLLOWED_LOCATION if follows else LOCATION
+    async_add_entities([HomecomingTracker(entry.runtime_data.coordinator, description)])
 
 
 class HomecomingTracker(HomecomingEntity, TrackerEntity):

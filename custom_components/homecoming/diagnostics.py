@@ -122,7 +122,7 @@ def _car_diagnostics(entry: HomecomingConfigEntry) -> dict[str, Any]:
             "snoozed_until": _iso(routines.snoozed_until),
             "decisions": {
                 part: {**asdict(decision), "at": decision.at.isoformat()}
-                for part, decision in sorted(routines.decisions.items())
+                for part, decision in sorted(routines.actuator.decisions.items())
             },
         },
     }

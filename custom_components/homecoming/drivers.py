@@ -11,6 +11,9 @@ The active driver is, in this order:
    qualify, the one closest on average;
 3. else the driver chosen earlier on this trip, until the car has stood still for
    :data:`TRIP_END`; else none.
+
+The active driver is saved with the car's state (:meth:`DriverTracker.as_stored`) and
+taken back after a restart while the trip goes on (:meth:`DriverTracker.restore`).
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ from typing import Any, Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, CONF_NAME
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_DRIVER_ID,
     CONF_PERSON,
     CONF_SCENE,
     CONF_TEMPERATURE,
+    LOGGER,
     SUBENTRY_DRIVER,
 )
 from .engine import Snapshot, haversine_m
@@ -52,6 +57,9 @@ stay within :data:`PROXIMITY_M` of both ends of such a stretch."""
 
 TRIP_END: Final = timedelta(minutes=10)
 """A driver chosen earlier is forgotten once the car has stood still this long."""
+
+STORED_VERSION: Final = 1
+"""Version of the saved active driver (:meth:`DriverTracker.as_stored`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +92,21 @@ def drivers_from_subentries(subentries: Mapping[str, Any]) -> tuple[Driver, ...]
         for subentry in subentries.values()
         if subentry.subentry_type == SUBENTRY_DRIVER
     )
+
+
+def driver_data(driver: Driver | None, sent_id: str | None) -> dict[str, Any] | None:
+    """Return the driver as events carry it, whichever way they were found.
+
+    ``name``: the driver's name (``None`` for an id the car sent that is none of the
+    car's drivers); ``id``: the driver's id (the one set for the driver, else the one the
+    car sent; ``None`` if neither); ``person``: the driver's ``person`` entity, if set.
+    ``None`` when no driver is known.
+    """
+    if driver is not None:
+        return {"name": driver.name, "id": driver.driver_id, "person": driver.person}
+    if sent_id is not None:
+        return {"name": None, "id": sent_id, "person": None}
+    return None
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -138,6 +161,45 @@ class DriverTracker:
     def active(self) -> Driver | None:
         """The driver driving now, if known."""
         return self._active
+
+    def as_stored(self) -> dict[str, Any] | None:
+        """Return the active driver as it is saved with the car's state (``None``: none).
+
+        ``{"version": 1, "subentry_id": <the driver's subentry>, "seen": <ISO 8601, when
+        the car last moved with them or they were last chosen>}``.
+        """
+        if self._active is None or self._seen is None:
+            return None
+        return {
+            "version": STORED_VERSION,
+            "subentry_id": self._active.subentry_id,
+            "seen": self._seen.isoformat(),
+        }
+
+    def restore(self, stored: object, now: datetime, car: str) -> Driver | None:
+        """Take back the active driver saved before a restart, if the trip goes on.
+
+        The trip goes on if the car moved with the driver less than :data:`TRIP_END`
+        before ``now`` (the time Home Assistant was down counts as standing still) and
+        the driver is still one of the car's. A record that cannot be read, or one of a
+        newer version, is ignored (with a warning naming ``car``); nothing of it is kept.
+        """
+        if stored is None:
+            return None
+        record = _stored_record(stored)
+        if record is None:
+            LOGGER.warning(
+                "%s: the saved driver could not be read; starting without one", car
+            )
+            return None
+        subentry_id, seen = record
+        driver = next((d for d in self._drivers if d.subentry_id == subentry_id), None)
+        if driver is None or not timedelta(0) <= now - seen < TRIP_END:
+            LOGGER.debug("%s: the saved driver's trip is over", car)
+            return None
+        self._active = driver
+        self._seen = seen
+        return driver
 
     def update(self, snapshot: Snapshot, now: datetime) -> Driver | None:
         """Take the car's latest state into account; return the active driver."""
@@ -247,3 +309,26 @@ class DriverTracker:
         return fsum(sample.distances[index] or 0.0 for sample in self._samples) / len(
             self._samples
         )
+
+
+def _stored_record(stored: object) -> tuple[str, datetime] | None:
+    """Return the subentry id and time of a saved active driver; ``None`` if unusable."""
+    if not isinstance(stored, dict):
+        return None
+    version = stored.get("version")
+    subentry_id = stored.get("subentry_id")
+    seen = stored.get("seen")
+    if (
+        type(version) is not int
+        or version != STORED_VERSION
+        or not isinstance(subentry_id, str)
+        or not isinstance(seen, str)
+    ):
+        return None
+    try:
+        moment = dt_util.parse_datetime(seen)
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return subentry_id, moment

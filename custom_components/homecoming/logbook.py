@@ -41,6 +41,12 @@ WITHOUT_TRIGGER: Final[dict[str, str]] = {
 """What a routine that no single transition triggered says (arrival otherwise)."""
 READY: Final = "got the home ready"
 
+SKIPPED: Final[dict[str, str]] = {
+    "someone_home": "left home — the home was not set back: someone is still home",
+    "skip_this_time": "routines held for this trip (Skip this time)",
+}
+"""What the logbook says when a routine the user expects did not run, by reason."""
+
 SEPARATOR: Final = " — "
 """Between what the car did and what the routine did about it."""
 
@@ -69,6 +75,13 @@ def async_describe_events(
         """Describe a routine: what triggered it, then what it did."""
         data = event.data
         trigger = data.get("trigger")
+        if skipped := data.get("skipped"):
+            return {
+                LOGBOOK_ENTRY_NAME: _car_name(hass, data),
+                LOGBOOK_ENTRY_MESSAGE: SKIPPED.get(
+                    str(skipped), f"skipped ({skipped})"
+                ),
+            }
         if trigger:
             opening = TRANSITIONS.get(trigger, str(trigger))
         else:
@@ -146,4 +159,8 @@ def _action(
             return f"set {name}{to} (eco)"
         case "away":
             return f"set {name} to away"
+        case "open":
+            return f"opened {name}"
+        case "close":
+            return f"closed {name}"
     return f"{kind} {name}"

@@ -37,7 +37,7 @@ def drop_down(config: SelectSelectorConfig) -> SelectSelector:
 def entities(
     domain: str | list[str],
     *,
-    device_class: str | None = None,
+    device_class: str | list[str] | None = None,
     multiple: bool = False,
 ) -> EntitySelector:
     """Return an entity picker for ``domain`` (one, or several when ``multiple``)."""

@@ -26,12 +26,15 @@ from .const import (
     ATTR_SPEED,
     ATTR_TIMESTAMP,
     ATTR_TRAVEL_TIME,
+    CONF_SOURCE,
+    CONF_TRACKED_ENTITY,
     DOMAIN,
     ROUTINE_ARRIVAL,
     ROUTINE_DEPARTURE,
     SERVICE_RUN_ROUTINE,
     SERVICE_SNOOZE,
     SERVICE_UPDATE_LOCATION,
+    SOURCE_ENTITY,
 )
 from .engine import Fix
 from .runtime import HomecomingConfigEntry
@@ -182,8 +185,21 @@ def _fix_from_call(data: dict[str, Any]) -> Fix:
 
 
 async def _async_update_location(call: ServiceCall) -> None:
-    """Feed one fix to a car, as if its tracker had reported it."""
+    """Feed one fix to a car, as if its tracker had reported it.
+
+    Refused for a car that follows an entity: its position is that entity's, and a fix
+    from elsewhere would move it only until the entity's next report.
+    """
     entry = _car_entry(call.hass, dict(call.data))
+    if entry.data[CONF_SOURCE] == SOURCE_ENTITY:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="car_follows_entity",
+            translation_placeholders={
+                "car": entry.title,
+                "entity": entry.data[CONF_TRACKED_ENTITY],
+            },
+        )
     fix = _fix_from_call(dict(call.data))
     entry.runtime_data.coordinator.async_add_fixes([fix])
 

@@ -21,6 +21,7 @@ from .runtime import HomecomingConfigEntry
 PARALLEL_UPDATES = 0
 
 ATTR_SNOOZED_UNTIL = "snoozed_until"
+ATTR_SKIPPED_TRIP = "skipped_trip"
 
 ROUTINES = SwitchEntityDescription(
     key="routines",
@@ -81,9 +82,15 @@ class HomecomingRoutinesSwitch(HomecomingEntity, SwitchEntity, RestoreEntity):
     @property
     @override
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Until when the routines are snoozed (None: not snoozed)."""
+        """Return the snooze's end (None: not snoozed) and whether the trip is skipped.
+
+        A trip is skipped by "Skip this time" on a phone, until it ends.
+        """
         until = self._snoozed_until()
-        return {ATTR_SNOOZED_UNTIL: until.isoformat() if until else None}
+        return {
+            ATTR_SNOOZED_UNTIL: until.isoformat() if until else None,
+            ATTR_SKIPPED_TRIP: self.routines.skipped_trip,
+        }
 
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:

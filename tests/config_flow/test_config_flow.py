@@ -42,7 +42,7 @@ from custom_components.homecoming.const import (
 from custom_components.homecoming.coordinator import HomecomingCoordinator
 from custom_components.homecoming.detection import DETECTION_DEFAULTS, DETECTION_RANGES
 from custom_components.homecoming.engine import Settings
-from tests.common import HOME_LAT, HOME_LON, TRACKER, diagnostics, position
+from tests.common import HOME_LAT, HOME_LON, TRACKER, diagnostics, distance
 
 VIN = "WVWZZZ1JZXW000001"
 """The VIN of the ``push_entry`` fixture."""
@@ -169,9 +169,15 @@ async def _start(hass: HomeAssistant, step: str) -> ConfigFlowResult:
 
 
 async def _add_entity_car(
-    hass: HomeAssistant, user_input: dict[str, Any], zone: str = "zone.home"
+    hass: HomeAssistant,
+    user_input: dict[str, Any],
+    zone: str = "zone.home",
+    name: str | None = None,
 ) -> ConfigFlowResult:
-    """Go through the entity and zone steps; return the final result."""
+    """Go through the entity and zone steps; return the final result.
+
+    ``name``: typed in the zone step (``None``: the field left out).
+    """
     result = await _start(hass, SOURCE_ENTITY)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input
@@ -179,8 +185,11 @@ async def _add_entity_car(
     if result["type"] is not FlowResultType.FORM:
         return result
     assert result["step_id"] == "zone"
+    zone_input = {CONF_HOME_ZONE: zone}
+    if name is not None:
+        zone_input[CONF_NAME] = name
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOME_ZONE: zone}
+        result["flow_id"], zone_input
     )
     await hass.async_block_till_done()
     return result
@@ -235,13 +244,15 @@ async def test_entity_car_created_and_loaded(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "zone"
     assert _schema(result)({}) == {CONF_HOME_ZONE: "zone.home"}
+    # Not the followed entity's name ("Family car"): a name of its own, suggested.
+    assert _suggested(result) == {CONF_NAME: "Car", CONF_HOME_ZONE: None}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOME_ZONE: "zone.home"}
+        result["flow_id"], {CONF_NAME: "Car", CONF_HOME_ZONE: "zone.home"}
     )
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Family car"
+    assert result["title"] == "Car"
     assert result["data"] == {
         CONF_SOURCE: SOURCE_ENTITY,
         CONF_TRACKED_ENTITY: TRACKER,
@@ -252,7 +263,7 @@ async def test_entity_car_created_and_loaded(
     assert entry.unique_id == TRACKER
     assert entry.state is ConfigEntryState.LOADED
     # The entry follows the chosen entity: its position was read at start-up.
-    assert position(hass, entry)[0] == pytest.approx(HOME_LAT + 0.1)
+    assert distance(hass, entry) == pytest.approx(11_119, abs=1)
     assert (await diagnostics(hass, entry))["home"]["zone"] == "zone.home"
 
     registered = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
@@ -266,6 +277,9 @@ async def test_entity_car_created_and_loaded(
     for item in registered:
         if not item.disabled:
             assert hass.states.get(item.entity_id) is not None, item.entity_id
+    # Its own tracker would be a second marker on the followed entity's position.
+    [tracker] = [item for item in registered if item.domain == "device_tracker"]
+    assert tracker.disabled_by is er.RegistryEntryDisabler.INTEGRATION
 
 
 @pytest.mark.parametrize(
@@ -273,22 +287,147 @@ async def test_entity_car_created_and_loaded(
     [
         ("Blue car", "Blue car"),
         (" Blue car ", "Blue car"),
-        ("", "Family car"),
-        ("  ", "Family car"),
+        ("Family car", "Family car"),
+        ("", "Car"),
+        ("  ", "Car"),
+        (None, "Car"),
     ],
-    ids=["given", "trimmed", "empty", "blank"],
+    ids=["given", "trimmed", "the_entitys_name", "empty", "blank", "left_out"],
 )
 async def test_entity_car_title(
-    hass: HomeAssistant, zones: None, name: str, title: str
+    hass: HomeAssistant, zones: None, name: str | None, title: str
 ) -> None:
-    """Title the car with the given name, or the entity's name without one."""
+    """Title the car with the name typed (any name), or the suggestion without one."""
     _set_gps(hass, TRACKER, name="Family car")
-    result = await _add_entity_car(
-        hass, {CONF_TRACKED_ENTITY: TRACKER, CONF_NAME: name}
-    )
+    result = await _add_entity_car(hass, {CONF_TRACKED_ENTITY: TRACKER}, name=name)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == title
     assert CONF_NAME not in result["data"]
+
+
+@pytest.fixture
+def people(hass: HomeAssistant) -> None:
+    """Anna, with her phone's tracker, and Bert without a tracker."""
+    _set_gps(hass, "device_tracker.pixel_8", name="Pixel 8")
+    hass.states.async_set(
+        "person.anna",
+        "not_home",
+        {
+            "friendly_name": "Anna",
+            "latitude": HOME_LAT + 0.1,
+            "longitude": HOME_LON,
+            "device_trackers": ["device_tracker.pixel_8"],
+        },
+    )
+    hass.states.async_set(
+        "person.bert",
+        "not_home",
+        {
+            "friendly_name": "Bert",
+            "latitude": HOME_LAT + 0.1,
+            "longitude": HOME_LON,
+            "device_trackers": "device_tracker.pixel",  # not a list: no tracker
+        },
+    )
+
+
+async def _suggestion(hass: HomeAssistant, entity_id: str) -> str:
+    """Return the car name the zone step suggests for an entity, then leave."""
+    result = await _start(hass, SOURCE_ENTITY)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TRACKED_ENTITY: entity_id}
+    )
+    assert result["step_id"] == "zone"
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    return str(_suggested(result)[CONF_NAME])
+
+
+@pytest.mark.usefixtures("zones", "people")
+@pytest.mark.parametrize(
+    ("language", "entity_id", "name"),
+    [
+        ("en", "device_tracker.pixel_8", "Anna's car"),
+        ("en", "person.anna", "Anna's car"),
+        ("en", "person.bert", "Bert's car"),
+        ("en", TRACKER, "Car"),
+        ("de", "device_tracker.pixel_8", "Auto von Anna"),
+        ("de", TRACKER, "Auto"),
+        ("es", "person.anna", "Coche de Anna"),
+        ("fr", "person.anna", "Voiture (Anna)"),
+        ("it", "person.anna", "Auto di Anna"),
+        ("nl", "person.anna", "Auto van Anna"),
+        ("nl", TRACKER, "Auto"),
+    ],
+)
+async def test_entity_car_name_suggested(
+    hass: HomeAssistant, language: str, entity_id: str, name: str
+) -> None:
+    """Suggest "<owner>'s car" for a person or a person's tracker, else "Car".
+
+    In Home Assistant's language; never the followed entity's name ("Pixel 8").
+    """
+    hass.config.language = language
+    _set_gps(hass, TRACKER, name="Family car")
+    assert await _suggestion(hass, entity_id) == name
+
+
+@pytest.mark.usefixtures("zones")
+async def test_entity_car_name_suggestion_is_free(
+    hass: HomeAssistant, car: Car, other_car: Car, device_registry: dr.DeviceRegistry
+) -> None:
+    """Number the suggestion while another car, the entity or its device has it."""
+    device_registry.async_update_device(car.device_id, name="Car")
+    # The device is called "Car", and so is the entity: "Car 2".
+    _set_gps(hass, car.gps, name="car")
+    first = await _add_entity_car(hass, {CONF_TRACKED_ENTITY: car.gps})
+    assert first["title"] == "Car 2"
+    # The user renamed the other car's device "Car 3": "Car" is free again.
+    device_registry.async_update_device(other_car.device_id, name_by_user="Car 3")
+    assert await _suggestion(hass, other_car.gps) == "Car"
+    second = await _add_entity_car(hass, {CONF_TRACKED_ENTITY: other_car.gps})
+    assert second["title"] == "Car"
+    # Cars "Car" and "Car 2" exist; "Car 3" is the name of another entity's device.
+    _set_gps(hass, TRACKER, name="Family car")
+    assert await _suggestion(hass, TRACKER) == "Car 3"
+
+
+@pytest.mark.usefixtures("zones")
+async def test_entity_car_name_kept_after_a_zone_error(hass: HomeAssistant) -> None:
+    """Keep the name typed when the zone is refused; the suggestion if it was cleared."""
+    _set_gps(hass, TRACKER)
+    result = await _start(hass, SOURCE_ENTITY)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TRACKED_ENTITY: TRACKER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "", CONF_HOME_ZONE: "zone.nowhere"}
+    )
+    assert result["errors"] == {CONF_HOME_ZONE: "zone_not_found"}
+    assert _suggested(result)[CONF_NAME] == "Car"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: " Blue car ", CONF_HOME_ZONE: "zone.nowhere"}
+    )
+    assert result["errors"] == {CONF_HOME_ZONE: "zone_not_found"}
+    assert _suggested(result)[CONF_NAME] == "Blue car"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOME_ZONE: "zone.work"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Blue car"
+
+
+async def test_push_car_has_no_name_in_the_zone_step(
+    hass: HomeAssistant, zones: None
+) -> None:
+    """Ask a push car's name with its make and model, not again with its zone."""
+    result = await _start(hass, SOURCE_PUSH)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Van"}
+    )
+    assert result["step_id"] == "zone"
+    assert list(_suggested(result)) == [CONF_HOME_ZONE]
+    hass.config_entries.flow.async_abort(result["flow_id"])
 
 
 @pytest.mark.parametrize("registration", ["device", "no_device", "unregistered"])
@@ -360,20 +499,20 @@ async def test_entity_error_then_recovery(
     _set_gps(hass, TRACKER)
     result = await _start(hass, SOURCE_ENTITY)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TRACKED_ENTITY: entity_id, CONF_NAME: "Blue car"}
+        result["flow_id"], {CONF_TRACKED_ENTITY: entity_id}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == SOURCE_ENTITY
     assert result["errors"] == {CONF_TRACKED_ENTITY: error}
     # What was entered is kept in the form.
-    assert _suggested(result) == {CONF_TRACKED_ENTITY: entity_id, CONF_NAME: "Blue car"}
+    assert _suggested(result) == {CONF_TRACKED_ENTITY: entity_id}
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TRACKED_ENTITY: TRACKER, CONF_NAME: "Blue car"}
+        result["flow_id"], {CONF_TRACKED_ENTITY: TRACKER}
     )
     assert result["step_id"] == "zone"
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOME_ZONE: "zone.home"}
+        result["flow_id"], {CONF_NAME: "Blue car", CONF_HOME_ZONE: "zone.home"}
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY

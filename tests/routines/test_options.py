@@ -18,7 +18,9 @@ from custom_components.homecoming.const import (
     CONF_CONDITION,
     CONF_COOLDOWN,
     CONF_DEPARTURE,
+    CONF_GARAGE_DOOR,
     CONF_ILLUMINANCE_SENSOR,
+    CONF_NOTIFICATIONS,
     CONF_REACH_KM,
     CONF_TARGETS,
     DEFAULT_COOLDOWN,
@@ -31,7 +33,13 @@ from custom_components.homecoming.const import (
 )
 from custom_components.homecoming.routines.options import ROUTINE_DEFAULTS
 
-SECTIONS = (CONF_ARRIVAL_LIGHTS, CONF_CLIMATE, CONF_DEPARTURE)
+SECTIONS = (
+    CONF_ARRIVAL_LIGHTS,
+    CONF_CLIMATE,
+    CONF_DEPARTURE,
+    CONF_GARAGE_DOOR,
+    CONF_NOTIFICATIONS,
+)
 
 DOCUMENTED: dict[str, Any] = {
     "arrival_lights": {
@@ -56,6 +64,19 @@ DOCUMENTED: dict[str, Any] = {
         "mode": "eco",
         "eco_temperature": 17.0,
         "lights_off": False,
+    },
+    "garage_door": {
+        "targets": ["cover.garage_door"],
+        "open_on": "arriving",
+        "close_if_cancelled": 5,
+        "auto_close": True,
+        "auto_close_distance": 300.0,
+        "obstruction_sensors": ["binary_sensor.garage_door_obstruction"],
+    },
+    "notifications": {
+        "targets": ["notify.family"],
+        "mobile_app": ["mobile_app_anna_phone"],
+        "events": ["approach_started", "garage_door", "climate"],
     },
     "cooldown": 15,
 }
@@ -85,8 +106,13 @@ def home_entities(hass: HomeAssistant) -> None:
             "17.5",
             {"device_class": "temperature", "unit_of_measurement": "°C"},
         ),
+        ("cover.garage_door", "closed", {"device_class": "garage"}),
+        ("binary_sensor.garage_door_obstruction", "off", {}),
+        ("notify.family", "unknown", {}),
     ):
         hass.states.async_set(entity_id, state, attributes)
+    # The Companion app's notify action of Anna's phone (registered by mobile_app).
+    hass.services.async_register("notify", "mobile_app_anna_phone", lambda _: None)
 
 
 def _schema(result: ConfigFlowResult) -> probatio.Schema:
@@ -181,6 +207,18 @@ async def test_defaults_shown(hass: HomeAssistant, init_push: MockConfigEntry) -
             "eco_temperature": DEFAULT_ECO_TEMPERATURE,
             "lights_off": False,
         },
+        CONF_GARAGE_DOOR: {
+            "targets": [],
+            "open_on": "arriving",
+            "close_if_cancelled": 5,
+            "auto_close": False,
+            "auto_close_distance": 300.0,
+        },
+        CONF_NOTIFICATIONS: {
+            "targets": [],
+            "mobile_app": [],
+            "events": ["approach_started", "garage_door"],
+        },
         CONF_COOLDOWN: DEFAULT_COOLDOWN,
     }
     assert _suggested(_schema(result)) == {key: {} for key in SECTIONS}
@@ -243,6 +281,8 @@ async def test_illuminance_needs_a_sensor(
         CONF_ARRIVAL_LIGHTS: {"collapsed": False},
         CONF_CLIMATE: {"collapsed": False},
         CONF_DEPARTURE: {"collapsed": True},
+        CONF_GARAGE_DOOR: {"collapsed": False},
+        CONF_NOTIFICATIONS: {"collapsed": False},
     }
     suggested = _suggested(_schema(result))
     assert suggested[CONF_ARRIVAL_LIGHTS][CONF_CONDITION] == CONDITION_ILLUMINANCE
@@ -303,6 +343,12 @@ async def test_sun_condition_and_fixed_timing(
             "lead": 45.0,
         },
         CONF_DEPARTURE: {"enabled": True, "mode": "away_preset", "lights_off": True},
+        CONF_GARAGE_DOOR: {
+            "targets": ["cover.garage_door"],
+            "open_on": "arrived",
+            "close_if_cancelled": 0.0,
+        },
+        CONF_NOTIFICATIONS: {"events": []},
         CONF_COOLDOWN: 0,
     }
     result = await hass.config_entries.options.async_configure(
@@ -332,6 +378,14 @@ async def test_sun_condition_and_fixed_timing(
             "eco_temperature": DEFAULT_ECO_TEMPERATURE,
             "lights_off": True,
         },
+        CONF_GARAGE_DOOR: {
+            "targets": ["cover.garage_door"],
+            "open_on": "arrived",
+            "close_if_cancelled": 0,
+            "auto_close": False,
+            "auto_close_distance": 300.0,
+        },
+        CONF_NOTIFICATIONS: {"targets": [], "mobile_app": [], "events": []},
         CONF_COOLDOWN: 0,
     }
 
@@ -357,6 +411,13 @@ async def test_sun_condition_and_fixed_timing(
         (CONF_CLIMATE, "lead", -5),
         (CONF_DEPARTURE, "mode", "off"),
         (CONF_DEPARTURE, "eco_temperature", 2),
+        (CONF_GARAGE_DOOR, "targets", ["light.porch"]),
+        (CONF_GARAGE_DOOR, "open_on", "approach_started"),
+        (CONF_GARAGE_DOOR, "close_if_cancelled", 61),
+        (CONF_GARAGE_DOOR, "auto_close_distance", 10),
+        (CONF_NOTIFICATIONS, "targets", ["light.porch"]),
+        (CONF_NOTIFICATIONS, "mobile_app", ["mobile_app_stolen_phone"]),
+        (CONF_NOTIFICATIONS, "events", ["lunch"]),
         (None, CONF_COOLDOWN, -1),
         (None, CONF_COOLDOWN, 1000),
     ],
@@ -379,3 +440,52 @@ async def test_out_of_range_refused(
     with pytest.raises(InvalidData):
         await hass.config_entries.options.async_configure(result["flow_id"], user_input)
     assert init_push.options == {}
+
+
+def _field(result: ConfigFlowResult, section_key: str, field: str) -> Any:
+    """Return the selector of one field of a routines section."""
+    inner = _sections(result)[section_key].schema
+    return next(value for marker, value in inner.schema.items() if marker == field)
+
+
+@pytest.mark.usefixtures("home_entities")
+async def test_companion_apps_offered_and_kept(
+    hass: HomeAssistant, init_push: MockConfigEntry
+) -> None:
+    """Offer the phones' notify actions; a chosen phone that is gone stays offered."""
+    hass.services.async_register("notify", "send_sms", lambda _: None)  # not a phone
+    result = await _open_routines(hass, init_push)
+    phones = _field(result, CONF_NOTIFICATIONS, "mobile_app").config["options"]
+    assert phones == ["mobile_app_anna_phone"]
+
+    hass.config_entries.async_update_entry(
+        init_push,
+        options={CONF_NOTIFICATIONS: {"mobile_app": ["mobile_app_old_phone"]}},
+    )
+    await hass.async_block_till_done()
+    result = await _open_routines(hass, init_push)
+    phones = _field(result, CONF_NOTIFICATIONS, "mobile_app").config["options"]
+    assert phones == ["mobile_app_anna_phone", "mobile_app_old_phone"]
+    assert _sections(result)[CONF_NOTIFICATIONS].options == {"collapsed": False}
+
+
+@pytest.mark.parametrize(
+    ("units", "temperature", "rate"),
+    [("metric", "°C", "°C/h"), ("us_customary", "°F", "°F/h")],
+)
+async def test_temperatures_in_the_unit_system(
+    hass: HomeAssistant,
+    init_push: MockConfigEntry,
+    units: str,
+    temperature: str,
+    rate: str,
+) -> None:
+    """Show temperatures and rates in Home Assistant's unit, never a bare degree."""
+    await hass.config.async_update(unit_system=units)
+    result = await _open_routines(hass, init_push)
+    for section_key, field, unit in (
+        (CONF_CLIMATE, "target_temperature", temperature),
+        (CONF_CLIMATE, "rate", rate),
+        (CONF_DEPARTURE, "eco_temperature", temperature),
+    ):
+        assert _field(result, section_key, field).config["unit_of_measurement"] == unit

@@ -744,9 +744,14 @@ async def test_departure_with_someone_home_changes_nothing(
     routines = async_capture_events(hass, EVENT_ROUTINE)
     await feed_cars(hass, freezer, [(entry, home.drive_away(home.NIGHT))])
     assert state(hass, "person.anna") == "home"
+    await tick(hass, freezer, 130)  # the household had two minutes to leave
     assert attribute(hass, home.LIVING, "temperature") == 19.0
     assert state(hass, home.PORCH) == "on"
-    assert routines == []
+    # The logbook says the home was not set back, and why.
+    assert [(event.data["routine"], event.data["skipped"]) for event in routines] == [
+        ("departure", "someone_home")
+    ]
+    assert routines[0].data["actions"] == []
 
 
 async def test_departure_disabled_and_cooldown(
@@ -960,7 +965,29 @@ async def test_a_transition_is_saved_at_once(
     assert hass_storage[key]["data"]["engine"]["phase"] == "home"
     assert saved_before is None or saved_before["data"]["engine"]["phase"] != "home"
     record = hass_storage[f"{DOMAIN}.{entry.entry_id}.routines"]["data"]
-    assert set(record) == {"changed", "comfort_done", "lights_done", "last_run"}
+    assert set(record) == {
+        "changed",
+        "comfort_done",
+        "lights_done",
+        "last_run",
+        "skipped_trip",
+        "garage_door",
+    }
+
+
+EMPTY_RECORD: dict[str, Any] = {
+    "changed": {},
+    "comfort_done": [],
+    "lights_done": False,
+    "last_run": {},
+}
+"""A routine record as version 0.1.0 wrote it (no garage door, no skipped trip)."""
+EMPTY_DOORS: dict[str, Any] = {
+    "opened": {},
+    "opened_this_trip": False,
+    "auto_close_pending": False,
+}
+NOON = "2026-01-05T12:00:00+00:00"
 
 
 def save_record(
@@ -1057,6 +1084,12 @@ def save_record(
             "last_run": {},
         },
         {},
+        {**EMPTY_RECORD, "skipped_trip": "yes"},
+        {**EMPTY_RECORD, "garage_door": "open"},
+        {**EMPTY_RECORD, "garage_door": {**EMPTY_DOORS, "opened": {"cover.x": 1}}},
+        {**EMPTY_RECORD, "garage_door": {**EMPTY_DOORS, "opened": {"x": NOON}}},
+        {**EMPTY_RECORD, "garage_door": {**EMPTY_DOORS, "opened_this_trip": 1}},
+        {**EMPTY_RECORD, "garage_door": {**EMPTY_DOORS, "auto_close_pending": 1}},
     ],
 )
 async def test_unusable_routine_record_is_forgotten(

@@ -9,18 +9,26 @@ warning), :func:`routines_schema` / :func:`routines_options` are the options for
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 import copy
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
 from homeassistant.components.climate.const import HVACMode
+from homeassistant.components.cover import CoverDeviceClass
+from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.const import LIGHT_LUX, UnitOfTime
-from homeassistant.core import valid_entity_id
+from homeassistant.const import LIGHT_LUX, UnitOfLength, UnitOfTime
+from homeassistant.core import HomeAssistant, valid_entity_id
 from homeassistant.data_entry_flow import section
-from homeassistant.helpers.selector import BooleanSelector, SelectSelectorConfig
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+from homeassistant.util import slugify
 import probatio
 
 from ..const import (
@@ -28,12 +36,17 @@ from ..const import (
     CONDITION_ILLUMINANCE,
     CONDITION_SUN,
     CONF_ARRIVAL_LIGHTS,
+    CONF_AUTO_CLOSE,
+    CONF_AUTO_CLOSE_DISTANCE,
     CONF_CLIMATE,
+    CONF_CLOSE_IF_CANCELLED,
     CONF_CONDITION,
     CONF_COOLDOWN,
     CONF_DEPARTURE,
     CONF_ECO_TEMPERATURE,
     CONF_ENABLED,
+    CONF_EVENTS,
+    CONF_GARAGE_DOOR,
     CONF_HVAC_MODE,
     CONF_ILLUMINANCE_BELOW,
     CONF_ILLUMINANCE_SENSOR,
@@ -41,12 +54,18 @@ from ..const import (
     CONF_LEAD,
     CONF_LIGHTS_OFF,
     CONF_MAX_LEAD,
+    CONF_MOBILE_APP,
     CONF_MODE,
+    CONF_NOTIFICATIONS,
+    CONF_OBSTRUCTION_SENSORS,
+    CONF_OPEN_ON,
     CONF_RATE,
     CONF_TARGET_TEMPERATURE,
     CONF_TARGETS,
     CONF_TIMING,
     CONF_WHEN,
+    DEFAULT_AUTO_CLOSE_DISTANCE,
+    DEFAULT_CLOSE_IF_CANCELLED,
     DEFAULT_COOLDOWN,
     DEFAULT_ECO_TEMPERATURE,
     DEFAULT_ILLUMINANCE_BELOW,
@@ -59,11 +78,15 @@ from ..const import (
     HVAC_HEAT,
     HVAC_KEEP,
     LOGGER,
+    NOTIFY_CLIMATE,
+    NOTIFY_GARAGE_DOOR,
     TIMING_FIXED,
     TIMING_PREHEAT,
     WHEN_APPROACH_STARTED,
+    WHEN_ARRIVED,
     WHEN_ARRIVING,
 )
+from ..engine import EventType
 from ..engine.values import read_number
 from ..selectors import drop_down, entities, number_box, rate_box, temperature_box
 
@@ -89,6 +112,18 @@ ROUTINE_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
         CONF_ECO_TEMPERATURE: DEFAULT_ECO_TEMPERATURE,
         CONF_LIGHTS_OFF: False,
     },
+    CONF_GARAGE_DOOR: {
+        CONF_TARGETS: [],
+        CONF_OPEN_ON: WHEN_ARRIVING,
+        CONF_CLOSE_IF_CANCELLED: DEFAULT_CLOSE_IF_CANCELLED,
+        CONF_AUTO_CLOSE: False,
+        CONF_AUTO_CLOSE_DISTANCE: DEFAULT_AUTO_CLOSE_DISTANCE,
+    },
+    CONF_NOTIFICATIONS: {
+        CONF_TARGETS: [],
+        CONF_MOBILE_APP: [],
+        CONF_EVENTS: [EventType.APPROACH_STARTED.value, NOTIFY_GARAGE_DOOR],
+    },
 }
 """The defaults of each routine section's settings (optional sensors have none)."""
 
@@ -100,6 +135,8 @@ ROUTINE_RANGES: Final[dict[str, tuple[float, float]]] = {
     CONF_MAX_LEAD: (10.0, 480.0),
     CONF_LEAD: (0.0, 240.0),
     CONF_COOLDOWN: (0.0, 240.0),
+    CONF_CLOSE_IF_CANCELLED: (0.0, 60.0),
+    CONF_AUTO_CLOSE_DISTANCE: (50.0, 5_000.0),
 }
 """The valid range of each number of the routine options (the form's boxes, and what is
 read from saved options)."""
@@ -141,12 +178,53 @@ class DepartureOptions:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GarageDoorOptions:
+    """The garage-door section of a car's options."""
+
+    targets: tuple[str, ...]
+    """``cover`` entities (garage doors, gates, doors)."""
+    open_on: str
+    """``arriving`` or ``arrived``; never on ``approach_started``."""
+    close_if_cancelled: timedelta
+    """Closed again when the approach is cancelled within this time of opening (zero:
+    never)."""
+    auto_close: bool
+    auto_close_distance: float
+    """Metres from home beyond which a departed car closes the door (auto-close)."""
+    obstruction_sensors: tuple[str, ...]
+    """``binary_sensor`` entities that are on while a door is obstructed."""
+
+
+NOTIFY_EVENTS: Final = (
+    *(event.value for event in EventType),
+    NOTIFY_GARAGE_DOOR,
+    NOTIFY_CLIMATE,
+)
+"""What a notification may be sent for: the transitions, garage-door moves, heating."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationOptions:
+    """The notifications section of a car's options."""
+
+    targets: tuple[str, ...]
+    """``notify`` entities (``notify.send_message``)."""
+    mobile_app: tuple[str, ...]
+    """``notify`` actions of the Companion app (``mobile_app_<device>``), which get a
+    "Skip this time" button."""
+    events: frozenset[str]
+    """Which of :data:`NOTIFY_EVENTS` are sent."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RoutineOptions:
     """A car's routine options, with the defaults (``ROUTINE_DEFAULTS``) for the rest."""
 
     lights: LightsOptions
     climate: ClimateOptions
     departure: DepartureOptions
+    garage_door: GarageDoorOptions
+    notifications: NotificationOptions
     cooldown: timedelta
 
     @classmethod
@@ -160,6 +238,8 @@ class RoutineOptions:
         lights = _section(options, CONF_ARRIVAL_LIGHTS)
         climate = _section(options, CONF_CLIMATE)
         departure = _section(options, CONF_DEPARTURE)
+        garage = _section(options, CONF_GARAGE_DOOR)
+        notify = _section(options, CONF_NOTIFICATIONS)
         return cls(
             lights=LightsOptions(
                 targets=_targets(lights),
@@ -189,6 +269,21 @@ class RoutineOptions:
                 ),
                 eco_temperature=_value(departure, CONF_ECO_TEMPERATURE),
                 lights_off=_flag(departure, CONF_LIGHTS_OFF),
+            ),
+            garage_door=GarageDoorOptions(
+                targets=_targets(garage),
+                open_on=_choice(garage, CONF_OPEN_ON, (WHEN_ARRIVING, WHEN_ARRIVED)),
+                close_if_cancelled=timedelta(
+                    minutes=_value(garage, CONF_CLOSE_IF_CANCELLED)
+                ),
+                auto_close=_flag(garage, CONF_AUTO_CLOSE),
+                auto_close_distance=_value(garage, CONF_AUTO_CLOSE_DISTANCE),
+                obstruction_sensors=_targets(garage, CONF_OBSTRUCTION_SENSORS),
+            ),
+            notifications=NotificationOptions(
+                targets=_targets(notify),
+                mobile_app=_services(notify),
+                events=_events(notify),
             ),
             cooldown=timedelta(
                 minutes=_value(
@@ -278,26 +373,66 @@ def _entity(section: Mapping[str, Any], key: str) -> str | None:
     return None
 
 
-def _targets(section: Mapping[str, Any]) -> tuple[str, ...]:
-    value = section.get(CONF_TARGETS) or ()
+def _targets(section: Mapping[str, Any], key: str = CONF_TARGETS) -> tuple[str, ...]:
+    """Read a list of entity ids; junk entries are dropped (with a warning)."""
+    return _texts(section, key, valid_entity_id)
+
+
+def _services(section: Mapping[str, Any]) -> tuple[str, ...]:
+    """Read the Companion app notify actions (``mobile_app_<device>``)."""
+    return _texts(section, CONF_MOBILE_APP, _mobile_app_action)
+
+
+MOBILE_APP_PREFIX: Final = "mobile_app_"
+"""The Companion app's notify actions are ``notify.mobile_app_<device>``."""
+
+
+def mobile_app_actions(hass: HomeAssistant) -> list[str]:
+    """Return the Companion app notify actions Home Assistant has now, sorted."""
+    return sorted(
+        service
+        for service in hass.services.async_services_for_domain(NOTIFY_DOMAIN)
+        if _mobile_app_action(service)
+    )
+
+
+def _mobile_app_action(value: str) -> bool:
+    return value.startswith(MOBILE_APP_PREFIX) and slugify(value) == value
+
+
+def _events(section: Mapping[str, Any]) -> frozenset[str]:
+    """Read the notification events; unknown ones are dropped (with a warning)."""
+    return frozenset(_texts(section, CONF_EVENTS, NOTIFY_EVENTS.__contains__))
+
+
+def _texts(
+    section: Mapping[str, Any], key: str, valid: Callable[[str], bool]
+) -> tuple[str, ...]:
+    value = section.get(key) or ()
     if isinstance(value, (list, tuple)):
-        good = tuple(v for v in value if isinstance(v, str) and valid_entity_id(v))
+        good = tuple(v for v in value if isinstance(v, str) and valid(v))
         if len(good) == len(value):
             return good
-        _junk(f"{section[_SECTION]}.{CONF_TARGETS}", value)
+        _junk(f"{section[_SECTION]}.{key}", value)
         return good
-    _junk(f"{section[_SECTION]}.{CONF_TARGETS}", value)
+    _junk(f"{section[_SECTION]}.{key}", value)
     return ()
 
 
-ROUTINE_MINUTES = (CONF_MAX_LEAD, CONF_LEAD)
-"""The climate settings kept as whole minutes."""
+ROUTINE_MINUTES: Final = {
+    CONF_CLIMATE: (CONF_MAX_LEAD, CONF_LEAD),
+    CONF_GARAGE_DOOR: (CONF_CLOSE_IF_CANCELLED,),
+}
+"""The settings kept as whole minutes, by section."""
 
 
-def routine_selectors(temperature_unit: str) -> dict[str, dict[str, Any]]:
+def routine_selectors(
+    temperature_unit: str, mobile_apps: Sequence[str] = ()
+) -> dict[str, dict[str, Any]]:
     """Return each routine section's fields, in the order the form shows them.
 
-    Temperatures and rates are in Home Assistant's unit system (``temperature_unit``).
+    Temperatures and rates are in Home Assistant's unit system (``temperature_unit``);
+    ``mobile_apps`` are the Companion app notify actions to offer.
     """
     return {
         CONF_ARRIVAL_LIGHTS: {
@@ -360,6 +495,45 @@ def routine_selectors(temperature_unit: str) -> dict[str, dict[str, Any]]:
             CONF_ECO_TEMPERATURE: temperature_box(temperature_unit),
             CONF_LIGHTS_OFF: BooleanSelector(),
         },
+        CONF_GARAGE_DOOR: {
+            CONF_TARGETS: entities(
+                "cover",
+                device_class=[
+                    CoverDeviceClass.GARAGE,
+                    CoverDeviceClass.GATE,
+                    CoverDeviceClass.DOOR,
+                ],
+                multiple=True,
+            ),
+            CONF_OPEN_ON: drop_down(
+                SelectSelectorConfig(
+                    options=[WHEN_ARRIVING, WHEN_ARRIVED],
+                    translation_key="garage_open_on",
+                )
+            ),
+            CONF_CLOSE_IF_CANCELLED: number_box(0, 60, 1, UnitOfTime.MINUTES),
+            CONF_AUTO_CLOSE: BooleanSelector(),
+            CONF_AUTO_CLOSE_DISTANCE: number_box(50, 5_000, 10, UnitOfLength.METERS),
+            CONF_OBSTRUCTION_SENSORS: entities("binary_sensor", multiple=True),
+        },
+        CONF_NOTIFICATIONS: {
+            CONF_TARGETS: entities("notify", multiple=True),
+            CONF_MOBILE_APP: SelectSelector(
+                SelectSelectorConfig(
+                    options=list(mobile_apps),
+                    multiple=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            CONF_EVENTS: SelectSelector(
+                SelectSelectorConfig(
+                    options=list(NOTIFY_EVENTS),
+                    multiple=True,
+                    mode=SelectSelectorMode.LIST,
+                    translation_key="notify_events",
+                )
+            ),
+        },
     }
 
 
@@ -370,20 +544,28 @@ def _routine_configured(key: str, settings: Any) -> bool:
     """Tell whether a routine section is in use (so its section opens)."""
     if not isinstance(settings, dict):
         return False
+    if key == CONF_NOTIFICATIONS:
+        return bool(settings.get(CONF_TARGETS) or settings.get(CONF_MOBILE_APP))
     return bool(settings.get(CONF_ENABLED if key == CONF_DEPARTURE else CONF_TARGETS))
 
 
 def routines_schema(
-    values: Mapping[str, Any], errors: Mapping[str, str], temperature_unit: str
+    values: Mapping[str, Any],
+    errors: Mapping[str, str],
+    temperature_unit: str,
+    mobile_apps: Sequence[str] = (),
 ) -> probatio.Schema:
     """Return the routines form: a section per routine, then the cooldown.
 
     The defaults are the documented ones; ``values`` (the saved options or the
     input being corrected) are suggested over them. A section opens when its
-    routine is in use or has an error.
+    routine is in use or has an error. ``mobile_apps`` are the Companion app notify
+    actions Home Assistant has now; those already chosen stay offered.
     """
+    chosen = _services(_section(values, CONF_NOTIFICATIONS))
+    offered = sorted({*mobile_apps, *chosen})
     fields: dict[Any, Any] = {}
-    for key, selectors in routine_selectors(temperature_unit).items():
+    for key, selectors in routine_selectors(temperature_unit, offered).items():
         inner: dict[Any, Any] = {}
         for field, selector in selectors.items():
             if field in ROUTINE_DEFAULTS[key]:
@@ -411,13 +593,20 @@ def routines_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = copy.deepcopy(
         {key: dict(user_input[key]) for key in ROUTINE_DEFAULTS}
     )
-    for key in ROUTINE_MINUTES:
-        options[CONF_CLIMATE][key] = int(options[CONF_CLIMATE][key])
+    for key, minutes in ROUTINE_MINUTES.items():
+        for field in minutes:
+            options[key][field] = int(options[key][field])
     options[CONF_COOLDOWN] = int(user_input[CONF_COOLDOWN])
     return options
 
 
-ROUTINE_SECTIONS = (CONF_ARRIVAL_LIGHTS, CONF_CLIMATE, CONF_DEPARTURE)
+ROUTINE_SECTIONS = (
+    CONF_ARRIVAL_LIGHTS,
+    CONF_CLIMATE,
+    CONF_DEPARTURE,
+    CONF_GARAGE_DOOR,
+    CONF_NOTIFICATIONS,
+)
 """The options sections of a car's routines."""
 SENSOR_KEYS = (CONF_ILLUMINANCE_SENSOR, CONF_INDOOR_SENSOR)
 """Entity options of the routine sections that are read, not acted on."""
@@ -431,8 +620,9 @@ def options_without(options: Mapping[str, Any], entity_id: str) -> dict[str, Any
         if not isinstance(section, Mapping):
             continue
         changed = dict(section)
-        if isinstance(targets := section.get(CONF_TARGETS), list):
-            changed[CONF_TARGETS] = [t for t in targets if t != entity_id]
+        for key_list in (CONF_TARGETS, CONF_OBSTRUCTION_SENSORS):
+            if isinstance(targets := section.get(key_list), list):
+                changed[key_list] = [t for t in targets if t != entity_id]
         for sensor in SENSOR_KEYS:
             if section.get(sensor) == entity_id:
                 del changed[sensor]

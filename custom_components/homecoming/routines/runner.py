@@ -36,6 +36,8 @@ from homeassistant.const import (
 )
 from homeassistant.core import (
     CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
     HomeAssistant,
     State,
     callback,
@@ -43,11 +45,11 @@ from homeassistant.core import (
     valid_entity_id,
 )
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.sun import is_up
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 
 from ..const import (
     CONDITION_ALWAYS,
@@ -57,6 +59,7 @@ from ..const import (
     EVENT_ROUTINE,
     HVAC_KEEP,
     LOGGER,
+    NOTIFY_CLIMATE,
     ROUTINE_ARRIVAL,
     ROUTINE_DEPARTURE,
     TIMING_FIXED,
@@ -65,6 +68,17 @@ from ..const import (
 from ..coordinator import HomecomingCoordinator
 from ..engine import ClimateMode, EventType, Phase, Transition, should_start
 from ..engine.values import read_number
+from .actuator import Actuator
+from .garage import PART as GARAGE_PART, GarageDoors
+from .notify import (
+    ATTR_ACTION,
+    EVENT_MOBILE_APP_ACTION,
+    PART as NOTIFY_PART,
+    TRIP_EVENTS,
+    Notifier,
+    minutes_until,
+    skip_action,
+)
 from .options import RoutineOptions
 
 CLIMATE_DOMAIN: Final = "climate"
@@ -72,11 +86,6 @@ SWITCHABLE_DOMAINS: Final = frozenset({"light", "switch"})
 """Domains with an on/off state: left alone when already on, turned off on departure."""
 HEAT_COOL_SPREAD: Final = 1.0
 """For heat_cool, the comfort target becomes target ± this as the low / high setpoints."""
-
-TARGET_GUARD: HassKey[dict[tuple[str, str], datetime]] = HassKey(
-    f"{DOMAIN}_target_guard"
-)
-"""When each target was last acted on, and how, by any car: two cars, one action."""
 
 
 @dataclass(slots=True)
@@ -179,29 +188,27 @@ def _number(value: Any) -> float | None:
         return None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Decision:
-    """What a routine part last decided, and why (shown in diagnostics)."""
-
-    at: datetime
-    trigger: str | None
-    """The transition that asked (``None``: a time check or a manual run)."""
-    outcome: str
-    """``ran`` or ``skipped``."""
-    reason: str
-    """Why: ``done`` (something was changed), ``nothing_to_do``, ``switched_off``,
-    ``snoozed``, ``cooldown``, ``condition`` (daylight / bright enough), ``no_targets``,
-    ``disabled``, ``someone_home``, ``no_eta``, ``not_yet``, ``manual``."""
-    actions: int = 0
-
-
 _PARTS: Final[dict[EventType, tuple[str, ...]]] = {
-    EventType.APPROACH_STARTED: ("lights", "climate"),
-    EventType.ARRIVING: ("lights", "climate"),
-    EventType.ARRIVED: ("lights", "climate"),
-    EventType.DEPARTED: ("departure",),
+    EventType.APPROACH_STARTED: ("lights", "climate", NOTIFY_PART),
+    EventType.APPROACH_CANCELLED: (GARAGE_PART, NOTIFY_PART),
+    EventType.ARRIVING: ("lights", "climate", GARAGE_PART, NOTIFY_PART),
+    EventType.ARRIVED: ("lights", "climate", GARAGE_PART, NOTIFY_PART),
+    EventType.DEPARTED: ("departure", GARAGE_PART, NOTIFY_PART),
 }
 """The routine parts each transition asks."""
+
+TRIP_ENDS: Final = frozenset(
+    {EventType.ARRIVED, EventType.APPROACH_CANCELLED, EventType.DEPARTED}
+)
+"""Transitions that end a trip (and a "Skip this time")."""
+
+DEPARTURE_SETTLE: Final = timedelta(minutes=2)
+"""How long the departure routine waits for the people who were home to leave.
+
+The usual phone is both the car's source and its owner's ``person`` tracker: the person
+leaves the home zone seconds after (or before) the car's ``departed``. Two minutes covers
+a phone's report interval while driving (Companion app: about one a minute) and a zone
+exit's delay, and is short enough that the set-back still saves the heating."""
 
 
 class RoutineRunner:
@@ -221,14 +228,27 @@ class RoutineRunner:
         self._lights_done = False
         self._following = False
         """An approach announced by a transition is under way (none after a restore)."""
-        self._reported_missing: set[str] = set()
-        self._present: set[str] = set()
-        self._failed: set[str] = set()
-        """Targets that existed, and that failed or were missing, since the last manual
-        run began."""
         self._store = routine_store(hass, self.entry.entry_id)
-        self.decisions: dict[str, Decision] = {}
-        """The last decision of each part (``lights``, ``climate``, ``departure``)."""
+        self.actuator = Actuator(hass, self.entry, lambda: self.options.cooldown)
+        self.notifier = Notifier(
+            hass,
+            self.entry,
+            self.actuator,
+            lambda: self.options.notifications,
+            self._car_name,
+        )
+        self.garage = GarageDoors(
+            hass,
+            coordinator,
+            self.actuator,
+            self.notifier,
+            lambda: self.options.garage_door,
+            self._nobody_home,
+        )
+        self.skipped_trip = False
+        """The routines are held until the trip ends ("Skip this time" was pressed)."""
+        self._settling: CALLBACK_TYPE | None = None
+        """Stops waiting for the household after a departure (while it waits)."""
 
     async def async_load(self) -> None:
         """Read back what the routines changed before a restart, and when they ran.
@@ -253,6 +273,10 @@ class RoutineRunner:
                 for routine, moment in data["last_run"].items()
                 if routine in (ROUTINE_ARRIVAL, ROUTINE_DEPARTURE)
             }
+            skipped_trip = data.get("skipped_trip", False)
+            if not isinstance(skipped_trip, bool):
+                raise TypeError(skipped_trip)  # noqa: TRY301 - one refusal below
+            self.garage.load_record(data.get("garage_door"), _moment, _entity_id)
         except (
             HomeAssistantError,
             NotImplementedError,
@@ -284,6 +308,7 @@ class RoutineRunner:
         self._comfort_done = comfort_done
         self._lights_done = lights_done
         self._last_run = last_run
+        self.skipped_trip = skipped_trip
 
     @callback
     def _save(self) -> None:
@@ -298,6 +323,8 @@ class RoutineRunner:
                 routine: moment.isoformat()
                 for routine, moment in self._last_run.items()
             },
+            "skipped_trip": self.skipped_trip,
+            "garage_door": self.garage.as_record(),
         }
         _ = self.entry.async_create_background_task(
             self.hass,
@@ -312,11 +339,27 @@ class RoutineRunner:
             self._async_transition
         )
         remove_updates = self.coordinator.async_add_listener(self._async_update)
+        remove_skips = self.hass.bus.async_listen(
+            EVENT_MOBILE_APP_ACTION,
+            self._async_skip_pressed,
+            event_filter=self._is_our_skip,
+        )
+        remove_doors = (
+            async_track_state_change_event(
+                self.hass, self.options.garage_door.targets, self._async_door_changed
+            )
+            if self.options.garage_door.targets
+            else None
+        )
 
         @callback
         def _stop() -> None:
             remove_transitions()
             remove_updates()
+            remove_skips()
+            if remove_doors is not None:
+                remove_doors()
+            self._stop_settling()
 
         return _stop
 
@@ -324,10 +367,35 @@ class RoutineRunner:
 
     @property
     def active(self) -> bool:
-        """Whether routines run on their own now (switched on and not snoozed)."""
-        if not self.enabled:
+        """Whether routines run on their own now (switched on, not snoozed or skipped)."""
+        if not self.enabled or self.skipped_trip:
             return False
         return self.snoozed_until is None or dt_util.utcnow() >= self.snoozed_until
+
+    @callback
+    def _is_our_skip(self, data: Mapping[str, Any]) -> bool:
+        return data.get(ATTR_ACTION) == skip_action(self.entry.entry_id)
+
+    @callback
+    def _async_skip_pressed(self, event: Event[Mapping[str, Any]]) -> None:
+        """Hold the routines for this trip: "Skip this time" was pressed on a phone."""
+        phase = self.coordinator.data.snapshot.phase
+        if phase not in (Phase.APPROACHING, Phase.ARRIVING):
+            LOGGER.debug(
+                "%s: skip pressed while %s; no trip to skip", self.entry.title, phase
+            )
+            return
+        if self.skipped_trip:
+            return
+        LOGGER.info("%s: routines skipped for this trip", self.entry.title)
+        self.skipped_trip = True
+        self._log(ROUTINE_ARRIVAL, None, [], skipped="skip_this_time")
+        self.coordinator.async_update_listeners()
+
+    @callback
+    def _async_door_changed(self, event: Event[EventStateChangedData]) -> None:
+        if self.garage.async_door_changed(event):
+            self._save()
 
     @callback
     def async_snooze(self, duration: timedelta) -> None:
@@ -343,8 +411,7 @@ class RoutineRunner:
         Raises a translated :class:`HomeAssistantError` when nothing could be done: some
         target failed or is missing, and no target that exists went right.
         """
-        self._present.clear()
-        self._failed.clear()
+        self.actuator.reset()
         if routine == ROUTINE_DEPARTURE:
             actions = await self._async_departure(forced=True)
         else:
@@ -353,7 +420,7 @@ class RoutineRunner:
                 self.options.climate.targets, forced=True
             )
             self._log(ROUTINE_ARRIVAL, None, actions)
-        if self._failed and self._present <= self._failed:
+        if self.actuator.failed and self.actuator.present <= self.actuator.failed:
             # Every target that exists failed (or none exists): nothing was done.
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -361,7 +428,7 @@ class RoutineRunner:
                 translation_placeholders={
                     "car": self.entry.title,
                     "routine": routine,
-                    "failed": str(len(self._failed)),
+                    "failed": str(len(self.actuator.failed)),
                 },
             )
 
@@ -371,6 +438,10 @@ class RoutineRunner:
     def _async_transition(self, transition: Transition) -> None:
         """React to a transition of the car (never called on restore)."""
         event = transition.event
+        if self._settling is not None:
+            # The car is back before the household settled: nothing to set back.
+            self._stop_settling()
+            self.actuator.decide("departure", event, "came_back")
         if event is EventType.APPROACH_STARTED:
             self._lights_done = False
             self._comfort_done.clear()
@@ -384,7 +455,14 @@ class RoutineRunner:
         if not self.active:
             reason = "switched_off" if not self.enabled else "snoozed"
             for part in _PARTS.get(event, ()):
-                self._decide(part, event, reason)
+                self.actuator.decide(part, event, reason)
+            if event is EventType.DEPARTED:
+                self.garage.skip_trip()
+            if self.skipped_trip and event in TRIP_ENDS:
+                # The skipped trip is over: the next one runs the routines again.
+                self.skipped_trip = False
+                self.coordinator.async_update_listeners()
+            self._save()
             return
         _ = self.entry.async_create_task(
             self.hass, self._async_react(transition), f"{DOMAIN} routine {event}"
@@ -393,6 +471,8 @@ class RoutineRunner:
     async def _async_react(self, transition: Transition) -> None:
         event = transition.event
         actions: list[dict[str, Any]] = []
+        await self._async_notify_transition(transition)
+        actions += await self.garage.async_transition(event)
         lights = self.options.lights
         lights_now = (
             event is EventType.APPROACH_STARTED and lights.when == WHEN_APPROACH_STARTED
@@ -402,7 +482,7 @@ class RoutineRunner:
                 self._lights_done = True
                 actions += await self._async_lights(forced=False, trigger=event)
             else:
-                self._decide("lights", event, "cooldown")
+                self.actuator.decide("lights", event, "cooldown")
         if event is EventType.APPROACH_STARTED:
             actions += await self._async_preheat()
         elif event in (EventType.ARRIVING, EventType.ARRIVED):
@@ -420,13 +500,35 @@ class RoutineRunner:
         elif event is EventType.APPROACH_CANCELLED:
             actions += await self._async_restore()
         elif event is EventType.DEPARTED:
-            _ = await self._async_departure(forced=False)
+            if actions:
+                self._log(ROUTINE_ARRIVAL, transition, actions)
+            self._async_departed()
             return
         self._log(ROUTINE_ARRIVAL, transition, actions)
+
+    async def _async_notify_transition(self, transition: Transition) -> None:
+        """Notify a transition the user ticked: "Family car is on its way home…"."""
+        event = transition.event
+        driver = self.coordinator.data.driver
+        placeholders: dict[str, str] = {}
+        if driver is not None:
+            placeholders["car"] = f"{self._car_name()} ({driver.name})"
+        key = event.value
+        eta = transition.eta
+        if event in TRIP_EVENTS and eta is not None:
+            now = dt_util.utcnow()
+            placeholders["minutes"] = str(minutes_until(eta, now))
+            placeholders["time"] = Notifier.clock(max(eta, now))
+            key = f"{key}_eta"
+        await self.notifier.async_send(event.value, key, placeholders, trigger=event)
 
     @callback
     def _async_update(self) -> None:
         """Check on every update while approaching whether the heating must start."""
+        if self.garage.auto_close_pending and self.active:
+            _ = self.entry.async_create_task(
+                self.hass, self._async_auto_close(), f"{DOMAIN} garage auto-close"
+            )
         data = self.coordinator.data
         if (
             not self.active
@@ -441,6 +543,10 @@ class RoutineRunner:
         _ = self.entry.async_create_task(
             self.hass, self._async_preheat_logged(), f"{DOMAIN} pre-heat check"
         )
+
+    async def _async_auto_close(self) -> None:
+        if actions := await self.garage.async_check_distance():
+            self._log(ROUTINE_DEPARTURE, None, actions)
 
     async def _async_preheat_logged(self) -> None:
         if actions := await self._async_preheat():
@@ -470,31 +576,31 @@ class RoutineRunner:
         if scene:
             targets.append(scene)
         if not targets:
-            self._decide("lights", trigger, "no_targets")
+            self.actuator.decide("lights", trigger, "no_targets")
             return []
         if not (forced or self._light_condition()):
-            self._decide("lights", trigger, "condition")
+            self.actuator.decide("lights", trigger, "condition")
             return []
         actions: list[dict[str, Any]] = []
         for entity_id in targets:
-            state = self._target_state(entity_id)
+            state = self.actuator.state(entity_id)
             if state is None:
                 # A driver's scene is the driver's setting, not the routine's: the
                 # routine's repair could not remove it, so it is only logged.
-                self._report_missing(entity_id, fixable=entity_id != scene)
+                self.actuator.report_missing(entity_id, fixable=entity_id != scene)
                 continue
-            self._clear_missing(entity_id)
+            self.actuator.clear_missing(entity_id)
             domain = split_entity_id(entity_id)[0]
             if domain in SWITCHABLE_DOMAINS and state.state == STATE_ON:
                 continue
-            if not forced and self._guarded(entity_id, SERVICE_TURN_ON):
+            if not forced and self.actuator.guarded(entity_id, SERVICE_TURN_ON):
                 continue
-            if await self._async_call(
+            if await self.actuator.async_call(
                 domain, SERVICE_TURN_ON, {ATTR_ENTITY_ID: entity_id}
             ):
-                self._guard(entity_id, SERVICE_TURN_ON)
+                self.actuator.guard(entity_id, SERVICE_TURN_ON)
                 actions.append({"action": "turn_on", "entity_id": entity_id})
-        self._decide(
+        self.actuator.decide(
             "lights",
             trigger,
             "manual" if forced else ("done" if actions else "nothing_to_do"),
@@ -527,7 +633,7 @@ class RoutineRunner:
             return []
         eta = self.coordinator.data.snapshot.eta
         if eta is None:
-            self._decide("climate", None, "no_eta")
+            self.actuator.decide("climate", None, "no_eta")
             return []
         now = dt_util.utcnow()
         due: list[str] = []
@@ -553,7 +659,7 @@ class RoutineRunner:
             if start:
                 due.append(entity_id)
         if not due:
-            self._decide("climate", None, "not_yet")
+            self.actuator.decide("climate", None, "not_yet")
             return []
         return await self._async_comfort(due, forced=False)
 
@@ -566,11 +672,11 @@ class RoutineRunner:
         actions: list[dict[str, Any]] = []
         for entity_id in targets:
             self._comfort_done.add(entity_id)
-            state = self._target_state(entity_id)
+            state = self.actuator.state(entity_id)
             if state is None:
-                self._report_missing(entity_id)
+                self.actuator.report_missing(entity_id)
                 continue
-            self._clear_missing(entity_id)
+            self.actuator.clear_missing(entity_id)
             if (
                 climate.hvac_mode == HVAC_KEEP
                 or climate.hvac_mode not in state.attributes.get(ATTR_HVAC_MODES, ())
@@ -590,21 +696,21 @@ class RoutineRunner:
                 before.get(k) == v for k, v in wanted.items()
             ):
                 continue  # already there (another car, or the user)
-            if not forced and self._guarded(entity_id, "comfort"):
+            if not forced and self.actuator.guarded(entity_id, "comfort"):
                 continue
             ok = True
             if mode != state.state:
-                ok = await self._async_call(
+                ok = await self.actuator.async_call(
                     CLIMATE_DOMAIN,
                     "set_hvac_mode",
                     {ATTR_ENTITY_ID: entity_id, ATTR_HVAC_MODE: mode},
                 )
-            ok = ok and await self._async_call(
+            ok = ok and await self.actuator.async_call(
                 CLIMATE_DOMAIN, "set_temperature", {ATTR_ENTITY_ID: entity_id, **wanted}
             )
             if not ok:
                 continue
-            self._guard(entity_id, "comfort")
+            self.actuator.guard(entity_id, "comfort")
             self._changed[entity_id] = _Changed(
                 hvac_mode=mode,
                 setpoints=wanted,
@@ -619,8 +725,10 @@ class RoutineRunner:
                     "hvac_mode": mode,
                 }
             )
+            if not forced:
+                await self._async_notify_comfort(state, mode, temperature)
         if climate.targets:
-            self._decide(
+            self.actuator.decide(
                 "climate",
                 None,
                 "manual" if forced else ("done" if actions else "nothing_to_do"),
@@ -650,7 +758,7 @@ class RoutineRunner:
                 continue
             ok = True
             if change.previous_hvac_mode != change.hvac_mode:
-                ok = await self._async_call(
+                ok = await self.actuator.async_call(
                     CLIMATE_DOMAIN,
                     "set_hvac_mode",
                     {
@@ -659,14 +767,14 @@ class RoutineRunner:
                     },
                 )
             if ok and change.previous_setpoints:
-                ok = await self._async_call(
+                ok = await self.actuator.async_call(
                     CLIMATE_DOMAIN,
                     "set_temperature",
                     {ATTR_ENTITY_ID: entity_id, **change.previous_setpoints},
                 )
             if ok:
                 # Undone: a new approach within the cooldown may start it again.
-                self._unguard(entity_id, "comfort")
+                self.actuator.unguard(entity_id, "comfort")
                 actions.append(
                     {
                         "action": "restore",
@@ -676,41 +784,113 @@ class RoutineRunner:
                 )
         return actions
 
+    async def _async_notify_comfort(
+        self, state: State, mode: str, temperature: float
+    ) -> None:
+        """Notify "Heating started in Living room (18.5 → 21 °C)"."""
+        unit = self.hass.config.units.temperature_unit
+        indoor = self._indoor(state.entity_id)
+        target = f"{temperature:g} {unit}"
+        await self.notifier.async_send(
+            NOTIFY_CLIMATE,
+            "cooling_started" if mode == HVACMode.COOL else "heating_started",
+            {
+                "room": state.name,
+                "temperatures": target if indoor is None else f"{indoor:g} → {target}",
+            },
+        )
+
     # ------------------------------------------------------------ departure
 
+    def _home_people(self) -> list[str]:
+        return [
+            state.entity_id
+            for state in self.hass.states.async_all("person")
+            if state.state == STATE_HOME
+        ]
+
     def _nobody_home(self) -> bool:
-        return not any(
-            state.state == STATE_HOME for state in self.hass.states.async_all("person")
+        return not self._home_people()
+
+    @callback
+    def _async_departed(self) -> None:
+        """Decide the departure routine once the household has settled.
+
+        Run now if nobody is home; otherwise wait up to :data:`DEPARTURE_SETTLE` for
+        the people who were home to leave (a phone that is both the car's source and a
+        person's tracker leaves the zone about when the car departs), then run or skip.
+        """
+        departure = self.options.departure
+        reason = (
+            "disabled"
+            if not departure.enabled
+            else "cooldown"
+            if not self._cooled(ROUTINE_DEPARTURE)
+            else None
+        )
+        if reason is not None:
+            self.actuator.decide("departure", EventType.DEPARTED, reason)
+            return
+        home = self._home_people()
+        if not home:
+            self._start_departure()
+            return
+        self.actuator.decide("departure", EventType.DEPARTED, "waiting")
+
+        @callback
+        def _person_changed(_event: Event[EventStateChangedData]) -> None:
+            if self._nobody_home():
+                self._stop_settling()
+                self._start_departure()
+
+        @callback
+        def _settled(_now: datetime) -> None:
+            # Every person's change was heard: somebody is still home.
+            self._settling = None
+            remove_people()
+            self.actuator.decide("departure", EventType.DEPARTED, "someone_home")
+            self._log(ROUTINE_DEPARTURE, None, [], skipped="someone_home")
+
+        people = [state.entity_id for state in self.hass.states.async_all("person")]
+        remove_people = async_track_state_change_event(
+            self.hass, people, _person_changed
+        )
+        remove_timer = async_call_later(self.hass, DEPARTURE_SETTLE, _settled)
+
+        @callback
+        def _stop() -> None:
+            remove_people()
+            remove_timer()
+
+        self._settling = _stop
+
+    @callback
+    def _stop_settling(self) -> None:
+        if self._settling is not None:
+            self._settling()
+            self._settling = None
+
+    @callback
+    def _start_departure(self) -> None:
+        _ = self.entry.async_create_task(
+            self.hass, self._async_departure(forced=False), f"{DOMAIN} departure"
         )
 
     async def _async_departure(self, *, forced: bool) -> list[dict[str, Any]]:
         departure = self.options.departure
-        if not forced:
-            reason = (
-                "disabled"
-                if not departure.enabled
-                else "cooldown"
-                if not self._cooled(ROUTINE_DEPARTURE)
-                else "someone_home"
-                if not self._nobody_home()
-                else None
-            )
-            if reason is not None:
-                self._decide("departure", EventType.DEPARTED, reason)
-                return []
         self._last_run[ROUTINE_DEPARTURE] = dt_util.utcnow()
         actions: list[dict[str, Any]] = []
         for entity_id in self.options.climate.targets:
-            state = self._target_state(entity_id)
+            state = self.actuator.state(entity_id)
             if state is None:
-                self._report_missing(entity_id)
+                self.actuator.report_missing(entity_id)
                 continue
             if departure.mode == DEPARTURE_AWAY_PRESET and PRESET_AWAY in (
                 state.attributes.get(ATTR_PRESET_MODES) or ()
             ):
                 if state.attributes.get(
                     ATTR_PRESET_MODE
-                ) != PRESET_AWAY and await self._async_call(
+                ) != PRESET_AWAY and await self.actuator.async_call(
                     CLIMATE_DOMAIN,
                     "set_preset_mode",
                     {ATTR_ENTITY_ID: entity_id, ATTR_PRESET_MODE: PRESET_AWAY},
@@ -719,7 +899,7 @@ class RoutineRunner:
                 continue
             if _setpoints(state.attributes).get(
                 ATTR_TEMPERATURE
-            ) != departure.eco_temperature and await self._async_call(
+            ) != departure.eco_temperature and await self.actuator.async_call(
                 CLIMATE_DOMAIN,
                 "set_temperature",
                 {
@@ -736,19 +916,19 @@ class RoutineRunner:
                 )
         if departure.lights_off:
             for entity_id in self.options.lights.targets:
-                state = self._target_state(entity_id)
+                state = self.actuator.state(entity_id)
                 if (
                     state is None
                     or split_entity_id(entity_id)[0] not in SWITCHABLE_DOMAINS
                 ):
                     continue
-                if state.state == STATE_ON and await self._async_call(
+                if state.state == STATE_ON and await self.actuator.async_call(
                     split_entity_id(entity_id)[0],
                     SERVICE_TURN_OFF,
                     {ATTR_ENTITY_ID: entity_id},
                 ):
                     actions.append({"action": "turn_off", "entity_id": entity_id})
-        self._decide(
+        self.actuator.decide(
             "departure",
             None if forced else EventType.DEPARTED,
             "manual" if forced else ("done" if actions else "nothing_to_do"),
@@ -763,105 +943,27 @@ class RoutineRunner:
         last = self._last_run.get(routine)
         return last is None or dt_util.utcnow() - last >= self.options.cooldown
 
-    def _guarded(self, entity_id: str, action: str) -> bool:
-        last = self.hass.data.setdefault(TARGET_GUARD, {}).get((entity_id, action))
-        return last is not None and dt_util.utcnow() - last < self.options.cooldown
-
-    def _guard(self, entity_id: str, action: str) -> None:
-        self.hass.data.setdefault(TARGET_GUARD, {})[(entity_id, action)] = (
-            dt_util.utcnow()
-        )
-
-    def _unguard(self, entity_id: str, action: str) -> None:
-        self.hass.data.setdefault(TARGET_GUARD, {}).pop((entity_id, action), None)
-
-    async def _async_call(
-        self, domain: str, service: str, data: dict[str, Any]
-    ) -> bool:
-        """Call one service for one target; a failure is logged and skipped."""
-        try:
-            await self.hass.services.async_call(domain, service, data, blocking=True)
-        except Exception as err:  # noqa: BLE001 - any target's failure stays its own
-            # Not only HomeAssistantError: a template entity's action that fails its
-            # schema raises a validation error, an integration may raise anything.
-            LOGGER.warning(
-                "%s: %s.%s for %s failed: %s",
-                self.entry.title,
-                domain,
-                service,
-                data.get(ATTR_ENTITY_ID),
-                err,
-            )
-            self._failed.add(str(data.get(ATTR_ENTITY_ID)))
-            return False
-        return True
-
-    def _target_state(self, entity_id: str) -> State | None:
-        """Return a routine target's state, noting that it exists."""
-        state = self.hass.states.get(entity_id)
-        if state is not None:
-            self._present.add(entity_id)
-        return state
-
-    def _report_missing(self, entity_id: str, *, fixable: bool = True) -> None:
-        self._failed.add(entity_id)
-        if entity_id in self._reported_missing:
-            return
-        self._reported_missing.add(entity_id)
-        LOGGER.warning(
-            "%s: routine target %s does not exist", self.entry.title, entity_id
-        )
-        if not fixable:
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            f"missing_target_{self.entry.entry_id}_{entity_id}",
-            data={"entry_id": self.entry.entry_id, "entity_id": entity_id},
-            is_fixable=True,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="missing_target",
-            translation_placeholders={"entity": entity_id, "name": self.entry.title},
-        )
-
-    def _clear_missing(self, entity_id: str) -> None:
-        if entity_id in self._reported_missing:
-            self._reported_missing.discard(entity_id)
-            ir.async_delete_issue(
-                self.hass, DOMAIN, f"missing_target_{self.entry.entry_id}_{entity_id}"
-            )
-
-    def _decide(
-        self,
-        part: str,
-        trigger: EventType | None,
-        reason: str,
-        actions: int = 0,
-    ) -> None:
-        """Remember (and log at debug) what a routine part decided and why."""
-        outcome = "ran" if actions else "skipped"
-        self.decisions[part] = Decision(
-            at=dt_util.utcnow(),
-            trigger=None if trigger is None else trigger.value,
-            outcome=outcome,
-            reason=reason,
-            actions=actions,
-        )
-        LOGGER.debug(
-            "%s: %s %s on %s (%s)",
-            self.entry.title,
-            part,
-            outcome,
-            "a check" if trigger is None else trigger.value,
-            reason,
-        )
+    def _car_name(self) -> str:
+        """Return the car's device name (as the user named it), else the entry title."""
+        device = dr.async_get(self.hass).async_get(self.coordinator.device_id)
+        names = (device.name_by_user, device.name) if device is not None else ()
+        return next((name for name in names if name), self.entry.title)
 
     def _log(
-        self, routine: str, transition: Transition | None, actions: list[dict[str, Any]]
+        self,
+        routine: str,
+        transition: Transition | None,
+        actions: list[dict[str, Any]],
+        *,
+        skipped: str | None = None,
     ) -> None:
-        """Save the record; tell the logbook what a routine did (nothing, if nothing)."""
+        """Save the record; tell the logbook what a routine did, or why it did not.
+
+        Nothing is logged when nothing was done, unless ``skipped`` says why a
+        routine the user expects (the departure set-back) did not run.
+        """
         self._save()
-        if not actions:
+        if not actions and skipped is None:
             return
         self.hass.bus.async_fire(
             EVENT_ROUTINE,
@@ -871,5 +973,6 @@ class RoutineRunner:
                 "routine": routine,
                 "trigger": transition.event.value if transition else None,
                 "actions": actions,
+                **({"skipped": skipped} if skipped else {}),
             },
         )

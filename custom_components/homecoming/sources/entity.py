@@ -15,11 +15,18 @@ Two things make a followed entity more than its attributes (docs/sources.md):
   the phone reports) is no news: it is not used at all (its time is when the tracker
   started, not when the car was there) and the catching up goes on; the first report that
   tells something new ends it. Until then the clock ends nothing audibly either.
+
+A car may also name a travel-time sensor (Waze, Google Maps or any duration sensor): each
+fix built from the followed entity carries the sensor's reading as its ``travel_time``,
+which the engine uses as the ETA while the car approaches. A reading that is missing,
+unusable or stale gives none, and the engine's own ETA stands
+(:func:`travel_time_from_state`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 import math
 from typing import Final
 
@@ -28,13 +35,16 @@ from homeassistant.const import (
     ATTR_GPS_ACCURACY,
     ATTR_LATITUDE,
     ATTR_LONGITUDE,
+    ATTR_UNIT_OF_MEASUREMENT,
     STATE_HOME,
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
     UnitOfSpeed,
+    UnitOfTime,
 )
 from homeassistant.core import (
     CALLBACK_TYPE,
+    CoreState,
     Event,
     EventStateChangedData,
     HomeAssistant,
@@ -47,11 +57,19 @@ from homeassistant.helpers.event import (
     async_track_state_change_event,
 )
 from homeassistant.helpers.start import async_at_started
-from homeassistant.util.unit_conversion import SpeedConverter
+from homeassistant.util.unit_conversion import DurationConverter, SpeedConverter
 
-from ..const import CONF_TRACKED_ENTITY, DOMAIN, LOGGER
+from ..const import (
+    CONF_TRACKED_ENTITY,
+    CONF_TRAVEL_TIME_SENSOR,
+    DOMAIN,
+    LOGGER,
+    TRAVEL_TIME_MAX_AGE,
+)
 from ..coordinator import HomecomingCoordinator
+from ..detection import is_duration_unit, travel_time_sensor
 from ..engine import Fix, Phase, RejectReason
+from ..engine.models import MAX_TRAVEL_TIME_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +218,48 @@ def _heading(state: State) -> float | None:
     return None
 
 
+def travel_time_seconds(value: str, unit: object) -> float | None:
+    """Return a travel-time sensor's state in seconds; None if it gives no travel time.
+
+    ``value`` is the state, ``unit`` its ``unit_of_measurement``, any duration unit Home
+    Assistant converts (``d``, ``h``, ``min``, ``s``, ``ms``, ...). No unit or another
+    one, ``unknown``, ``unavailable``, text, a negative number, NaN, an infinity and more
+    than :data:`~.engine.models.MAX_TRAVEL_TIME_S` give None.
+    """
+    if not is_duration_unit(unit):
+        return None
+    try:
+        number = float(value)
+    except ValueError:  # unknown, unavailable, any other text
+        return None
+    seconds = DurationConverter.convert(number, unit, UnitOfTime.SECONDS)
+    if not 0.0 <= seconds <= MAX_TRAVEL_TIME_S:  # NaN too
+        return None
+    return seconds + 0.0  # -0.0 is 0.0
+
+
+def travel_time_from_state(state: State, at: datetime) -> float | None:
+    """Return the travel time a sensor's state gives for a fix measured ``at``.
+
+    A reading is taken when the sensor last reported it (``last_reported``: Waze and
+    Google write their state at every poll, changed or not), so it says the car arrives
+    at ``last_reported`` + its value; the travel time is what is left of it at ``at``.
+    None when the state gives no travel time (:func:`travel_time_seconds`), when the
+    reading is more than :data:`~.const.TRAVEL_TIME_MAX_AGE` older than the fix
+    (stale), or when the arrival it foresaw has passed without the car being home.
+    """
+    seconds = travel_time_seconds(
+        state.state, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    )
+    if seconds is None:
+        return None
+    age = at - state.last_reported
+    if age > TRAVEL_TIME_MAX_AGE:
+        return None
+    left = seconds - age.total_seconds()
+    return left if 0.0 <= left <= MAX_TRAVEL_TIME_S else None
+
+
 def source_issue_id(entry_id: str) -> str:
     """Return the id of a car's repair issue about its removed position source."""
     return f"source_removed_{entry_id}"
@@ -218,6 +278,18 @@ class EntitySource:
         self._speed: SpeedAttribute | None = None
         self._platform: str | None = None
         self._entry_id = coordinator.config_entry.entry_id
+        options = coordinator.config_entry.options
+        self._travel_time_sensor = travel_time_sensor(options)
+        if self._travel_time_sensor is None and CONF_TRAVEL_TIME_SENSOR in options:
+            LOGGER.warning(
+                "%s: the saved option %s = %r is not an entity id; the ETA is the"
+                " car's own (open the car's detection options and save them to fix it)",
+                coordinator.config_entry.title,
+                CONF_TRAVEL_TIME_SENSOR,
+                options[CONF_TRAVEL_TIME_SENSOR],
+            )
+        self._travel_time_missing = False
+        """The travel-time sensor's absence has been logged (once, until it is back)."""
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -337,6 +409,8 @@ class EntitySource:
             LOGGER.debug("%s: repeats the car's last known whereabouts", self.entity_id)
             return
         if isinstance(report, Fix):
+            if self._travel_time_sensor is not None:
+                report = self._with_travel_time(report, self._travel_time_sensor)
             (result,) = coordinator.async_add_fixes([report], silent=catching_up)
         else:
             result = coordinator.async_add_presence(
@@ -350,6 +424,41 @@ class EntitySource:
                 "%s: first news since the start, applied silently", self.entity_id
             )
             coordinator.catching_up = False
+
+    def _with_travel_time(self, fix: Fix, sensor: str) -> Fix:
+        """Return the fix with the travel-time sensor's reading, if it gives one."""
+        state = self.hass.states.get(sensor)
+        title = self.coordinator.config_entry.title
+        if state is None:
+            if self.hass.state is not CoreState.running:
+                # Starting: the sensor's integration may not have set it up yet.
+                LOGGER.debug(
+                    "%s: the travel-time sensor %s is not there yet", title, sensor
+                )
+            elif not self._travel_time_missing:
+                self._travel_time_missing = True
+                LOGGER.info(
+                    "%s: the travel-time sensor %s does not exist; the ETA is the"
+                    " car's own",
+                    title,
+                    sensor,
+                )
+            return fix
+        if self._travel_time_missing:
+            self._travel_time_missing = False
+            LOGGER.info("%s: the travel-time sensor %s is back", title, sensor)
+        travel_time = travel_time_from_state(state, fix.timestamp)
+        if travel_time is None:
+            LOGGER.debug(
+                "%s: no travel time from %s (%r %r, reported %s): the ETA is the car's own",
+                title,
+                sensor,
+                state.state,
+                state.attributes.get(ATTR_UNIT_OF_MEASUREMENT),
+                state.last_reported.isoformat(),
+            )
+            return fix
+        return replace(fix, travel_time=travel_time)
 
     def _repeats(self, report: Fix | bool, state: State) -> bool:
         """Whether a report only repeats the car's last known position (or zone).
