@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import graphlib
 import json
 from pathlib import Path
 
@@ -168,3 +170,53 @@ def test_blueprints_are_valid_automation_blueprints() -> None:
             "departed",
             "approach_started",
         }
+
+
+def _module_name(path: Path) -> str:
+    """Return the dotted name of a module of the integration (``routines.runner``)."""
+    parts = path.relative_to(INTEGRATION).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, modules: set[str]) -> set[str]:
+    """Return the integration's modules that ``path`` imports at run time.
+
+    Imports under ``if TYPE_CHECKING:`` do not run and make no cycle.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    typing_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for statement in block.body
+        for node in ast.walk(statement)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom) or id(node) in typing_only:
+            continue
+        if node.level == 0:
+            continue
+        base = package[: len(package) - (node.level - 1)]
+        target = ".".join([*base, *(node.module or "").split(".")]).strip(".")
+        candidates = [target] + [
+            f"{target}.{alias.name}".strip(".") for alias in node.names
+        ]
+        found |= {name for name in candidates if name in modules}
+    found.discard(_module_name(path))
+    return found
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    """Data flows one way: no module of the integration imports itself back."""
+    paths = sorted(INTEGRATION.rglob("*.py"))
+    modules = {_module_name(path) for path in paths}
+    graph = {_module_name(path): _imports(path, modules) for path in paths}
+    assert graph["routines.runner"] >= {"coordinator", "routines.garage"}
+    # A package's __init__ re-exporting its modules is not a cycle of the code.
+    for name in list(graph):
+        graph[name] = {m for m in graph[name] if not name.startswith(f"{m}.")}
+    graphlib.TopologicalSorter(graph).prepare()  # raises CycleError on a cycle
