@@ -350,6 +350,47 @@ class HassClient:
             "DELETE", f"/api/config/config_entries/options/flow/{flow_id}"
         )
 
+    async def saved_options(self, entry_id: str, step: str) -> dict[str, Any]:
+        """Return the options of a step of a car's options menu, as its form shows them.
+
+        Home Assistant's API does not return a config entry's options; the options
+        flow suggests the saved values in the step's form. Opens the step, reads the
+        suggested values (sections as nested dictionaries; a field without a
+        suggestion is left out) and closes the flow without saving.
+        """
+        flow_id, _ = await self.options_menu(entry_id)
+        try:
+            result = await self.flow_step(
+                "/api/config/config_entries/options/flow",
+                flow_id,
+                {"next_step_id": step},
+            )
+        finally:
+            await self.abort_options(flow_id)
+        if result.get("type") != "form":
+            msg = f"the options step {step} is not a form: {result}"
+            raise HarnessError(msg)
+        return _suggested(result.get("data_schema") or [])
+
+    async def device_triggers(self, device_id: str) -> list[dict[str, Any]]:
+        """Return the device triggers Home Assistant lists for a device."""
+        async with WebSocket.connect(self) as ws:
+            triggers = await ws.command(
+                "device_automation/trigger/list", device_id=device_id
+            )
+        return list(triggers)
+
+
+def _suggested(schema: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Return the suggested values of a serialized form (sections nested)."""
+    values: dict[str, Any] = {}
+    for item in schema:
+        if item.get("type") == "expandable":
+            values[item["name"]] = _suggested(item.get("schema") or [])
+        elif "suggested_value" in (item.get("description") or {}):
+            values[item["name"]] = item["description"]["suggested_value"]
+    return values
+
 
 class WebSocket:
     """An authenticated websocket connection: commands and their results.

@@ -65,15 +65,21 @@ def _entity_value(name: str, selector: Mapping[str, Any]) -> tuple[bool, Any]:
 
 
 def routine_value(item: Mapping[str, Any]) -> tuple[bool, Any]:
-    """Guess the demo home's value for one field of a routine form: (known, value)."""
+    """Guess the demo home's value for one field of a routine form: (known, value).
+
+    An entity picker for a domain the routines of the demo drive do not use (the garage
+    door's covers, notify entities) keeps its default: an empty list, the routine off.
+    """
     name = str(item["name"]).lower()
     selector = item.get("selector") or {}
     if item.get("type") == "expandable":
         data, unknown = fill_form(item.get("schema") or [])
         return not unknown, data
     if "entity" in selector:
-        return _entity_value(name, selector)
-    if "boolean" in selector:
+        known, value = _entity_value(name, selector)
+        if known:
+            return True, value
+    elif "boolean" in selector:
         # Conditions such as "only after sunset" would make the demo depend on the time
         # of day: the demo home runs its routines at any hour; everything else is on.
         return True, not any(word in name for word in CONDITION_WORDS)

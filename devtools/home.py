@@ -1,7 +1,8 @@
 """The demo home: its ``configuration.yaml``, its entities and its login.
 
 :func:`write_config` writes it into a configuration directory: template lights, a
-``generic_thermostat`` with its heater and temperature helpers, a person, ``zone.home``
+``generic_thermostat`` with its heater and temperature helpers, a template garage door
+(a ``cover`` of class garage over an ``input_boolean``), a person, ``zone.home``
 at :data:`HOME_LAT`, :data:`HOME_LON`; Home Assistant listens on :data:`HOST` only, and
 Homecoming is linked from this working tree (``custom_components/homecoming``).
 """
@@ -26,6 +27,9 @@ LIGHTS = ("light.driveway", "light.hallway")
 THERMOSTAT = "climate.living_room"
 HEATER = "input_boolean.heater"
 TEMPERATURE = "input_number.living_room_temperature"
+GARAGE_DOOR = "cover.garage_door"
+"""A template cover of class garage: open while :data:`GARAGE_DOOR_OPEN` is on."""
+GARAGE_DOOR_OPEN = "input_boolean.garage_door_open"
 TOKEN_FILE = ".homecoming-demo-token"  # noqa: S105 - a file name
 """The owner's long-lived token, kept in the configuration directory."""
 
@@ -71,6 +75,9 @@ input_boolean:
     name: Driveway light power
   hallway_power:
     name: Hallway light power
+  garage_door_open:
+    name: Garage door open
+    icon: mdi:garage-open
 
 input_number:
   living_room_temperature:
@@ -118,6 +125,19 @@ template:
           - action: input_boolean.turn_off
             target:
               entity_id: input_boolean.hallway_power
+    cover:
+      - name: Garage door
+        unique_id: demo_garage_door
+        device_class: garage
+        state: "{{{{ 'open' if is_state('input_boolean.garage_door_open', 'on') else 'closed' }}}}"
+        open_cover:
+          - action: input_boolean.turn_on
+            target:
+              entity_id: input_boolean.garage_door_open
+        close_cover:
+          - action: input_boolean.turn_off
+            target:
+              entity_id: input_boolean.garage_door_open
 """
 
 

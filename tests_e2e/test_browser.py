@@ -1,30 +1,34 @@
-"""The real frontend in Debian's chromium: add a car through the UI, see its device.
+"""The real frontend in Debian's chromium: a car, its routines, its device triggers.
 
-Playwright's Python package drives ``/usr/bin/chromium`` (``executable_path``; no
-browser is ever downloaded). Screenshots go to the test's Home Assistant config folder;
-with ``HOMECOMING_SCREENSHOTS=1`` they replace the README's in ``docs/images/``.
-When chromium or Playwright is missing the test fails in CI (``CI=true``, or
-``HOMECOMING_E2E_BROWSER=1`` as ``.ci/run`` sets it) and is skipped, with the reason,
-elsewhere.
+A car is added through the UI and its device page opened; another car's garage-door
+routine is set in its options form (Routines → Garage door) and the saved options are read
+back over the API; the automation editor lists the car's device triggers by the labels of
+``translations/en.json``. Playwright's Python package drives ``/usr/bin/chromium``
+(``executable_path``; no browser is ever downloaded). Screenshots go to the test's Home
+Assistant config folder; with ``HOMECOMING_SCREENSHOTS=1`` they replace the README's in
+``docs/images/``. When chromium or Playwright is missing the test fails in CI
+(``CI=true``, or ``HOMECOMING_E2E_BROWSER=1`` as ``.ci/run`` sets it) and is skipped,
+with the reason, elsewhere; a form or picker that cannot be filled always fails it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+import contextlib
 from datetime import UTC, datetime, timedelta
 from functools import partial
 import json
 import os
 from pathlib import Path
 import shutil
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
 from devtools import drives, sim
 from devtools.client import Car, HassClient
-from devtools.home import PASSWORD, REPO, USERNAME
+from devtools.home import GARAGE_DOOR, PASSWORD, REPO, USERNAME
 from tests_e2e.conftest import Server
 
 CHROMIUM = os.environ.get("HOMECOMING_CHROMIUM", "/usr/bin/chromium")
@@ -44,6 +48,9 @@ ENTITY_NAMES = (
     "Direction of travel",
     "Approaching home",
 )
+TRANSLATIONS = REPO / "custom_components" / "homecoming" / "translations" / "en.json"
+FAMILY_CAR = "Family car"
+"""The car whose routines and triggers are set in the UI (added over REST)."""
 TIMEOUT_MS = 30_000
 LOAD_TIMEOUT_MS = 120_000
 
@@ -86,41 +93,87 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-def test_add_a_car_in_the_ui(server: Server, browser: object) -> None:
-    """Log in, add Homecoming (push car) in Settings, and open the car's device page."""
-    from playwright.sync_api import Browser, Page, expect
+def _rest[T](server: Server, body: Callable[[HassClient], Awaitable[T]]) -> T:
+    """Run ``body`` against the REST API in another thread.
 
-    assert isinstance(browser, Browser)
-    images = (
+    Playwright's sync API owns this thread's event loop.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(server.run, body).result()
+
+
+@pytest.fixture(scope="module")
+def images(server: Server) -> Path:
+    """Where the screenshots go: ``docs/images`` with HOMECOMING_SCREENSHOTS=1."""
+    folder = (
         DOCS_IMAGES
         if os.environ.get("HOMECOMING_SCREENSHOTS") == "1"
         else server.process.config_dir / "screenshots"
     )
-    images.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def page(server: Server, browser: object) -> Iterator[object]:
+    """Open a 1280×800 page, logged in on the real login page as the owner."""
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
     context = browser.new_context(
         viewport={"width": 1280, "height": 800}, device_scale_factor=1
     )
-    page: Page = context.new_page()
+    page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     # The first config flow of a fresh Home Assistant loads the integration and its
     # translations: on a busy 2-core machine that takes longer than expect's 5 s.
     expect.set_options(timeout=TIMEOUT_MS)
     try:
-        # Log in on the real login page.
-        page.goto(f"{server.url}/")
-        page.locator("input[name='username']").fill(USERNAME)
-        page.locator("input[name='password']").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        # The first load of the frontend after a start can take a while on 2 cores.
-        page.wait_for_url(
-            lambda url: (
-                "/auth/" not in url
-                and "auth_callback" not in url
-                and url.rstrip("/") != server.url
-            ),
-            timeout=LOAD_TIMEOUT_MS,
-        )
+        with _failure_screenshot(page, server, "login"):
+            page.goto(f"{server.url}/")
+            page.locator("input[name='username']").fill(USERNAME)
+            page.locator("input[name='password']").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            # The first load of the frontend after a start can take a while on 2 cores.
+            page.wait_for_url(
+                lambda url: (
+                    "/auth/" not in url
+                    and "auth_callback" not in url
+                    and url.rstrip("/") != server.url
+                ),
+                timeout=LOAD_TIMEOUT_MS,
+            )
+        yield page
+    finally:
+        context.close()
 
+
+@contextlib.contextmanager
+def _failure_screenshot(page: Any, server: Server, name: str) -> Iterator[None]:
+    """On an exception, save what the page showed as ``<config>/<name>-failure.png``."""
+    try:
+        yield
+    except Exception:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=server.process.config_dir / f"{name}-failure.png")
+        raise
+
+
+@pytest.fixture(scope="module")
+def family_car(server: Server) -> Car:
+    """Add a push car over REST, for the options form and the automation editor."""
+    return _rest(
+        server,
+        lambda client: client.add_push_car(FAMILY_CAR, make="Volvo", model="V60"),
+    )
+
+
+def test_add_a_car_in_the_ui(server: Server, page: object, images: Path) -> None:
+    """Add Homecoming (push car) in Settings, and open the car's device page."""
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    with _failure_screenshot(page, server, "add-a-car"):
         # Settings → Devices & services → Add integration → Homecoming.
         page.goto(f"{server.url}/config/integrations/dashboard")
         add = page.get_by_role("button", name="Add integration")
@@ -153,20 +206,136 @@ def test_add_a_car_in_the_ui(server: Server, browser: object) -> None:
         page.screenshot(path=images / "webhook-url.png")
         page.get_by_role("button", name="Finish").click()
 
-        # Playwright's sync API owns this thread's event loop: ask REST from another.
-        with ThreadPoolExecutor(1) as pool:
-            car = pool.submit(server.run, partial(_browser_car, secret=secret)).result()
+        car = _rest(server, partial(_browser_car, secret=secret))
         page.goto(f"{server.url}/config/devices/device/{car.device_id}")
         expect(page.get_by_text("Browser car").first).to_be_visible()
         for name in ENTITY_NAMES:
             expect(page.get_by_text(name, exact=True).first).to_be_visible()
         page.wait_for_timeout(500)
         page.screenshot(path=images / "device-page.png")
-    except Exception:
-        page.screenshot(path=server.process.config_dir / "browser-failure.png")
-        raise
-    finally:
-        context.close()
+
+
+def test_garage_door_in_the_routines_form(
+    server: Server, page: object, images: Path, family_car: Car
+) -> None:
+    """Configure → Routines → Garage door: pick the demo home's door, open on arrival.
+
+    The saved options, read back over the API, have the door as the routine's target.
+    """
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    with _failure_screenshot(page, server, "garage-door"):
+        page.goto(f"{server.url}/config/integrations/integration/homecoming")
+        entry = page.locator("ha-config-entry-row").filter(has_text=family_car.title)
+        configure = entry.get_by_role("button", name="Configure")
+        expect(configure).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+        configure.click()
+        flow = page.locator("dialog-data-entry-flow")
+        flow.get_by_text("Routines", exact=True).click()
+
+        # The routines form: a section per routine; open "Garage door".
+        flow.get_by_text("Garage door", exact=True).click()
+        section = flow.locator("ha-expansion-panel").filter(
+            has_text="Garage doors and gates"
+        )
+        expect(section.get_by_text("Open when")).to_be_visible()
+
+        # The door picker offers the demo home's garage door (a cover of class garage).
+        doors = section.locator("ha-entities-picker").filter(
+            has_text="Garage doors and gates"
+        )
+        add_door = doors.locator("ha-generic-picker").last
+        add_door.locator("ha-picker-field").click()
+        add_door.locator("ha-picker-combo-box input").fill("Garage door")
+        add_door.get_by_role("option", name="Garage door").click()
+        expect(doors.locator("ha-entity-picker").first).to_contain_text("Garage door")
+
+        # "Open when": arrived home (the default is arriving).
+        section.locator("ha-picker-field[aria-label='Open when']").click()
+        section.get_by_role("menuitem", name="Arrived home").click()
+        expect(
+            section.locator("ha-picker-field[aria-label='Open when']")
+        ).to_contain_text("Arrived home")
+        section.evaluate("panel => panel.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(500)
+        page.screenshot(path=images / "garage-door-options.png")
+
+        flow.get_by_role("button", name="Submit").click()
+        expect(flow.get_by_text("Options successfully saved")).to_be_visible()
+        flow.get_by_role("button", name="Finish").click()
+
+    saved = _rest(
+        server, lambda client: client.saved_options(family_car.entry_id, "routines")
+    )
+    garage = saved["garage_door"]
+    assert garage["targets"] == [GARAGE_DOOR], saved
+    assert garage["open_on"] == "arrived", saved
+    assert saved["arrival_lights"]["targets"] == [], "the other routines stay off"
+
+
+def test_device_triggers_in_the_automation_editor(
+    server: Server, page: object, images: Path, family_car: Car
+) -> None:
+    """New automation → Add trigger → Device → the car: its triggers by their labels.
+
+    The labels the editor shows for Homecoming's triggers are exactly those of
+    ``translations/en.json`` (``device_automation.trigger_type``), and no trigger of the
+    car shows a placeholder that was not filled in.
+    """
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    translations = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
+    labels = translations["device_automation"]["trigger_type"]
+    triggers = _rest(
+        server, lambda client: client.device_triggers(family_car.device_id)
+    )
+    own = sorted(t["type"] for t in triggers if t["domain"] == "homecoming")
+    assert own == sorted(labels), "one device trigger per translated trigger type"
+
+    with _failure_screenshot(page, server, "device-triggers"):
+        page.goto(f"{server.url}/config/automation/edit/new")
+        add = page.get_by_role("button", name="Add trigger")
+        expect(add).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+        add.click()
+        dialog = page.locator("add-automation-element-dialog")
+        dialog.get_by_text("By type", exact=True).click()
+        dialog.get_by_text("Device", exact=True).click()
+        dialog.get_by_text("Triggers when something happens to a device").click()
+
+        editor = page.locator("ha-automation-trigger-device")
+        device = editor.locator("ha-device-picker ha-generic-picker")
+        device.locator("ha-picker-field").click()
+        device.locator("ha-picker-combo-box input").fill(family_car.title)
+        device.get_by_role("option", name=family_car.title).click()
+
+        # The trigger-type picker of the car: every device trigger, by its label.
+        picker = editor.locator("ha-device-trigger-picker ha-generic-picker")
+        field = picker.locator("ha-picker-field")
+        expect(field).not_to_contain_text("No triggers")
+        field.click()
+        options = picker.get_by_role("option")
+        expect(options).to_have_count(len(triggers))
+        shown = [" ".join(text.split()) for text in options.all_inner_texts()]
+        bad = [text for text in shown if "<unknown entity>" in text or "{" in text]
+        assert bad == [], f"labels with an unfilled placeholder: {bad}"
+        # Home Assistant's triggers of the car's entities start with the entity's name
+        # ("Family car Approaching home turned on"); the rest are Homecoming's own.
+        homecoming = [
+            text for text in shown if not text.startswith(f"{family_car.title} ")
+        ]
+        assert sorted(homecoming) == sorted(labels.values()), shown
+
+        # For the picture, the picker's search narrows the list to what fits: "home"
+        # keeps Homecoming's triggers first (then the car's "… home" entity triggers).
+        picker.locator("ha-picker-combo-box input").fill("home")
+        for label in labels.values():
+            expect(picker.get_by_role("option", name=label, exact=True)).to_be_visible()
+        page.mouse.move(0, 0)
+        page.wait_for_timeout(500)
+        page.screenshot(path=images / "device-triggers.png")
+        page.keyboard.press("Escape")
 
 
 async def _browser_car(client: HassClient, *, secret: str) -> Car:
