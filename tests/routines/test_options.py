@@ -489,3 +489,15 @@ async def test_temperatures_in_the_unit_system(
         (CONF_DEPARTURE, "eco_temperature", temperature),
     ):
         assert _field(result, section_key, field).config["unit_of_measurement"] == unit
+
+
+async def test_lists_may_be_left_empty(
+    hass: HomeAssistant, init_push: MockConfigEntry
+) -> None:
+    """Target lists are optional fields (no "required" mark); empty turns a part off."""
+    result = await _open_routines(hass, init_push)
+    for section_key, value in _sections(result).items():
+        for marker in value.schema.schema:
+            if isinstance(ROUTINE_DEFAULTS[section_key].get(str(marker)), list):
+                assert isinstance(marker, probatio.Optional), (section_key, marker)
+                assert not isinstance(marker, probatio.Required)

@@ -568,10 +568,12 @@ def routines_schema(
     for key, selectors in routine_selectors(temperature_unit, offered).items():
         inner: dict[Any, Any] = {}
         for field, selector in selectors.items():
-            if field in ROUTINE_DEFAULTS[key]:
-                marker: Any = probatio.Required(
-                    field, default=ROUTINE_DEFAULTS[key][field]
-                )
+            default = ROUTINE_DEFAULTS[key].get(field)
+            if isinstance(default, list):
+                # A list may be left empty (that routine is then off): not required.
+                marker: Any = probatio.Optional(field, default=default)
+            elif field in ROUTINE_DEFAULTS[key]:
+                marker = probatio.Required(field, default=default)
             else:
                 marker = probatio.Optional(field)
             inner[marker] = selector
