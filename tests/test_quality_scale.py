@@ -60,6 +60,7 @@ import yaml
 from custom_components.homecoming.const import (
     CONF_CLIMATE,
     CONF_HOME_ZONE,
+    CONF_IN_CAR_SIGNALS,
     CONF_OWNTRACKS_KEY,
     CONF_PERSON,
     CONF_SECRET,
@@ -217,6 +218,8 @@ async def car(hass: HomeAssistant, home_zone: None) -> MockConfigEntry:
             CONF_TRACKED_ENTITY: FOLLOWED,
             CONF_HOME_ZONE: "zone.home",
         },
+        # With an in-car signal, the car has every entity (binary_sensor.in_car too).
+        options={CONF_IN_CAR_SIGNALS: ["binary_sensor.android_auto"]},
     )
     return await add_car(hass, entry)
 
@@ -395,6 +398,8 @@ async def test_every_form_field_is_a_selector_with_a_description(
             CONF_TRACKED_ENTITY: "device_tracker.other_car",
             CONF_HOME_ZONE: "zone.home",
         },
+        # In-car signals: the car's options offer the In the car step too.
+        options={CONF_IN_CAR_SIGNALS: ["binary_sensor.android_auto"]},
         subentries_data=[driver],
     )
     follower.add_to_hass(hass)

@@ -62,6 +62,13 @@ from .detection import (
     detection_schema,
     detection_suggestions,
 )
+from .incar import (
+    follows_phone,
+    in_car_errors,
+    in_car_form_options,
+    in_car_schema,
+    in_car_suggestions,
+)
 from .routines.options import mobile_app_actions, routines_options, routines_schema
 from .selectors import entities, temperature_box
 from .sources.entity import can_follow
@@ -373,9 +380,33 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Show the menu."""
         options = ["detection", "routines"]
-        if self.config_entry.data[CONF_SOURCE] == SOURCE_PUSH:
+        entry = self.config_entry
+        if entry.data[CONF_SOURCE] == SOURCE_PUSH:
             options.append("webhook")
+        elif follows_phone(self.hass, entry.data[CONF_TRACKED_ENTITY], entry.options):
+            options.append("in_car")
         return self.async_show_menu(step_id="init", menu_options=options)
+
+    async def async_step_in_car(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Name the signals that say the followed phone is in the car (incar.py)."""
+        options = self.config_entry.options
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = in_car_errors(self.hass, user_input)
+            if not errors:
+                return self.async_create_entry(
+                    data=in_car_form_options(options, user_input)
+                )
+        values = user_input or in_car_suggestions(options)
+        return self.async_show_form(
+            step_id="in_car",
+            data_schema=self.add_suggested_values_to_schema(
+                in_car_schema(self.hass, values), values
+            ),
+            errors=errors,
+        )
 
     async def async_step_webhook(
         self, user_input: dict[str, Any] | None = None

@@ -44,6 +44,14 @@ CONF_TRAVEL_TIME_SENSOR: Final = "travel_time_sensor"
 """A sensor giving the travel time home (Waze, Google): the ETA of a car that follows an
 entity, while it is approaching (docs/sources.md#travel-time-as-eta)."""
 
+# Options: in-car signals of a car that follows a phone (see incar.py)
+CONF_IN_CAR_BLUETOOTH_SENSOR: Final = "in_car_bluetooth_sensor"
+"""The Companion app's Bluetooth connection sensor of the phone the car follows."""
+CONF_IN_CAR_BLUETOOTH_DEVICES: Final = "in_car_bluetooth_devices"
+"""The car's Bluetooth names or addresses: connected to one, the phone is in the car."""
+CONF_IN_CAR_SIGNALS: Final = "in_car_signals"
+"""Binary sensors or input_booleans that are on while the phone is in the car."""
+
 # Bus event and its data
 EVENT_HOMECOMING: Final = "homecoming_event"
 ATTR_TYPE: Final = "type"

@@ -91,6 +91,8 @@ class CarData:
     """The position source works (for an entity source: it exists and is available)."""
     driver: Driver | None
     """The driver driving now, if known (see :mod:`.drivers`)."""
+    in_car: bool | None = None
+    """The phone the car follows is in the car (:mod:`.incar`); None: no signal named."""
 
 
 def state_issue_id(entry_id: str) -> str:
@@ -225,6 +227,9 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         self.stats = CarStats()
         self.device_id: str = ""
         self.source_available = True
+        self.in_car: bool | None = None
+        """Whether the followed phone is in the car, set by the source from the car's
+        in-car signals (:mod:`.incar`); None when the car names none."""
         self.catching_up = False
         """The position source has not reported anything new since the car was set up
         (see :class:`~.sources.entity.EntitySource`): what happens meanwhile, the clock
@@ -389,6 +394,12 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             LOGGER.info("%s: the position source is unavailable", title)
         self.async_set_updated_data(self._car_data())
 
+    @callback
+    def async_set_in_car(self, in_car: bool) -> None:
+        """Record whether the followed phone is in the car (the entities show it)."""
+        self.in_car = in_car
+        self.async_set_updated_data(self._car_data())
+
     # ------------------------------------------------------------ internals
 
     def _home(self) -> Home:
@@ -474,6 +485,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             silent=self._is_silent(dt_util.utcnow()),
             available=self.source_available,
             driver=self.drivers.active,
+            in_car=self.in_car,
         )
 
     async def _async_update_data(self) -> CarData:

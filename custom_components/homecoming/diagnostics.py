@@ -91,6 +91,8 @@ def _car_diagnostics(entry: HomecomingConfigEntry) -> dict[str, Any]:
             "available": data.available,
             "silent": data.silent,
             "last_update_success": coordinator.last_update_success,
+            # Only of a car that names in-car signals: whether the phone is in it.
+            **({} if data.in_car is None else {"in_car": data.in_car}),
         },
         "home": {
             "zone": coordinator.zone_entity_id,

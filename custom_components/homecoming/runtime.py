@@ -3,7 +3,9 @@
 One direction of dependency: the source feeds the coordinator; the coordinator owns the
 detector, the clock and storage and announces each transition once; the routines, the
 entities, the bus event and the logbook listen. Nothing is attached to the coordinator
-afterwards.
+afterwards. A car that follows a phone owns its in-car signals through its source
+(``source.in_car``, :mod:`.incar`): the source decides which of the phone's reports reach
+the coordinator, and tells it whether the phone is in the car (for the entities).
 """
 
 from __future__ import annotations

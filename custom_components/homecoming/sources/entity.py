@@ -21,6 +21,15 @@ fix built from the followed entity carries the sensor's reading as its ``travel_
 which the engine uses as the ETA while the car approaches. A reading that is missing,
 unusable or stale gives none, and the engine's own ETA stands
 (:func:`travel_time_from_state`).
+
+A car that follows a phone may name in-car signals (:mod:`..incar`): then the phone's
+reports reach the car only while the phone is in the car. Out of it (the train home, a
+walk), they are dropped (counted as ``not_in_car``) and the car stays where it was parked.
+While every signal is off but the phone still counts as in the car (a red light's
+Bluetooth drop), reports are held: used in order when a signal comes back, dropped when
+the phone is found to have left. A signal coming on feeds the phone's current report at
+once; the phone leaving the car within the arrival radius of home is the car arriving
+(:meth:`EntitySource._async_parked`).
 """
 
 from __future__ import annotations
@@ -70,6 +79,7 @@ from ..coordinator import HomecomingCoordinator
 from ..detection import is_duration_unit, travel_time_sensor
 from ..engine import Fix, Phase, RejectReason
 from ..engine.models import MAX_TRAVEL_TIME_S
+from ..incar import InCarChange, InCarMonitor, in_car_signals
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +300,17 @@ class EntitySource:
             )
         self._travel_time_missing = False
         """The travel-time sensor's absence has been logged (once, until it is back)."""
+        signals = in_car_signals(options)
+        self.in_car: InCarMonitor | None = (
+            None
+            if signals is None
+            else InCarMonitor(
+                hass, signals, coordinator.config_entry.title, self._async_in_car
+            )
+        )
+        """The car's in-car signals, if it names any."""
+        self._held: list[State] = []
+        """Reports held while the in-car signals are lost but the delay is not over."""
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -304,6 +325,10 @@ class EntitySource:
                 self.hass, [self.entity_id], self._async_registry_updated
             ),
         ]
+        if self.in_car is not None:
+            # Before the first report: it may not be the car's.
+            unsubs.append(self.in_car.async_start())
+            self.coordinator.async_set_in_car(self.in_car.in_car)
         state = self.hass.states.get(self.entity_id)
         if state is not None:
             self._async_handle(state)
@@ -401,6 +426,8 @@ class EntitySource:
         if report is None:
             LOGGER.debug("%s: no position in this state", self.entity_id)
             return
+        if self._kept_from_car(state):
+            return
         catching_up = coordinator.catching_up
         if catching_up and self._repeats(report, state):
             # A tracker restoring its last state: no news of the car, and its time is
@@ -424,6 +451,61 @@ class EntitySource:
                 "%s: first news since the start, applied silently", self.entity_id
             )
             coordinator.catching_up = False
+
+    def _kept_from_car(self, state: State) -> bool:
+        """Whether the in-car signals keep a report from the car (held or dropped)."""
+        monitor = self.in_car
+        if monitor is None:
+            return False
+        if monitor.lost_at is not None:
+            self._held.append(state)
+            return True
+        if not monitor.in_car:
+            self.coordinator.stats.add("not_in_car")
+            LOGGER.debug("%s: not in the car; the car stays parked", self.entity_id)
+            return True
+        return False
+
+    @callback
+    def _async_in_car(self, change: InCarChange, now: datetime) -> None:
+        """Follow the phone into and out of the car (see the module's docstring)."""
+        coordinator = self.coordinator
+        if change is InCarChange.SIGNAL_BACK:
+            held, self._held = self._held, []
+            for report in held:
+                self._async_handle(report)
+        elif change is InCarChange.LEFT:
+            coordinator.stats.add("not_in_car", len(self._held))
+            self._held = []
+            coordinator.async_set_in_car(False)
+            self._async_parked(now)
+        elif change is InCarChange.ENTERED:
+            coordinator.async_set_in_car(True)
+            # The car's position continues from the phone's.
+            if (current := self.hass.states.get(self.entity_id)) is not None:
+                self._async_handle(current)
+
+    @callback
+    def _async_parked(self, now: datetime) -> None:
+        """Report the car home if the phone left it near home.
+
+        Within the arrival radius of home (the car's last position while the phone was
+        in it), a driver leaving the car is the strongest evidence of an arrival there
+        is: the car is reported home (``arrived``, after ``arriving`` if it was still
+        approaching), also when it is parked outside the home zone (a driveway, the
+        street). Elsewhere, nothing: the car is parked where it was, and an approach
+        under way ends as any stop does, after the stop tolerance.
+        """
+        coordinator = self.coordinator
+        snapshot = coordinator.data.snapshot
+        if (
+            snapshot.phase is Phase.HOME
+            or snapshot.distance_m is None
+            or snapshot.distance_m > coordinator.settings.arrival_radius_m
+        ):
+            return
+        LOGGER.debug("%s: the phone left the car near home", self.entity_id)
+        coordinator.async_add_presence(True, now, silent=coordinator.catching_up)
 
     def _with_travel_time(self, fix: Fix, sensor: str) -> Fix:
         """Return the fix with the travel-time sensor's reading, if it gives one."""
