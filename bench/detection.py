@@ -1,6 +1,6 @@
 """Detection quality: Homecoming's engine against core ``proximity``'s rule, same drives.
 
-Run from the repository root:  .venv/bin/python -m bench.detection [--seeds N]
+Run from the repository root:  .venv/bin/python -m bench.detection [--seeds N] [--in-car]
 
 Each scenario of the drive simulator (``devtools/sim.py``) is fed, fix by fix, to the engine
 and to a re-implementation of the rule the built-in ``proximity`` integration uses: the
@@ -16,12 +16,19 @@ zone edge shrank by more than the 1 m tolerance, ``away_from`` when it grew, els
 * *delay*: how long after the first fix of the trip home (the mark ``homeward`` where the
   drive has one, else its first fix) the first episode began (trips home only). A car
   already driving towards home should be noticed within seconds.
+
+With ``--in-car`` the same drives go to Homecoming twice instead: once as they are, once
+with every fix marked ``in_car`` (the phone the car follows is in the car, so the car is
+known to be driving: :attr:`~custom_components.homecoming.engine.Settings.in_car_fixes`
+and the in-car progress settings apply), and the table compares the two. Every scenario is
+run with the signal on, the parked and drive-by ones too (someone sitting in a parked car
+with the phone connected), so a false approach the signal causes would show.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 import statistics
 
@@ -76,13 +83,17 @@ def proximity_episodes(scenario: sim.Scenario) -> Outcome:
     return episodes, _lead(scenario, first), _delay(scenario, first)
 
 
-def homecoming_episodes(scenario: sim.Scenario) -> Outcome:
-    """Count Homecoming's approaches, the lead and delay of the first one."""
+def homecoming_episodes(scenario: sim.Scenario, *, in_car: bool = False) -> Outcome:
+    """Count Homecoming's approaches, the lead and delay of the first one.
+
+    ``in_car``: every fix is marked as coming from a phone in the car.
+    """
     engine = ApproachDetector(scenario.home)
     episodes = 0
     first = None
     for fix in scenario.fixes:
-        for transition in engine.update(fix).transitions:
+        marked = replace(fix, in_car=True) if in_car else fix
+        for transition in engine.update(marked).transitions:
             if transition.event is EventType.APPROACH_STARTED:
                 episodes += 1
                 first = first or transition.timestamp
@@ -129,11 +140,74 @@ SCENARIOS = {
 }
 
 
+def _median(values: list[float], digits: int) -> str:
+    return f"{statistics.median(values):.{digits}f}" if values else "–"
+
+
+def in_car_table(seeds: int) -> None:
+    """Print Homecoming on the same drives without and with the in-car signal."""
+    print(
+        f"{seeds} drives per scenario; episodes: mean (max); lead: median minutes"
+        " before arrival; delay: median seconds after the trip home began"
+    )
+    print(
+        f"{'scenario':<28} {'no signal episodes':>19} {'lead':>6} {'delay':>6}"
+        f" {'in car episodes':>16} {'lead':>6} {'delay':>6}"
+    )
+    totals: dict[bool, Counts] = {False: Counts([], [], []), True: Counts([], [], [])}
+    gains: list[float] = []
+    for name, build in SCENARIOS.items():
+        results = {False: Counts([], [], []), True: Counts([], [], [])}
+        for seed in range(seeds):
+            scenario = build(seed)
+            outcomes = {
+                in_car: homecoming_episodes(scenario, in_car=in_car)
+                for in_car in (False, True)
+            }
+            for in_car, (episodes, lead, delay) in outcomes.items():
+                for counts in (results[in_car], totals[in_car]):
+                    counts.episodes.append(episodes)
+                    if lead is not None:
+                        counts.leads.append(lead)
+                    if delay is not None:
+                        counts.delays.append(delay)
+            off, on = outcomes[False][2], outcomes[True][2]
+            if off is not None and on is not None:
+                gains.append(off - on)
+        cells = [
+            (
+                f"{statistics.mean(counts.episodes):.1f} ({max(counts.episodes)})",
+                _median(counts.leads, 1),
+                _median(counts.delays, 0),
+            )
+            for counts in (results[False], results[True])
+        ]
+        print(
+            f"{name:<28} {cells[0][0]:>19} {cells[0][1]:>6} {cells[0][2]:>6}"
+            f" {cells[1][0]:>16} {cells[1][1]:>6} {cells[1][2]:>6}"
+        )
+    print(
+        "median delay over every trip home:"
+        f" no signal {_median(totals[False].delays, 1)} s,"
+        f" in car {_median(totals[True].delays, 1)} s;"
+        f" median lead gained per drive {_median(gains, 1)} s"
+        f" (mean {statistics.mean(gains):.1f} s, max {max(gains):.1f} s)"
+    )
+
+
 def main() -> None:
     """Print the comparison table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--in-car",
+        action="store_true",
+        help="compare Homecoming without and with the in-car signal",
+    )
     args = parser.parse_args()
+    if args.in_car:
+        in_car_table(args.seeds)
+        return
     print(
         f"{args.seeds} drives per scenario; episodes: mean (max); lead: median"
         " minutes before arrival; delay: median seconds after the trip home began"

@@ -88,7 +88,12 @@ async def test_drive_home_fires_each_event_once(
         assert event.data["device_id"] == device.id
         assert event.data["entry_id"] == init_push.entry_id
         # An id that is none of the car's drivers: the id alone.
-        assert event.data["driver"] == {"name": None, "id": "anna", "person": None}
+        assert event.data["driver"] == {
+            "name": None,
+            "id": "anna",
+            "person": None,
+            "found_by": "driver_id",
+        }
         assert isinstance(event.data["distance"], int)
     started, arriving, arrived = (event.data for event in events)
     assert started["phase"] == "approaching"

@@ -414,7 +414,12 @@ async def test_event_names_the_driver_found_by_person(
 
     await drive(hass, freezer, entry, DRIVE.fixes, {ALICE: beside(10.0)})
 
-    alice = {"name": "Alice", "id": None, "person": ALICE}
+    alice = {
+        "name": "Alice",
+        "id": None,
+        "person": ALICE,
+        "found_by": "moving_with_car",
+    }
     assert [(e.data["type"], e.data["driver"]) for e in events] == [
         # The approach is seen before a minute of company has named her.
         ("approach_started", None),
@@ -436,7 +441,7 @@ async def test_event_names_the_driver_found_by_id(
 
     await drive(hass, freezer, entry, with_driver(DRIVE.fixes, "key-2"))
 
-    bob = {"name": "Bob", "id": "key-2", "person": BOB}
+    bob = {"name": "Bob", "id": "key-2", "person": BOB, "found_by": "driver_id"}
     assert [e.data["driver"] for e in events] == [bob, bob, bob]
 
 
@@ -467,6 +472,7 @@ async def test_driver_kept_across_a_restart(
         "version": 1,
         "subentry_id": "driver_alice",
         "seen": DRIVE.fixes[CHOSEN_AFTER - 1].timestamp.isoformat(),
+        "found_by": "moving_with_car",
     }
     assert state(hass, DRIVER) == "Alice"
 
@@ -474,7 +480,12 @@ async def test_driver_kept_across_a_restart(
     events = async_capture_events(hass, EVENT_HOMECOMING)
     states = await drive(hass, freezer, entry, DRIVE.fixes[CHOSEN_AFTER:], {})
     assert set(states) == {"Alice"}
-    alice = {"name": "Alice", "id": None, "person": ALICE}
+    alice = {
+        "name": "Alice",
+        "id": None,
+        "person": ALICE,
+        "found_by": "moving_with_car",
+    }
     assert [(e.data["type"], e.data["driver"]) for e in events] == [
         ("arriving", alice),
         ("arrived", alice),

@@ -108,6 +108,9 @@ def _entity_keys() -> Iterator[str]:
                 yield from (f"{base}.state.{option}" for option in description.options)
             for kind in getattr(description, "event_types", None) or ():
                 yield f"{base}.state_attributes.event_type.state.{kind}"
+            for name, values in getattr(description, "attribute_options", {}).items():
+                yield f"{base}.state_attributes.{name}.name"
+                yield from (f"{base}.state_attributes.{name}.state.{v}" for v in values)
 
 
 def _flow_keys() -> Iterator[str]:

@@ -96,17 +96,22 @@ ZONE_SELECTOR = EntitySelector(EntitySelectorConfig(domain=ZONE_DOMAIN))
 SOURCE_SELECTOR = EntitySelector(EntitySelectorConfig())
 
 
-def driver_schema(temperature_unit: str) -> probatio.Schema:
+def driver_schema(hass: HomeAssistant, values: Mapping[str, Any]) -> probatio.Schema:
     """Return the driver form: a name, and what identifies and personalises them.
 
-    The comfort temperature is in Home Assistant's unit system (``temperature_unit``).
+    The comfort temperature is in Home Assistant's unit system. The driver's phone's
+    in-car signals are the **In the car** form's fields (:func:`~.incar.in_car_schema`,
+    offering the Bluetooth devices seen, for the sensor in ``values`` if one is chosen).
     """
     return probatio.Schema(
         {
             probatio.Required(CONF_NAME): TextSelector(),
             probatio.Optional(CONF_PERSON): entities("person"),
             probatio.Optional(CONF_DRIVER_ID): TextSelector(),
-            probatio.Optional(CONF_TEMPERATURE): temperature_box(temperature_unit),
+            **in_car_schema(hass, values).schema,
+            probatio.Optional(CONF_TEMPERATURE): temperature_box(
+                hass.config.units.temperature_unit
+            ),
             probatio.Optional(CONF_SCENE): entities("scene"),
         }
     )
@@ -536,7 +541,10 @@ class DriverSubentryFlow(ConfigSubentryFlow):
             for subentry_id, subentry in self._get_entry().subentries.items()
             if subentry.subentry_type == SUBENTRY_DRIVER and subentry_id != own_id
         ]
-        errors: dict[str, str] = {}
+        # The phone's in-car signals: checked, and stored as a car's options are.
+        errors: dict[str, str] = in_car_errors(self.hass, user_input)
+        if not errors:
+            data |= in_car_form_options({}, user_input)
         if not name:
             errors[CONF_NAME] = "name_required"
         elif any(
@@ -562,7 +570,7 @@ class DriverSubentryFlow(ConfigSubentryFlow):
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                driver_schema(self.hass.config.units.temperature_unit), user_input
+                driver_schema(self.hass, user_input or {}), user_input
             ),
             description_placeholders={"car": self._get_entry().title},
             errors=errors,
@@ -571,7 +579,7 @@ class DriverSubentryFlow(ConfigSubentryFlow):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Change a driver: its name, person, id or preferences."""
+        """Change a driver: its name, person, id, phone's signals or preferences."""
         entry = self._get_entry()
         subentry = self._get_reconfigure_subentry()
         errors: dict[str, str] = {}
@@ -581,11 +589,11 @@ class DriverSubentryFlow(ConfigSubentryFlow):
                 return self.async_update_and_abort(
                     entry, subentry, title=data[CONF_NAME], data=data
                 )
+        values = user_input or dict(subentry.data)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                driver_schema(self.hass.config.units.temperature_unit),
-                user_input or dict(subentry.data),
+                driver_schema(self.hass, values), values
             ),
             description_placeholders={"name": subentry.title, "car": entry.title},
             errors=errors,

@@ -53,7 +53,7 @@ from .const import (
     TICK_INTERVAL,
 )
 from .detection import DETECTION_RANGES, detection_options, settings_from_options
-from .drivers import Driver, DriverTracker, driver_data
+from .drivers import Driver, DriverTracker, FoundBy, driver_data
 from .engine import (
     ApproachDetector,
     Fix,
@@ -91,6 +91,8 @@ class CarData:
     """The position source works (for an entity source: it exists and is available)."""
     driver: Driver | None
     """The driver driving now, if known (see :mod:`.drivers`)."""
+    found_by: FoundBy | None = None
+    """How the driver was found (see :class:`~.drivers.FoundBy`)."""
     in_car: bool | None = None
     """The phone the car follows is in the car (:mod:`.incar`); None: no signal named."""
 
@@ -160,31 +162,41 @@ class CarTransition(Transition):
 
     active_driver: Driver | None
     """The car's driver when the transition happened, however they were found."""
+    found_by: FoundBy | None = None
+    """How the active driver was found."""
 
     @classmethod
-    def of(cls, transition: Transition, active_driver: Driver | None) -> CarTransition:
+    def of(
+        cls,
+        transition: Transition,
+        active_driver: Driver | None,
+        found_by: FoundBy | None = None,
+    ) -> CarTransition:
         """Return the engine's transition with the car's active driver."""
         facts = {
             field.name: getattr(transition, field.name) for field in fields(transition)
         }
-        return cls(**facts, active_driver=active_driver)
+        return cls(**facts, active_driver=active_driver, found_by=found_by)
 
 
 def transition_data(transition: Transition) -> dict[str, Any]:
     """Return what a transition tells, as the bus event and the event entity show it.
 
     ``distance``: metres from home, rounded (``None`` unknown); ``eta``: ISO 8601
-    (``None`` unknown); ``driver``: the active driver, found by the id the car sent or
-    by their person moving with the car (see :func:`~.drivers.driver_data`: ``name``,
-    ``id``, ``person``; ``None`` unknown).
+    (``None`` unknown); ``driver``: the active driver, found by the id the car sent, by
+    their phone in the car or by their person moving with the car (see
+    :func:`~.drivers.driver_data`: ``name``, ``id``, ``person``, ``found_by``; ``None``
+    unknown).
     """
-    active = transition.active_driver if isinstance(transition, CarTransition) else None
+    car = transition if isinstance(transition, CarTransition) else None
+    active = None if car is None else car.active_driver
+    found_by = None if car is None else car.found_by
     return {
         ATTR_DISTANCE: None
         if transition.distance_m is None
         else round(transition.distance_m),
         ATTR_ETA: None if transition.eta is None else transition.eta.isoformat(),
-        ATTR_DRIVER: driver_data(active, transition.driver),
+        ATTR_DRIVER: driver_data(active, transition.driver, found_by),
     }
 
 
@@ -277,6 +289,11 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
                 self.hass, [self.zone_entity_id], self._async_zone_changed
             )
         )
+        self.config_entry.async_on_unload(
+            self.drivers.async_start(self._async_driver_phone)
+        )
+        # A phone already in the car names its driver at once.
+        self.drivers.update(self.engine.snapshot, now)
 
     async def _async_restore(self) -> None:
         """Read the saved state; an unusable one starts the car afresh, with a repair.
@@ -395,6 +412,15 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         self.async_set_updated_data(self._car_data())
 
     @callback
+    def _async_driver_phone(self) -> None:
+        """Choose the driver again: a driver's phone entered or left the car."""
+        before = (self.drivers.active, self.drivers.found_by)
+        self.drivers.update(self.engine.snapshot, dt_util.utcnow())
+        if (self.drivers.active, self.drivers.found_by) != before:
+            self._store.async_delay_save(self._to_store, SAVE_DELAY)
+            self.async_set_updated_data(self._car_data())
+
+    @callback
     def async_set_in_car(self, in_car: bool) -> None:
         """Record whether the followed phone is in the car (the entities show it)."""
         self.in_car = in_car
@@ -485,6 +511,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             silent=self._is_silent(dt_util.utcnow()),
             available=self.source_available,
             driver=self.drivers.active,
+            found_by=self.drivers.found_by,
             in_car=self.in_car,
         )
 
@@ -514,7 +541,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             self._store.async_delay_save(self._to_store, SAVE_DELAY)
         self.async_set_updated_data(self._car_data(snapshot))
         for transition in transitions:
-            announced = CarTransition.of(transition, active)
+            announced = CarTransition.of(transition, active, self.drivers.found_by)
             for listener in list(self._transition_listeners):
                 listener(announced)
 

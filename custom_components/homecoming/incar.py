@@ -171,11 +171,17 @@ class InCarSignals:
         the car's devices is among its connected paired devices. Unknown, unavailable
         and missing entities say nothing (off).
         """
-        if any(
+        return self.binary_on(states) or self.bluetooth_on(states)
+
+    def binary_on(self, states: Callable[[str], State | None]) -> bool:
+        """Whether one of the binary signals is ``on`` now."""
+        return any(
             (state := states(entity_id)) is not None and state.state == STATE_ON
             for entity_id in self.binary_sensors
-        ):
-            return True
+        )
+
+    def bluetooth_on(self, states: Callable[[str], State | None]) -> bool:
+        """Whether one of the car's devices is connected to the Bluetooth sensor now."""
         if self.bluetooth_sensor is None:
             return False
         sensor = states(self.bluetooth_sensor)

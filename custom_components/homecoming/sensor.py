@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -17,11 +18,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import CarData
+from .drivers import FoundBy
 from .engine import Direction, Phase
 from .entity import HomecomingEntity
 from .runtime import HomecomingConfigEntry
 
 PARALLEL_UPDATES = 0
+
+ATTR_FOUND_BY = "found_by"
+"""The driver sensor's attribute: how the driver was found (:class:`~.drivers.FoundBy`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +34,10 @@ class HomecomingSensorEntityDescription(SensorEntityDescription):
     """Describes a car sensor: how to read its value from the car's data."""
 
     value_fn: Callable[[CarData], str | float | datetime | None]
+    attributes_fn: Callable[[CarData], Mapping[str, Any]] | None = None
+    """The sensor's state attributes, if it has any."""
+    attribute_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The values of the attributes that have a fixed set (translated as states)."""
 
 
 def _fresh(
@@ -97,6 +106,11 @@ SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
         key="driver",
         translation_key="driver",
         value_fn=lambda data: None if data.driver is None else data.driver.name,
+        # How the driver was found (drivers.FoundBy), None without a driver.
+        attributes_fn=lambda data: {
+            ATTR_FOUND_BY: None if data.found_by is None else data.found_by.value
+        },
+        attribute_options={ATTR_FOUND_BY: tuple(way.value for way in FoundBy)},
     ),
 )
 
@@ -122,3 +136,9 @@ class HomecomingSensor(HomecomingEntity, SensorEntity):
     def native_value(self) -> str | float | datetime | None:
         """The sensor's value from the car's latest data."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The sensor's attributes from the car's latest data (the driver's found_by)."""
+        attributes = self.entity_description.attributes_fn
+        return None if attributes is None else attributes(self.coordinator.data)

@@ -551,7 +551,8 @@ class ApproachDetector:
             came_from_outside = previous_dist > self._home.radius + s.exit_margin_m
             if came_from_outside or not was_parked:
                 if st.qualified or (
-                    dt < SPARSE_GAP_S and self._approach_qualifies(t, dist, acc)
+                    dt < SPARSE_GAP_S
+                    and self._approach_qualifies(t, dist, acc, fix.in_car)
                 ):
                     # The trip home was seen under way (a qualifying fix not yet
                     # confirmed, or this one): it passes through its approach.
@@ -567,9 +568,11 @@ class ApproachDetector:
             self._restart_window()
             st.qualified = qualified
             return
-        if rate := self._approach_qualifies(t, dist, acc):
+        in_car = fix.in_car
+        if rate := self._approach_qualifies(t, dist, acc, in_car):
             st.qualified += 1
-            if st.qualified >= 2 or dt >= SPARSE_GAP_S:  # noqa: PLR2004
+            needed = s.in_car_fixes if in_car else 2
+            if st.qualified >= needed or dt >= SPARSE_GAP_S:
                 st.min_dist = st.mark_dist = dist
                 st.still_dist = None
                 st.mark_t = t
@@ -580,7 +583,9 @@ class ApproachDetector:
         else:
             st.qualified = 0
 
-    def _approach_qualifies(self, t: float, dist: float, acc: float) -> float | None:
+    def _approach_qualifies(
+        self, t: float, dist: float, acc: float, in_car: bool
+    ) -> float | None:
         """Return the speed towards home if the window shows a real approach within reach.
 
         Measured from the window's farthest point (a trip that turned round within the
@@ -589,15 +594,23 @@ class ApproachDetector:
         :attr:`Settings.progress_fraction` of its distance, mostly in a straight line
         (:attr:`Settings.min_efficiency` of the path) and at
         :attr:`Settings.min_closing_speed_mps` or more. ``None`` when it has not.
+
+        ``in_car``: the source knows the car is being driven; the progress needed is
+        :attr:`Settings.in_car_min_progress_m` and
+        :attr:`Settings.in_car_progress_fraction` instead (the other rules stay).
         """
         s = self._settings
         peak = self._peaks[0]
         span = t - peak.t
         progress = peak.dist - dist
+        if in_car:
+            least, fraction = s.in_car_min_progress_m, s.in_car_progress_fraction
+        else:
+            least, fraction = s.min_progress_m, s.progress_fraction
         if (
             span <= 0
-            or progress < s.min_progress_m
-            or progress < s.progress_fraction * dist
+            or progress < least
+            or progress < fraction * dist
             or progress < s.min_efficiency * (self._state.path - peak.path)
             or progress < s.noise_factor * sqrt(peak.acc * peak.acc + acc * acc)
         ):

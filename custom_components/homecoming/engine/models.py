@@ -106,7 +106,7 @@ class Fix:
     :data:`EARLIEST_TIME`..:data:`LATEST_TIME`, accuracy >= 0 (finite), speed
     0..:data:`MAX_REPORTED_SPEED_MPS` m/s, heading finite (degrees), travel_time
     0..:data:`MAX_TRAVEL_TIME_S` s, driver a string of at most :data:`MAX_DRIVER_LENGTH`
-    characters.
+    characters, in_car a boolean.
     """
 
     latitude: float
@@ -118,6 +118,11 @@ class Fix:
     ignition: bool | None = None
     driver: str | None = None
     travel_time: float | None = None
+    in_car: bool = False
+    """The source knows the car is being driven (the phone it follows is in the car,
+    :mod:`~custom_components.homecoming.incar`): an approach may start on less evidence
+    (:attr:`Settings.in_car_min_progress_m`, :attr:`Settings.in_car_progress_fraction`,
+    :attr:`Settings.in_car_fixes`)."""
 
     def __post_init__(self) -> None:
         """Refuse values that cannot describe a real position."""
@@ -148,6 +153,10 @@ class Fix:
         ignition: object = self.ignition
         if ignition is not None and not isinstance(ignition, bool):
             msg = "ignition must be a boolean"
+            raise TypeError(msg)
+        in_car: object = self.in_car
+        if not isinstance(in_car, bool):
+            msg = "in_car must be a boolean"
             raise TypeError(msg)
         driver: object = self.driver
         if driver is not None and not isinstance(driver, str):

@@ -436,6 +436,10 @@ class EntitySource:
             LOGGER.debug("%s: repeats the car's last known whereabouts", self.entity_id)
             return
         if isinstance(report, Fix):
+            if self.in_car is not None:
+                # Past the gate: the phone is in the car, so the car is being driven
+                # (the engine may start an approach on less evidence).
+                report = replace(report, in_car=True)
             if self._travel_time_sensor is not None:
                 report = self._with_travel_time(report, self._travel_time_sensor)
             (result,) = coordinator.async_add_fixes([report], silent=catching_up)
