@@ -149,6 +149,13 @@ DEFAULT_LEAD: Final = 30
 DEFAULT_ECO_TEMPERATURE: Final = 17.0
 DEFAULT_ILLUMINANCE_BELOW: Final = 50.0
 HVAC_HEAT: Final = "heat"
+DEPARTURE_SETTLE: Final = timedelta(minutes=2)
+"""How long the departure routine waits for the people who were home to leave.
+
+The usual phone is both the car's source and its owner's ``person`` tracker: the person
+leaves the home zone seconds after (or before) the car's ``departed``. Two minutes covers
+a phone's report interval while driving (Companion app: about one a minute) and a zone
+exit's delay, and is short enough that the set-back still saves the heating."""
 DEFAULT_CLOSE_IF_CANCELLED: Final = 5
 DEFAULT_AUTO_CLOSE_DISTANCE: Final = 300.0
 

@@ -12,7 +12,11 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -46,6 +50,13 @@ def garage(**settings: Any) -> dict[str, Any]:
         GARAGE: {"targets": [home.GARAGE_DOOR], **settings},
         NOTIFY: NOTIFY_GARAGE,
     }
+
+
+def entity_attribute(hass: HomeAssistant, entity_id: str, name: str) -> Any:
+    """Return one attribute of an entity."""
+    found = hass.states.get(entity_id)
+    assert found is not None
+    return found.attributes.get(name)
 
 
 def door(hass: HomeAssistant) -> str:
@@ -502,4 +513,93 @@ async def test_a_door_that_reports_an_obstruction_itself(
             "HomeKit garage was not closed after Family car left: "
             "it reports an obstruction"
         )
+    ]
+
+
+async def test_skip_after_the_door_opened_still_closes_it_on_a_drive_by(
+    hass: HomeAssistant, home_zone: None, freezer: FrozenDateTimeFactory
+) -> None:
+    """ "Skip this time" holds what comes; a cancel still undoes what was done."""
+    options = garage()
+    options["climate"] = {"targets": [home.LIVING], "timing": "fixed", "lead": 0}
+    entry = await car_with(hass, freezer, options)
+    before = entity_attribute(hass, home.LIVING, "temperature")
+    fixes = drive_past(home.NIGHT)
+    index = await feed_until_open(hass, freezer, entry, fixes)
+    assert entity_attribute(hass, home.LIVING, "temperature") == 21.0
+    hass.bus.async_fire(
+        "mobile_app_notification_action",
+        {"action": f"HOMECOMING_SKIP_{entry.entry_id}"},
+    )
+    await hass.async_block_till_done()
+    notes = async_capture_events(hass, "notify")
+    await feed_cars(hass, freezer, [(entry, fixes[index:])])
+    assert phase_state(hass, entry) == "away"
+    assert door(hass) == "closed"
+    assert entity_attribute(hass, home.LIVING, "temperature") == before
+    assert messages(notes) == [
+        "Garage door closed again: Family car is not coming home after all"
+    ]
+
+
+async def test_auto_close_waits_for_the_household(
+    hass: HomeAssistant, home_zone: None, freezer: FrozenDateTimeFactory
+) -> None:
+    """Anna is still home as the car leaves; she leaves a moment later: it closes."""
+    entry = await car_with(hass, freezer, garage(auto_close=True), persons_home=True)
+    await set_flag(hass, "garage_open", True)  # opened by hand: not Homecoming's
+    left = False
+    for fix in home.drive_away(home.NIGHT):
+        await feed_cars(hass, freezer, [(entry, [fix])])
+        if phase_state(hass, entry) == "away" and not left:
+            left = True
+            assert door(hass) == "open"  # someone is home: it waits
+            hass.states.async_set(home.ANNA_PHONE, "not_home")
+    assert left
+    assert door(hass) == "closed"
+    assert await reason(hass, entry) == "done"
+
+
+async def test_an_obstruction_sensor_speaks_for_its_own_door(
+    hass: HomeAssistant, home_zone: None, freezer: FrozenDateTimeFactory
+) -> None:
+    """A ratgdo-like sensor blocks the door of its device, not the other door."""
+    devices = dr.async_get(hass)
+    entities = er.async_get(hass)
+    config = MockConfigEntry(domain="ratgdo")
+    config.add_to_hass(hass)
+    for name in ("left", "right"):
+        device = devices.async_get_or_create(
+            config_entry_id=config.entry_id, identifiers={("ratgdo", name)}
+        )
+        for domain in ("cover", "binary_sensor"):
+            entities.async_get_or_create(
+                domain,
+                "ratgdo",
+                f"{name}_{domain}",
+                suggested_object_id=f"{name}_door",
+                device_id=device.id,
+            )
+    hass.states.async_set("cover.left_door", "open", {"friendly_name": "Left door"})
+    hass.states.async_set("cover.right_door", "open", {"friendly_name": "Right door"})
+    hass.states.async_set("binary_sensor.left_door", "on")  # the left one is blocked
+    hass.states.async_set("binary_sensor.right_door", "off")
+    options = garage(
+        auto_close=True,
+        obstruction_sensors=["binary_sensor.left_door", "binary_sensor.right_door"],
+    )
+    options[GARAGE]["targets"] = ["cover.left_door", "cover.right_door"]
+    entry = await car_with(hass, freezer, options)
+    notes = async_capture_events(hass, "notify")
+    calls = async_capture_events(hass, "call_service")
+    await feed_cars(hass, freezer, [(entry, home.drive_away(home.NIGHT))])
+    closed = [
+        c.data["service_data"]["entity_id"]
+        for c in calls
+        if c.data["domain"] == "cover"
+    ]
+    assert closed == ["cover.right_door"]
+    assert messages(notes) == [
+        "Left door was not closed after Family car left: it reports an obstruction",
+        "Right door closed: Family car has left",
     ]

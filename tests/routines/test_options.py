@@ -31,7 +31,10 @@ from custom_components.homecoming.const import (
     DEFAULT_RATE,
     DEFAULT_TARGET_TEMPERATURE,
 )
-from custom_components.homecoming.routines.options import ROUTINE_DEFAULTS
+from custom_components.homecoming.routines.options import (
+    ROUTINE_DEFAULTS,
+    RoutineOptions,
+)
 
 SECTIONS = (
     CONF_ARRIVAL_LIGHTS,
@@ -470,8 +473,11 @@ async def test_companion_apps_offered_and_kept(
 
 
 @pytest.mark.parametrize(
-    ("units", "temperature", "rate"),
-    [("metric", "°C", "°C/h"), ("us_customary", "°F", "°F/h")],
+    ("units", "temperature", "rate", "defaults"),
+    [
+        ("metric", "°C", "°C/h", (21.0, 2.0, 17.0)),
+        ("us_customary", "°F", "°F/h", (70.0, 3.6, 62.5)),
+    ],
 )
 async def test_temperatures_in_the_unit_system(
     hass: HomeAssistant,
@@ -479,16 +485,36 @@ async def test_temperatures_in_the_unit_system(
     units: str,
     temperature: str,
     rate: str,
+    defaults: tuple[float, float, float],
 ) -> None:
-    """Show temperatures and rates in Home Assistant's unit, never a bare degree."""
+    """Show temperatures, rates and their defaults in Home Assistant's unit system."""
     await hass.config.async_update(unit_system=units)
     result = await _open_routines(hass, init_push)
-    for section_key, field, unit in (
-        (CONF_CLIMATE, "target_temperature", temperature),
-        (CONF_CLIMATE, "rate", rate),
-        (CONF_DEPARTURE, "eco_temperature", temperature),
+    for (section_key, field, unit), default in zip(
+        (
+            (CONF_CLIMATE, "target_temperature", temperature),
+            (CONF_CLIMATE, "rate", rate),
+            (CONF_DEPARTURE, "eco_temperature", temperature),
+        ),
+        defaults,
+        strict=True,
     ):
         assert _field(result, section_key, field).config["unit_of_measurement"] == unit
+        assert _default(result, section_key, field) == default
+    # What a car reads when nothing was saved: the same defaults, in that unit.
+    options = RoutineOptions.from_options({}, temperature)
+    assert (
+        options.climate.target_temperature,
+        options.climate.rate,
+        options.departure.eco_temperature,
+    ) == defaults
+
+
+def _default(result: ConfigFlowResult, section_key: str, field: str) -> Any:
+    """Return the default of one field of a routines section."""
+    inner = _sections(result)[section_key].schema
+    marker = next(marker for marker in inner.schema if marker == field)
+    return marker.default()
 
 
 async def test_lists_may_be_left_empty(

@@ -12,7 +12,7 @@ is unavailable or reports an obstruction. Each move is logged and notified. See
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -32,9 +32,10 @@ from homeassistant.core import (
     State,
     callback,
 )
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
-from ..const import NOTIFY_GARAGE_DOOR, WHEN_ARRIVING
+from ..const import DEPARTURE_SETTLE, NOTIFY_GARAGE_DOOR, WHEN_ARRIVING
 from ..coordinator import HomecomingCoordinator
 from ..engine import EventType
 from .actuator import Actuator
@@ -71,6 +72,9 @@ class GarageDoors:
         self.opened_this_trip = False
         self.auto_close_pending = False
         """The car departed; the doors close once it is beyond the distance."""
+        self.departed_at: datetime | None = None
+        self._handled: set[str] = set()
+        """Doors the pending auto-close has dealt with (closed, or told why not)."""
 
     # ------------------------------------------------------------ record
 
@@ -80,6 +84,7 @@ class GarageDoors:
             "opened": {door: at.isoformat() for door, at in self.opened.items()},
             "opened_this_trip": self.opened_this_trip,
             "auto_close_pending": self.auto_close_pending,
+            "departed_at": self.departed_at.isoformat() if self.departed_at else None,
         }
 
     def load_record(
@@ -101,6 +106,8 @@ class GarageDoors:
         pending = record["auto_close_pending"]
         if not isinstance(this_trip, bool) or not isinstance(pending, bool):
             raise TypeError((this_trip, pending))
+        departed = record.get("departed_at")
+        self.departed_at = None if departed is None else read_moment(departed)
         self.opened = opened
         self.opened_this_trip = this_trip
         self.auto_close_pending = pending
@@ -131,17 +138,22 @@ class GarageDoors:
         if opens and not self.opened_this_trip:
             actions += await self._async_open(event)
         elif event is EventType.APPROACH_CANCELLED:
-            actions += await self._async_close_cancelled()
+            actions += await self.async_close_cancelled()
         elif event is EventType.DEPARTED and options.targets and options.auto_close:
             self.auto_close_pending = True
+            self.departed_at = dt_util.utcnow()
+            self._handled.clear()
             actions += await self.async_check_distance()
         if event in (EventType.ARRIVED, EventType.APPROACH_CANCELLED):
             self.opened_this_trip = False
         return actions
 
-    def skip_trip(self) -> None:
-        """Forget a pending auto-close (the routines are held)."""
-        self.auto_close_pending = False
+    def held(self, event: EventType) -> None:
+        """Keep the trip's bookkeeping while the routines are held (nothing moves)."""
+        if event in (EventType.APPROACH_STARTED, EventType.ARRIVED, EventType.DEPARTED):
+            self.auto_close_pending = False
+        if event in (EventType.ARRIVED, EventType.APPROACH_CANCELLED):
+            self.opened_this_trip = False
 
     async def async_check_distance(self) -> list[dict[str, Any]]:
         """Close the doors once a departed car is beyond the auto-close distance."""
@@ -152,8 +164,16 @@ class GarageDoors:
             or distance < self._options().auto_close_distance
         ):
             return []
-        self.auto_close_pending = False
-        return await self._async_auto_close()
+        # Someone still home just after the car left may be leaving with it (a phone
+        # that is also a person's tracker): a door that is not Homecoming's waits for
+        # the household to settle, as the departure set-back does.
+        settling = (
+            self.departed_at is not None
+            and dt_util.utcnow() - self.departed_at < DEPARTURE_SETTLE
+        )
+        actions, waiting = await self._async_auto_close(final=not settling)
+        self.auto_close_pending = waiting
+        return actions
 
     # ------------------------------------------------------------ moves
 
@@ -189,7 +209,7 @@ class GarageDoors:
         self._actuator.decide(PART, event, "done" if actions else reason, len(actions))
         return actions
 
-    async def _async_close_cancelled(self) -> list[dict[str, Any]]:
+    async def async_close_cancelled(self) -> list[dict[str, Any]]:
         """Close again the doors this trip opened, if the close window is still open."""
         options = self._options()
         window = options.close_if_cancelled
@@ -216,32 +236,46 @@ class GarageDoors:
         )
         return actions
 
-    async def _async_auto_close(self) -> list[dict[str, Any]]:
+    async def _async_auto_close(
+        self, *, final: bool
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Close the open doors that are Homecoming's, or any while nobody is home.
+
+        Returns what was done, and whether a door still waits for the household (only
+        when not ``final``). A door that is unavailable or reports an obstruction is
+        left open and the household told, once per departure.
+        """
         options = self._options()
         actions: list[dict[str, Any]] = []
         reason = "nothing_to_do"
+        waiting = False
         for door in options.targets:
-            if (state := self._door(door)) is None:
+            if door in self._handled or (state := self._door(door)) is None:
                 continue
-            name = state.name
-            if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-                reason = "unavailable"
-                await self._tell(name, "garage_door_unavailable")
+            ours = door in self.opened or self._nobody_home()
+            if not ours and not final:
+                waiting = True
                 continue
-            if state.state != CoverState.OPEN:
-                reason = "not_open"
-                continue
-            if self._obstructed(state.attributes):
-                reason = "obstruction"
-                await self._tell(name, "garage_door_obstructed")
-                continue
-            if door not in self.opened and not self._nobody_home():
+            self._handled.add(door)
+            if not ours:
                 reason = "not_ours"
-                continue
-            if await self._async_close(door, name, "garage_door_closed_departed"):
+            elif state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+                reason = "unavailable"
+                await self._tell(state.name, "garage_door_unavailable")
+            elif state.state != CoverState.OPEN:
+                reason = "not_open"
+            elif self._obstructed(door, state.attributes):
+                reason = "obstruction"
+                await self._tell(state.name, "garage_door_obstructed")
+            elif await self._async_close(
+                door, state.name, "garage_door_closed_departed"
+            ):
                 actions.append({"action": "close", "entity_id": door})
-        self._actuator.decide(PART, None, "done" if actions else reason, len(actions))
-        return actions
+        if not waiting:
+            self._actuator.decide(
+                PART, EventType.DEPARTED, "done" if actions else reason, len(actions)
+            )
+        return actions, waiting
 
     def _door(self, door: str) -> State | None:
         """Return a door's state; a door that does not exist is reported (a repair)."""
@@ -252,12 +286,24 @@ class GarageDoors:
             self._actuator.clear_missing(door)
         return state
 
-    def _obstructed(self, attributes: dict[str, Any] | Any) -> bool:
+    def _obstructed(self, door: str, attributes: Mapping[str, Any]) -> bool:
+        """Tell whether a door reports an obstruction, itself or by a sensor of its own.
+
+        An obstruction sensor on a device (ratgdo, Meross…) speaks for the door of the
+        same device only; one without a device (a template) speaks for every door.
+        """
         if any(attributes.get(key) is True for key in OBSTRUCTION_ATTRIBUTES):
             return True
+        registry = er.async_get(self.hass)
+        door_entry = registry.async_get(door)
+        door_device = door_entry.device_id if door_entry else None
         for sensor in self._options().obstruction_sensors:
             state = self.hass.states.get(sensor)
-            if state is not None and state.state == STATE_ON:
+            if state is None or state.state != STATE_ON:
+                continue
+            sensor_entry = registry.async_get(sensor)
+            sensor_device = sensor_entry.device_id if sensor_entry else None
+            if None in (sensor_device, door_device) or sensor_device == door_device:
                 return True
         return False
 

@@ -19,7 +19,7 @@ from homeassistant.components.climate.const import HVACMode
 from homeassistant.components.cover import CoverDeviceClass
 from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.const import LIGHT_LUX, UnitOfLength, UnitOfTime
+from homeassistant.const import LIGHT_LUX, UnitOfLength, UnitOfTemperature, UnitOfTime
 from homeassistant.core import HomeAssistant, valid_entity_id
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
@@ -29,6 +29,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
 )
 from homeassistant.util import slugify
+from homeassistant.util.unit_conversion import TemperatureConverter
 import probatio
 
 from ..const import (
@@ -228,18 +229,24 @@ class RoutineOptions:
     cooldown: timedelta
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> RoutineOptions:
+    def from_options(
+        cls,
+        options: Mapping[str, Any],
+        temperature_unit: str = UnitOfTemperature.CELSIUS,
+    ) -> RoutineOptions:
         """Read the routine options of a config entry.
 
         A value that is missing, of the wrong kind or out of its range
-        (:data:`ROUTINE_RANGES`) is read as its default, with a warning: options written
-        by hand or by an older version never stop a car from starting.
+        (:data:`ROUTINE_RANGES`) is read as its default (:func:`routine_defaults` in
+        ``temperature_unit``, Home Assistant's unit system), with a warning: options
+        written by hand or by an older version never stop a car from starting.
         """
-        lights = _section(options, CONF_ARRIVAL_LIGHTS)
-        climate = _section(options, CONF_CLIMATE)
-        departure = _section(options, CONF_DEPARTURE)
-        garage = _section(options, CONF_GARAGE_DOOR)
-        notify = _section(options, CONF_NOTIFICATIONS)
+        defaults = routine_defaults(temperature_unit)
+        lights = _section(options, CONF_ARRIVAL_LIGHTS, defaults)
+        climate = _section(options, CONF_CLIMATE, defaults)
+        departure = _section(options, CONF_DEPARTURE, defaults)
+        garage = _section(options, CONF_GARAGE_DOOR, defaults)
+        notify = _section(options, CONF_NOTIFICATIONS, defaults)
         return cls(
             lights=LightsOptions(
                 targets=_targets(lights),
@@ -287,7 +294,7 @@ class RoutineOptions:
             ),
             cooldown=timedelta(
                 minutes=_value(
-                    {**options, _SECTION: CONF_COOLDOWN},
+                    {**options, _SECTION: CONF_COOLDOWN, _DEFAULTS: {}},
                     CONF_COOLDOWN,
                     default=DEFAULT_COOLDOWN,
                 )
@@ -297,15 +304,45 @@ class RoutineOptions:
 
 _SECTION: Final = "__section__"
 """Key under which :func:`_section` notes which section a mapping is (for warnings)."""
+_DEFAULTS: Final = "__defaults__"
+"""Key under which :func:`_section` keeps the section's defaults (in the unit system)."""
 
 
-def _section(options: Mapping[str, Any], key: str) -> dict[str, Any]:
+def routine_defaults(temperature_unit: str) -> dict[str, dict[str, Any]]:
+    """Return :data:`ROUTINE_DEFAULTS` with temperatures in ``temperature_unit``.
+
+    The defaults are written in °C (21 °C comfort, 17 °C eco, 2 °C/h); climate actions
+    take temperatures in Home Assistant's unit system, so with °F they are 70 °F, 62.5 °F
+    and 3.6 °F/h (temperatures to the form's half degree, the rate to a tenth).
+    """
+    defaults = copy.deepcopy(ROUTINE_DEFAULTS)
+    celsius = UnitOfTemperature.CELSIUS
+    for key, field in (
+        (CONF_CLIMATE, CONF_TARGET_TEMPERATURE),
+        (CONF_DEPARTURE, CONF_ECO_TEMPERATURE),
+    ):
+        value = TemperatureConverter.convert(
+            defaults[key][field], celsius, temperature_unit
+        )
+        defaults[key][field] = round(value * 2) / 2
+    rate = TemperatureConverter.convert_interval(
+        defaults[CONF_CLIMATE][CONF_RATE], celsius, temperature_unit
+    )
+    defaults[CONF_CLIMATE][CONF_RATE] = round(rate, 1)
+    return defaults
+
+
+def _section(
+    options: Mapping[str, Any],
+    key: str,
+    defaults: Mapping[str, dict[str, Any]] = ROUTINE_DEFAULTS,
+) -> dict[str, Any]:
     """Return an options section with its defaults; a junk section is the defaults."""
     given = options.get(key)
     if given is not None and not isinstance(given, Mapping):
         _junk(key, given)
         given = None
-    return {**ROUTINE_DEFAULTS[key], **(given or {}), _SECTION: key}
+    return {**defaults[key], **(given or {}), _SECTION: key, _DEFAULTS: defaults[key]}
 
 
 def _junk(where: str, value: Any) -> None:
@@ -317,7 +354,7 @@ def _junk(where: str, value: Any) -> None:
 
 
 def _default(section: Mapping[str, Any], key: str) -> Any:
-    return ROUTINE_DEFAULTS[section[_SECTION]][key]
+    return section[_DEFAULTS][key]
 
 
 def _value(
@@ -557,22 +594,23 @@ def routines_schema(
 ) -> probatio.Schema:
     """Return the routines form: a section per routine, then the cooldown.
 
-    The defaults are the documented ones; ``values`` (the saved options or the
+    The defaults are the documented ones (in ``temperature_unit``); ``values`` (the saved options or the
     input being corrected) are suggested over them. A section opens when its
     routine is in use or has an error. ``mobile_apps`` are the Companion app notify
     actions Home Assistant has now; those already chosen stay offered.
     """
     chosen = _services(_section(values, CONF_NOTIFICATIONS))
     offered = sorted({*mobile_apps, *chosen})
+    defaults = routine_defaults(temperature_unit)
     fields: dict[Any, Any] = {}
     for key, selectors in routine_selectors(temperature_unit, offered).items():
         inner: dict[Any, Any] = {}
         for field, selector in selectors.items():
-            default = ROUTINE_DEFAULTS[key].get(field)
+            default = defaults[key].get(field)
             if isinstance(default, list):
                 # A list may be left empty (that routine is then off): not required.
                 marker: Any = probatio.Optional(field, default=default)
-            elif field in ROUTINE_DEFAULTS[key]:
+            elif field in defaults[key]:
                 marker = probatio.Required(field, default=default)
             else:
                 marker = probatio.Optional(field)

@@ -55,6 +55,7 @@ from ..const import (
     CONDITION_ALWAYS,
     CONDITION_ILLUMINANCE,
     DEPARTURE_AWAY_PRESET,
+    DEPARTURE_SETTLE,
     DOMAIN,
     EVENT_ROUTINE,
     HVAC_KEEP,
@@ -202,14 +203,6 @@ TRIP_ENDS: Final = frozenset(
 )
 """Transitions that end a trip (and a "Skip this time")."""
 
-DEPARTURE_SETTLE: Final = timedelta(minutes=2)
-"""How long the departure routine waits for the people who were home to leave.
-
-The usual phone is both the car's source and its owner's ``person`` tracker: the person
-leaves the home zone seconds after (or before) the car's ``departed``. Two minutes covers
-a phone's report interval while driving (Companion app: about one a minute) and a zone
-exit's delay, and is short enough that the set-back still saves the heating."""
-
 
 class RoutineRunner:
     """Runs one car's routines."""
@@ -219,7 +212,9 @@ class RoutineRunner:
         self.hass = hass
         self.coordinator = coordinator
         self.entry = coordinator.config_entry
-        self.options = RoutineOptions.from_options(self.entry.options)
+        self.options = RoutineOptions.from_options(
+            self.entry.options, hass.config.units.temperature_unit
+        )
         self.enabled = True
         self.snoozed_until: datetime | None = None
         self._last_run: dict[str, datetime] = {}
@@ -456,17 +451,33 @@ class RoutineRunner:
             reason = "switched_off" if not self.enabled else "snoozed"
             for part in _PARTS.get(event, ()):
                 self.actuator.decide(part, event, reason)
-            if event is EventType.DEPARTED:
-                self.garage.skip_trip()
+            self.garage.held(event)
+            if event is EventType.ARRIVED:
+                # The trip is over, held or not: the next one starts afresh.
+                self._changed.clear()
+                self._lights_done = False
+                self._comfort_done.clear()
             if self.skipped_trip and event in TRIP_ENDS:
                 # The skipped trip is over: the next one runs the routines again.
                 self.skipped_trip = False
                 self.coordinator.async_update_listeners()
             self._save()
+            if event is EventType.APPROACH_CANCELLED:
+                # Held or not, what this trip already did is undone: a garage door
+                # opened at arriving must not stay open after a drive-by.
+                _ = self.entry.async_create_task(
+                    self.hass, self._async_undo(transition), f"{DOMAIN} undo"
+                )
             return
         _ = self.entry.async_create_task(
             self.hass, self._async_react(transition), f"{DOMAIN} routine {event}"
         )
+
+    async def _async_undo(self, transition: Transition) -> None:
+        """Undo what this trip did (a cancelled approach while the routines are held)."""
+        actions = await self._async_restore()
+        actions += await self.garage.async_close_cancelled()
+        self._log(ROUTINE_ARRIVAL, transition, actions)
 
     async def _async_react(self, transition: Transition) -> None:
         event = transition.event
