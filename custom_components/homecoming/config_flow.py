@@ -294,14 +294,17 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
         """Choose the home zone (and name a car that follows an entity), then create it.
 
         A followed car's name is suggested (:func:`async_suggest_car_name`); any other
-        can be typed, and an empty one takes the suggestion.
+        can be typed, and an empty one takes the suggestion. What is typed counts for its
+        own submission only: after an error an empty name is the suggestion again, never
+        a name typed before (``self._title`` stays the suggestion).
         """
         errors: dict[str, str] = {}
         follows_entity = self._data[CONF_SOURCE] == SOURCE_ENTITY
+        title = self._title
         if user_input is not None:
             zone = user_input[CONF_HOME_ZONE]
             if follows_entity:
-                self._title = (user_input.get(CONF_NAME) or "").strip() or self._title
+                title = (user_input.get(CONF_NAME) or "").strip() or self._title
             if self.hass.states.get(zone) is None:
                 errors[CONF_HOME_ZONE] = "zone_not_found"
             elif self._data[CONF_SOURCE] == SOURCE_PUSH:
@@ -309,7 +312,7 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
                     self.hass, self._data[CONF_WEBHOOK_ID]
                 )
                 return self.async_create_entry(
-                    title=self._title,
+                    title=title,
                     data={
                         **self._data,
                         CONF_CLOUDHOOK: cloudhook,
@@ -324,7 +327,7 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
             else:
                 return self.async_create_entry(
-                    title=self._title,
+                    title=title,
                     data={**self._data, CONF_HOME_ZONE: zone},
                 )
         fields: dict[Any, Any] = {}
@@ -336,7 +339,7 @@ class HomecomingConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="zone",
             data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields), {CONF_NAME: self._title}
+                probatio.Schema(fields), {CONF_NAME: title}
             ),
             errors=errors,
         )

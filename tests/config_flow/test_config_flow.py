@@ -393,7 +393,7 @@ async def test_entity_car_name_suggestion_is_free(
 
 @pytest.mark.usefixtures("zones")
 async def test_entity_car_name_kept_after_a_zone_error(hass: HomeAssistant) -> None:
-    """Keep the name typed when the zone is refused; the suggestion if it was cleared."""
+    """Show the name typed again when the zone is refused; the suggestion if cleared."""
     _set_gps(hass, TRACKER)
     result = await _start(hass, SOURCE_ENTITY)
     result = await hass.config_entries.flow.async_configure(
@@ -409,12 +409,47 @@ async def test_entity_car_name_kept_after_a_zone_error(hass: HomeAssistant) -> N
     )
     assert result["errors"] == {CONF_HOME_ZONE: "zone_not_found"}
     assert _suggested(result)[CONF_NAME] == "Blue car"
+    # Submitted as shown (the form keeps the name filled in).
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOME_ZONE: "zone.work"}
+        result["flow_id"], {CONF_NAME: "Blue car", CONF_HOME_ZONE: "zone.work"}
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Blue car"
+
+
+@pytest.mark.usefixtures("zones")
+@pytest.mark.parametrize(
+    "cleared", ["", "   ", None], ids=["empty", "blank", "left_out"]
+)
+@pytest.mark.parametrize("errors", [1, 2], ids=["one_error", "two_errors"])
+async def test_entity_car_name_cleared_after_a_zone_error(
+    hass: HomeAssistant, cleared: str | None, errors: int
+) -> None:
+    """A name typed before an error does not stick: cleared, it is the suggestion.
+
+    What is typed counts for its own submission only, however many errors came before.
+    """
+    _set_gps(hass, TRACKER)
+    result = await _start(hass, SOURCE_ENTITY)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TRACKED_ENTITY: TRACKER}
+    )
+    for name in ["x", "y"][:errors]:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_NAME: name, CONF_HOME_ZONE: "zone.nowhere"}
+        )
+        assert result["errors"] == {CONF_HOME_ZONE: "zone_not_found"}
+        assert _suggested(result)[CONF_NAME] == name
+    user_input: dict[str, Any] = {CONF_HOME_ZONE: "zone.work"}
+    if cleared is not None:
+        user_input[CONF_NAME] = cleared
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Car"
 
 
 async def test_push_car_has_no_name_in_the_zone_step(

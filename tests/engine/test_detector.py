@@ -373,6 +373,55 @@ def test_external_travel_time_takes_precedence_then_expires() -> None:
     assert own != T0 + timedelta(seconds=t + 900)
 
 
+def test_travel_time_gone_gives_the_own_eta_at_once() -> None:
+    """A source that says its travel time is gone: the own ETA from that fix on.
+
+    A fix that only leaves the travel time out keeps it (the push hold above); one that
+    says it is gone drops it at once, and a later travel time is used again.
+    """
+    engine = ApproachDetector(HOME)
+    drive(engine, 12_000, 8_000, speed=15.0)
+    t = 300.0
+    external = T0 + timedelta(seconds=t + 900)
+    engine.update(at(7_900, t, speed=15.0, travel_time=900.0))
+    engine.update(at(7_850, t + 5, speed=15.0))
+    assert engine.snapshot.eta == external  # left out: held
+    reference = ApproachDetector(HOME)
+    drive(reference, 12_000, 8_000, speed=15.0)
+    reference.update(at(7_900, t, speed=15.0))
+    reference.update(at(7_850, t + 5, speed=15.0))
+    reference.update(at(7_800, t + 10, speed=15.0))
+
+    result = engine.update(at(7_800, t + 10, speed=15.0, travel_time_gone=True))
+    assert result.accepted
+    own = engine.snapshot.eta
+    assert own is not None
+    assert own == reference.snapshot.eta
+    assert own != external
+    assert engine.as_dict()["external_eta"] is None
+    engine.update(at(7_750, t + 15, speed=15.0))
+    assert engine.snapshot.eta != external  # nothing held comes back
+
+    engine.update(at(7_700, t + 20, speed=15.0, travel_time=600.0))
+    assert engine.snapshot.eta == T0 + timedelta(seconds=t + 20 + 600)
+
+
+def test_travel_time_gone_of_an_unused_fix_changes_nothing() -> None:
+    """Only a fix the engine uses speaks for its source (as its travel time does)."""
+    engine = ApproachDetector(HOME)
+    drive(engine, 12_000, 8_000, speed=15.0)
+    t = 300.0
+    external = T0 + timedelta(seconds=t + 900)
+    engine.update(at(7_900, t, speed=15.0, travel_time=900.0))
+    late = engine.update(at(7_950, t - 1, speed=15.0, travel_time_gone=True))
+    assert late.reason is RejectReason.OUT_OF_ORDER
+    inaccurate = engine.update(
+        at(7_850, t + 5, accuracy=5_000.0, speed=15.0, travel_time_gone=True)
+    )
+    assert inaccurate.reason is RejectReason.INACCURATE
+    assert engine.snapshot.eta == external
+
+
 def test_drive_by_cancels_after_the_closest_point() -> None:
     """A road passing home at 800 m: the approach ends soon after the closest point."""
     engine = ApproachDetector(HOME)

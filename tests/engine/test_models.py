@@ -54,6 +54,8 @@ def test_fix_accepts_a_full_fix() -> None:
         ({"heading": math.inf}, ValueError),
         ({"ignition": 1}, TypeError),
         ({"driver": 7}, TypeError),
+        ({"travel_time_gone": 1}, TypeError),
+        ({"travel_time_gone": True, "travel_time": 60.0}, ValueError),
         ({"driver": "x" * 256}, ValueError),
         ({"timestamp": datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)}, ValueError),
         ({"timestamp": datetime(2100, 1, 1, tzinfo=UTC)}, ValueError),

@@ -48,6 +48,7 @@ def fixes(draw: st.DrawFn, *, max_size: int = 80) -> list[Fix]:
         east += step * math.cos(angle)
         north += step * math.sin(angle)
         lat, lon = offset(HOME.latitude, HOME.longitude, east, north)
+        travel_time = draw(st.none() | st.floats(0, 7_200))
         out.append(
             Fix(
                 latitude=max(-90.0, min(90.0, lat)),
@@ -57,7 +58,8 @@ def fixes(draw: st.DrawFn, *, max_size: int = 80) -> list[Fix]:
                 speed=draw(st.none() | st.floats(0, 80)),
                 ignition=draw(st.none() | st.booleans()),
                 driver=draw(st.none() | st.sampled_from(["a", "b"])),
-                travel_time=draw(st.none() | st.floats(0, 7_200)),
+                travel_time=travel_time,
+                travel_time_gone=travel_time is None and draw(st.booleans()),
             )
         )
     return out

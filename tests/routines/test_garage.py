@@ -519,7 +519,7 @@ async def test_a_door_that_reports_an_obstruction_itself(
 async def test_skip_after_the_door_opened_still_closes_it_on_a_drive_by(
     hass: HomeAssistant, home_zone: None, freezer: FrozenDateTimeFactory
 ) -> None:
-    """ "Skip this time" holds what comes; a cancel still undoes what was done."""
+    """Skip this time holds what comes; a cancel still undoes what was done."""
     options = garage()
     options["climate"] = {"targets": [home.LIVING], "timing": "fixed", "lead": 0}
     entry = await car_with(hass, freezer, options)

@@ -455,21 +455,63 @@ def _field(result: ConfigFlowResult, section_key: str, field: str) -> Any:
 async def test_companion_apps_offered_and_kept(
     hass: HomeAssistant, init_push: MockConfigEntry
 ) -> None:
-    """Offer the phones' notify actions; a chosen phone that is gone stays offered."""
+    """Offer the phones' notify actions by phone name; a chosen one gone stays offered.
+
+    The name is the ``device_name`` of the phone's ``mobile_app`` config entry (whose
+    action is ``mobile_app_<slugified name>``); an action without an entry is labelled
+    with its own name.
+    """
     hass.services.async_register("notify", "send_sms", lambda _: None)  # not a phone
+    hass.services.async_register("notify", "mobile_app_barbel_s_iphone", lambda _: None)
+    hass.services.async_register("notify", "mobile_app_pixel_8", lambda _: None)
+    for data in (
+        {"device_name": "Anna phone"},
+        {"device_name": "Bärbel's iPhone"},
+        {"device_name": "Tablet"},  # no push: no notify action, not offered
+        {"device_name": 8},  # junk: no name
+        {},
+    ):
+        MockConfigEntry(domain="mobile_app", data=data).add_to_hass(hass)
     result = await _open_routines(hass, init_push)
     phones = _field(result, CONF_NOTIFICATIONS, "mobile_app").config["options"]
-    assert phones == ["mobile_app_anna_phone"]
+    assert phones == [
+        {"value": "mobile_app_anna_phone", "label": "Anna phone"},
+        {"value": "mobile_app_barbel_s_iphone", "label": "Bärbel's iPhone"},
+        {"value": "mobile_app_pixel_8", "label": "mobile_app_pixel_8"},
+    ]
 
     hass.config_entries.async_update_entry(
         init_push,
-        options={CONF_NOTIFICATIONS: {"mobile_app": ["mobile_app_old_phone"]}},
+        options={
+            CONF_NOTIFICATIONS: {
+                "mobile_app": ["mobile_app_old_phone", "mobile_app_anna_phone"]
+            }
+        },
     )
     await hass.async_block_till_done()
     result = await _open_routines(hass, init_push)
     phones = _field(result, CONF_NOTIFICATIONS, "mobile_app").config["options"]
-    assert phones == ["mobile_app_anna_phone", "mobile_app_old_phone"]
+    assert phones == [
+        {"value": "mobile_app_anna_phone", "label": "Anna phone"},
+        {"value": "mobile_app_barbel_s_iphone", "label": "Bärbel's iPhone"},
+        {"value": "mobile_app_old_phone", "label": "mobile_app_old_phone"},
+        {"value": "mobile_app_pixel_8", "label": "mobile_app_pixel_8"},
+    ]
     assert _sections(result)[CONF_NOTIFICATIONS].options == {"collapsed": False}
+
+    # The phones are chosen by action; the labels are only shown.
+    user_input = _documented_input()
+    user_input[CONF_NOTIFICATIONS] = {
+        **user_input[CONF_NOTIFICATIONS],
+        "mobile_app": ["mobile_app_barbel_s_iphone"],
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_push.options[CONF_NOTIFICATIONS]["mobile_app"] == [
+        "mobile_app_barbel_s_iphone"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -35,15 +35,27 @@ from custom_components.homecoming.const import (
     DOMAIN,
     EVENT_HOMECOMING,
     MINOR_VERSION,
+    SERVICE_UPDATE_LOCATION,
     SOURCE_ENTITY,
     TRAVEL_TIME_MAX_AGE,
 )
+from custom_components.homecoming.engine import Settings
 from custom_components.homecoming.engine.models import MAX_TRAVEL_TIME_S
 from custom_components.homecoming.sources.entity import (
     travel_time_from_state,
     travel_time_seconds,
 )
-from tests.common import HOME_LAT, HOME_LON, add_car, phase_state, sensor_state, state
+from tests.common import (
+    HOME_LAT,
+    HOME_LON,
+    add_car,
+    drive_home,
+    feed,
+    location_data,
+    phase_state,
+    sensor_state,
+    state,
+)
 
 CAR = "sensor.car_position"
 """The entity both cars follow: a template sensor with a position."""
@@ -59,6 +71,8 @@ STEP_KM = 0.15
 """15 m/s at one position every 10 seconds."""
 STEP = timedelta(seconds=10)
 LOGGER_NAME = "custom_components.homecoming"
+HOLD = timedelta(seconds=Settings().external_eta_max_age_s)
+"""How long the engine keeps a travel time that a fix leaves out."""
 
 
 # ------------------------------------------------------------------ set-up helpers
@@ -310,28 +324,152 @@ async def test_stale_reading_gives_the_engines_eta(
     )
 
 
-@pytest.mark.usefixtures("start_of_drive", "home_zone")
-async def test_the_engine_keeps_a_reading_for_ten_minutes(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
-) -> None:
-    """A sensor lost during an approach: its last reading holds for 10 minutes.
-
-    That is the engine's rule for any external travel time (``external_eta_max_age_s``,
-    docs/engine.md); then the engine's own ETA takes over.
-    """
-    await setup_sensors(hass, value=25)
+async def approach_with_reading(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sensor: str = TRAVEL
+) -> tuple[MockConfigEntry, datetime]:
+    """Approach from 15 km with a 25-minute reading; return the car and its ETA."""
     read_at = dt_util.utcnow()
     await set_value(hass, CAR_KM, 15.0)
-    entry = await add_cars(hass)
+    entry = await add_cars(hass, sensor)
     await drive(hass, freezer, 15)
     assert phase_state(hass, entry) == "approaching"
-    assert eta(hass, entry) == read_at + timedelta(minutes=25)
+    external = read_at + timedelta(minutes=25)
+    assert eta(hass, entry) == external
+    assert abs(own_eta(hass) - external) > timedelta(minutes=5)
+    return entry, external
 
-    await switch(hass, on=False)
-    await drive(hass, freezer, 60)  # 10 minutes after the last reading used
-    assert eta(hass, entry) == read_at + timedelta(minutes=25)
+
+@pytest.mark.parametrize(
+    ("value", "attributes"),
+    [
+        ("unavailable", {"unit_of_measurement": "min"}),
+        ("unknown", {"unit_of_measurement": "min"}),
+        ("-5", {"unit_of_measurement": "min"}),
+        ("100000", {"unit_of_measurement": "min"}),
+        ("3", {"unit_of_measurement": "d"}),
+        ("soon", {"unit_of_measurement": "min"}),
+        ("nan", {"unit_of_measurement": "min"}),
+        ("25", {}),
+        ("25", {"unit_of_measurement": "km"}),
+    ],
+    ids=[
+        "unavailable",
+        "unknown",
+        "negative",
+        "100000-min",
+        "3-days",
+        "text",
+        "nan",
+        "no-unit",
+        "not-a-duration",
+    ],
+)
+@pytest.mark.usefixtures("start_of_drive", "home_zone")
+async def test_a_lost_reading_gives_the_engines_eta_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    value: str,
+    attributes: dict[str, Any],
+) -> None:
+    """A sensor that says it has no usable value: the engine's ETA from the next position.
+
+    Not the last reading for another 10 minutes (the hold kept for pushes that leave the
+    travel time out): the sensor the car reads says there is none.
+    """
+    await setup_sensors(hass)
+    waze = "sensor.waze_travel_time"
+    hass.states.async_set(waze, "25", {"unit_of_measurement": "min"})
+    entry, external = await approach_with_reading(hass, freezer, waze)
+
+    hass.states.async_set(waze, value, attributes)
+    await hass.async_block_till_done()
+    assert eta(hass, entry) == external  # nothing until the next position
     await drive(hass, freezer, 1)
     assert eta(hass, entry) == own_eta(hass)
+    await drive(hass, freezer, 3)
+    assert eta(hass, entry) == own_eta(hass)  # the old reading never comes back
+
+    # A usable reading again: the ETA from the next position on.
+    hass.states.async_set(waze, "7", {"unit_of_measurement": "min"})
+    read_at = dt_util.utcnow()
+    await drive(hass, freezer, 1)
+    assert eta(hass, entry) == read_at + timedelta(minutes=7)
+
+
+@pytest.mark.usefixtures("start_of_drive", "home_zone")
+async def test_an_unavailable_sensor_gives_the_engines_eta_at_once(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The travel-time sensor's integration losing it mid-approach (a failed poll)."""
+    await setup_sensors(hass, value=25)
+    entry, _external = await approach_with_reading(hass, freezer)
+    await switch(hass, on=False)
+    assert state(hass, TRAVEL) == "unavailable"
+    await drive(hass, freezer, 1)
+    assert eta(hass, entry) == own_eta(hass)
+
+
+@pytest.mark.usefixtures("start_of_drive", "home_zone")
+async def test_a_stale_reading_gives_the_engines_eta_at_once(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A sensor not reported again: its reading is used until stale, then no longer."""
+    await setup_sensors(hass, value=25)
+    entry, external = await approach_with_reading(hass, freezer)
+    # 15 minutes after the reading: at the bound, still used.
+    await drive(hass, freezer, 75)
+    assert phase_state(hass, entry) == "approaching"
+    assert eta(hass, entry) == external
+    await drive(hass, freezer, 1)
+    assert eta(hass, entry) == own_eta(hass)
+
+
+@pytest.mark.usefixtures("start_of_drive", "home_zone")
+async def test_a_removed_sensor_gives_the_engines_eta_at_once(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A travel-time sensor removed mid-approach: the engine's ETA at once."""
+    await setup_sensors(hass, value=25)
+    entry, _external = await approach_with_reading(hass, freezer)
+    er.async_get(hass).async_remove(TRAVEL)
+    await hass.async_block_till_done()
+    assert hass.states.get(TRAVEL) is None
+    await drive(hass, freezer, 1)
+    assert eta(hass, entry) == own_eta(hass)
+
+
+@pytest.mark.usefixtures("start_of_drive")
+async def test_a_push_without_travel_time_keeps_it_for_ten_minutes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """A sender that leaves the travel time out of some pushes: it holds 10 minutes.
+
+    That is the engine's rule for a fix that says nothing about it
+    (``external_eta_max_age_s``, docs/engine.md); then the engine's own ETA takes over.
+    """
+    fixes = drive_home(dt_util.utcnow(), 20_000.0)
+    await feed(hass, freezer, init_push, fixes[:30])
+    assert phase_state(hass, init_push) == "approaching"
+    given = fixes[30]
+    freezer.move_to(given.timestamp)
+    await hass.services.async_call(
+        DOMAIN,
+        SERVICE_UPDATE_LOCATION,
+        location_data(init_push, given) | {"travel_time": 1500},
+        blocking=True,
+    )
+    external = given.timestamp + timedelta(minutes=25)
+    assert eta(hass, init_push) == external
+
+    held = [fix for fix in fixes[31:] if fix.timestamp - given.timestamp <= HOLD]
+    await feed(hass, freezer, init_push, held)
+    assert len(held) == 60
+    assert phase_state(hass, init_push) == "approaching"
+    assert eta(hass, init_push) == external
+    await feed(hass, freezer, init_push, [fixes[31 + len(held)]])
+    own = eta(hass, init_push)
+    assert own is not None
+    assert own != external
 
 
 @pytest.mark.parametrize(

@@ -376,6 +376,8 @@ class ApproachDetector:
             st.ignition = fix.ignition
         if fix.travel_time is not None:
             st.external_eta = ExternalEta(t + fix.travel_time, t)
+        elif fix.travel_time_gone:
+            st.external_eta = None  # the source says it has none: the own ETA at once
 
     def _parked(self) -> bool:
         """Whether the car has been seen standing still for a while (before this fix).

@@ -99,14 +99,17 @@ class Fix:
     source does not say; the engine then assumes :attr:`Settings.assumed_accuracy_m`).
     ``travel_time`` is an optional external estimate (seconds) of the time left to home, for
     example from a Waze or Google travel-time sensor; when given it takes precedence over the
-    engine's own ETA.
+    engine's own ETA. A fix without one keeps the last one given for
+    :attr:`Settings.external_eta_max_age_s` (a sender that leaves it out of some reports),
+    unless ``travel_time_gone`` says the source knows there is none now.
 
     Valid ranges (anything else raises :class:`ValueError` or :class:`TypeError`):
     latitude -90..90, longitude -180..180, timestamp aware and within
     :data:`EARLIEST_TIME`..:data:`LATEST_TIME`, accuracy >= 0 (finite), speed
     0..:data:`MAX_REPORTED_SPEED_MPS` m/s, heading finite (degrees), travel_time
     0..:data:`MAX_TRAVEL_TIME_S` s, driver a string of at most :data:`MAX_DRIVER_LENGTH`
-    characters, in_car a boolean.
+    characters, in_car and travel_time_gone booleans, travel_time_gone only without a
+    travel_time.
     """
 
     latitude: float
@@ -118,6 +121,10 @@ class Fix:
     ignition: bool | None = None
     driver: str | None = None
     travel_time: float | None = None
+    travel_time_gone: bool = False
+    """The source knows there is no external travel time now (the travel-time sensor it
+    reads gives no usable value): one kept from an earlier fix is dropped at once and the
+    ETA is the engine's own. ``False`` (the default) says nothing either way."""
     in_car: bool = False
     """The source knows the car is being driven (the phone it follows is in the car,
     :mod:`~custom_components.homecoming.incar`): an approach may start on less evidence
@@ -154,10 +161,14 @@ class Fix:
         if ignition is not None and not isinstance(ignition, bool):
             msg = "ignition must be a boolean"
             raise TypeError(msg)
-        in_car: object = self.in_car
-        if not isinstance(in_car, bool):
-            msg = "in_car must be a boolean"
-            raise TypeError(msg)
+        for name in ("in_car", "travel_time_gone"):
+            flag: object = getattr(self, name)
+            if not isinstance(flag, bool):
+                msg = f"{name} must be a boolean"
+                raise TypeError(msg)
+        if self.travel_time_gone and self.travel_time is not None:
+            msg = "travel_time_gone must not come with a travel_time"
+            raise ValueError(msg)
         driver: object = self.driver
         if driver is not None and not isinstance(driver, str):
             msg = "driver must be a string"

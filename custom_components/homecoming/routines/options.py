@@ -9,7 +9,7 @@ warning), :func:`routines_schema` / :func:`routines_options` are the options for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 import copy
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +24,7 @@ from homeassistant.core import HomeAssistant, valid_entity_id
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -422,14 +423,36 @@ def _services(section: Mapping[str, Any]) -> tuple[str, ...]:
 
 MOBILE_APP_PREFIX: Final = "mobile_app_"
 """The Companion app's notify actions are ``notify.mobile_app_<device>``."""
+MOBILE_APP_DOMAIN: Final = "mobile_app"
+"""The Companion app's integration: one config entry per phone."""
+MOBILE_APP_DEVICE_NAME: Final = "device_name"
+"""The phone's name in its ``mobile_app`` config entry's data."""
 
 
-def mobile_app_actions(hass: HomeAssistant) -> list[str]:
-    """Return the Companion app notify actions Home Assistant has now, sorted."""
-    return sorted(
-        service
+def mobile_app_actions(hass: HomeAssistant) -> list[SelectOptionDict]:
+    """Return the Companion app notify actions Home Assistant has now, by phone name.
+
+    Each is labelled with the name of its phone: the ``device_name`` of the
+    ``mobile_app`` config entry whose action it is (``mobile_app`` registers
+    ``notify.mobile_app_<slugified device_name>``); an action without such an entry
+    keeps its own name as label. Sorted by label.
+    """
+    names: dict[str, str] = {}
+    for entry in hass.config_entries.async_entries(MOBILE_APP_DOMAIN):
+        name = entry.data.get(MOBILE_APP_DEVICE_NAME)
+        if isinstance(name, str) and name.strip():
+            names.setdefault(slugify(f"{MOBILE_APP_PREFIX}{name}"), name.strip())
+    return _sorted_options(
+        SelectOptionDict(value=service, label=names.get(service, service))
         for service in hass.services.async_services_for_domain(NOTIFY_DOMAIN)
         if _mobile_app_action(service)
+    )
+
+
+def _sorted_options(options: Iterable[SelectOptionDict]) -> list[SelectOptionDict]:
+    """Return options sorted by label (case-insensitively), then value."""
+    return sorted(
+        options, key=lambda option: (option["label"].casefold(), option["value"])
     )
 
 
@@ -464,12 +487,13 @@ ROUTINE_MINUTES: Final = {
 
 
 def routine_selectors(
-    temperature_unit: str, mobile_apps: Sequence[str] = ()
+    temperature_unit: str, mobile_apps: Sequence[SelectOptionDict] = ()
 ) -> dict[str, dict[str, Any]]:
     """Return each routine section's fields, in the order the form shows them.
 
     Temperatures and rates are in Home Assistant's unit system (``temperature_unit``);
-    ``mobile_apps`` are the Companion app notify actions to offer.
+    ``mobile_apps`` are the Companion app notify actions to offer (each labelled with
+    its phone's name, :func:`mobile_app_actions`).
     """
     return {
         CONF_ARRIVAL_LIGHTS: {
@@ -590,17 +614,29 @@ def routines_schema(
     values: Mapping[str, Any],
     errors: Mapping[str, str],
     temperature_unit: str,
-    mobile_apps: Sequence[str] = (),
+    mobile_apps: Sequence[SelectOptionDict] = (),
 ) -> probatio.Schema:
     """Return the routines form: a section per routine, then the cooldown.
 
     The defaults are the documented ones (in ``temperature_unit``); ``values`` (the saved options or the
     input being corrected) are suggested over them. A section opens when its
     routine is in use or has an error. ``mobile_apps`` are the Companion app notify
-    actions Home Assistant has now; those already chosen stay offered.
+    actions Home Assistant has now, labelled (:func:`mobile_app_actions`); those
+    already chosen stay offered, labelled with their own name when Home Assistant no
+    longer has them (a phone removed).
     """
     chosen = _services(_section(values, CONF_NOTIFICATIONS))
-    offered = sorted({*mobile_apps, *chosen})
+    known = {option["value"] for option in mobile_apps}
+    offered = _sorted_options(
+        [
+            *mobile_apps,
+            *(
+                SelectOptionDict(value=service, label=service)
+                for service in dict.fromkeys(chosen)
+                if service not in known
+            ),
+        ]
+    )
     defaults = routine_defaults(temperature_unit)
     fields: dict[Any, Any] = {}
     for key, selectors in routine_selectors(temperature_unit, offered).items():

@@ -18,9 +18,11 @@ Two things make a followed entity more than its attributes (docs/sources.md):
 
 A car may also name a travel-time sensor (Waze, Google Maps or any duration sensor): each
 fix built from the followed entity carries the sensor's reading as its ``travel_time``,
-which the engine uses as the ETA while the car approaches. A reading that is missing,
-unusable or stale gives none, and the engine's own ETA stands
-(:func:`travel_time_from_state`).
+which the engine uses as the ETA while the car approaches. A sensor that gives no usable
+reading (unavailable, unknown, junk, out of bounds, stale, removed:
+:func:`travel_time_from_state`) makes the fix say so (``travel_time_gone``): the engine
+drops the travel time it had and its own ETA stands at once. Only a sensor not set up yet
+while Home Assistant starts says nothing either way.
 
 A car that follows a phone may name in-car signals (:mod:`..incar`): then the phone's
 reports reach the car only while the phone is in the car. Out of it (the train home, a
@@ -512,7 +514,12 @@ class EntitySource:
         coordinator.async_add_presence(True, now, silent=coordinator.catching_up)
 
     def _with_travel_time(self, fix: Fix, sensor: str) -> Fix:
-        """Return the fix with the travel-time sensor's reading, if it gives one."""
+        """Return the fix with the travel-time sensor's reading, or saying it has none.
+
+        A sensor that gives no travel time makes the fix say it is gone: the engine
+        drops any it kept and its own ETA stands at once. Only a sensor not set up yet
+        while Home Assistant starts says nothing either way (the fix is unchanged).
+        """
         state = self.hass.states.get(sensor)
         title = self.coordinator.config_entry.title
         if state is None:
@@ -521,7 +528,8 @@ class EntitySource:
                 LOGGER.debug(
                     "%s: the travel-time sensor %s is not there yet", title, sensor
                 )
-            elif not self._travel_time_missing:
+                return fix
+            if not self._travel_time_missing:
                 self._travel_time_missing = True
                 LOGGER.info(
                     "%s: the travel-time sensor %s does not exist; the ETA is the"
@@ -529,7 +537,7 @@ class EntitySource:
                     title,
                     sensor,
                 )
-            return fix
+            return replace(fix, travel_time_gone=True)
         if self._travel_time_missing:
             self._travel_time_missing = False
             LOGGER.info("%s: the travel-time sensor %s is back", title, sensor)
@@ -543,7 +551,7 @@ class EntitySource:
                 state.attributes.get(ATTR_UNIT_OF_MEASUREMENT),
                 state.last_reported.isoformat(),
             )
-            return fix
+            return replace(fix, travel_time_gone=True)
         return replace(fix, travel_time=travel_time)
 
     def _repeats(self, report: Fix | bool, state: State) -> bool:
