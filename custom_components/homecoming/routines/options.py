@@ -30,7 +30,10 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
 )
 from homeassistant.util import slugify
-from homeassistant.util.unit_conversion import TemperatureConverter
+from homeassistant.util.unit_conversion import (
+    TemperatureConverter,
+    TemperatureDeltaConverter,
+)
 import probatio
 
 from ..const import (
@@ -326,7 +329,7 @@ def routine_defaults(temperature_unit: str) -> dict[str, dict[str, Any]]:
             defaults[key][field], celsius, temperature_unit
         )
         defaults[key][field] = round(value * 2) / 2
-    rate = TemperatureConverter.convert_interval(
+    rate = TemperatureDeltaConverter.convert(
         defaults[CONF_CLIMATE][CONF_RATE], celsius, temperature_unit
     )
     defaults[CONF_CLIMATE][CONF_RATE] = round(rate, 1)
