@@ -253,6 +253,55 @@ async def automate_device_triggers(
     await hass.async_block_till_done()
 
 
+async def switch_input_boolean(hass: HomeAssistant, entity_id: str, on: bool) -> None:
+    """Turn an ``input_boolean`` (a stand-in signal) on or off, and let it settle."""
+    await hass.services.async_call(
+        "input_boolean",
+        "turn_on" if on else "turn_off",
+        {"entity_id": entity_id},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+
+
+async def setup_bluetooth_stand_in(
+    hass: HomeAssistant,
+    switches: Iterable[str],
+    name: str,
+    state_template: str,
+    attributes: dict[str, str],
+) -> None:
+    """Set up stand-ins for a phone's in-car signals.
+
+    ``input_boolean`` ``switches`` (object ids) and a template sensor ``name`` in the
+    shape of the Companion app's Bluetooth connection sensor.
+    """
+    assert await async_setup_component(
+        hass,
+        "input_boolean",
+        {"input_boolean": {object_id: {} for object_id in switches}},
+    )
+    assert await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": [
+                {
+                    "sensor": [
+                        {
+                            "name": name,
+                            "state": state_template,
+                            "unit_of_measurement": "connection(s)",
+                            "attributes": attributes,
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+
+
 def car_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
     """Return the device of a car."""
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)

@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import automation
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -26,7 +25,7 @@ from custom_components.homecoming.const import DOMAIN, EVENT_HOMECOMING, EVENT_T
 from custom_components.homecoming.engine import Fix
 from devtools import sim
 
-from .common import add_car, feed
+from .common import add_car, automate_device_triggers, feed
 
 UNKNOWN_ENTITY = "<unknown entity>"
 """What the frontend puts for ``{entity_name}`` when a trigger names no entity."""
@@ -134,41 +133,22 @@ def _round_trip() -> list[Fix]:
     return drive.fixes
 
 
+TRIGGER_DATA = {
+    "trigger_id": "{{ trigger.id }}",
+    "platform": "{{ trigger.platform }}",
+    "type": "{{ trigger.event.data.type }}",
+    "device_id": "{{ trigger.event.data.device_id }}",
+    "entry_id": "{{ trigger.event.data.entry_id }}",
+    "phase": "{{ trigger.event.data.phase }}",
+}
+"""What each automation run records of its trigger (``test.automation``'s data)."""
+
+
 async def _setup_automation(
     hass: HomeAssistant, device_id: str, types: list[str]
 ) -> None:
     """Set up one automation with a device trigger of the car per type."""
-    assert await async_setup_component(
-        hass,
-        automation.DOMAIN,
-        {
-            automation.DOMAIN: {
-                "alias": "Car trips",
-                "triggers": [
-                    {
-                        "trigger": "device",
-                        "domain": DOMAIN,
-                        "device_id": device_id,
-                        "type": event_type,
-                        "id": event_type,
-                    }
-                    for event_type in types
-                ],
-                "actions": {
-                    "action": "test.automation",
-                    "data": {
-                        "trigger_id": "{{ trigger.id }}",
-                        "platform": "{{ trigger.platform }}",
-                        "type": "{{ trigger.event.data.type }}",
-                        "device_id": "{{ trigger.event.data.device_id }}",
-                        "entry_id": "{{ trigger.event.data.entry_id }}",
-                        "phase": "{{ trigger.event.data.phase }}",
-                    },
-                },
-            }
-        },
-    )
-    await hass.async_block_till_done()
+    await automate_device_triggers(hass, device_id, types, TRIGGER_DATA)
 
 
 async def test_triggers_listed(hass: HomeAssistant, init_push: MockConfigEntry) -> None:

@@ -56,6 +56,13 @@ from tests.common import (
 DRIVER = "sensor.family_car_driver"
 ALICE = "person.alice"
 BOB = "person.bob"
+ALICE_BY_PERSON = {
+    "name": "Alice",
+    "id": None,
+    "person": ALICE,
+    "found_by": "moving_with_car",
+}
+"""Alice in an event, found by her person moving with the car."""
 
 DRIVE = sim.straight_approach(park_s=300.0)
 """10 km straight home at 15 m/s (a fix every 5 s), then five minutes parked."""
@@ -414,17 +421,11 @@ async def test_event_names_the_driver_found_by_person(
 
     await drive(hass, freezer, entry, DRIVE.fixes, {ALICE: beside(10.0)})
 
-    alice = {
-        "name": "Alice",
-        "id": None,
-        "person": ALICE,
-        "found_by": "moving_with_car",
-    }
     assert [(e.data["type"], e.data["driver"]) for e in events] == [
         # The approach is seen before a minute of company has named her.
         ("approach_started", None),
-        ("arriving", alice),
-        ("arrived", alice),
+        ("arriving", ALICE_BY_PERSON),
+        ("arrived", ALICE_BY_PERSON),
     ]
     assert state(hass, DRIVER) == "Alice"
 
@@ -480,15 +481,9 @@ async def test_driver_kept_across_a_restart(
     events = async_capture_events(hass, EVENT_HOMECOMING)
     states = await drive(hass, freezer, entry, DRIVE.fixes[CHOSEN_AFTER:], {})
     assert set(states) == {"Alice"}
-    alice = {
-        "name": "Alice",
-        "id": None,
-        "person": ALICE,
-        "found_by": "moving_with_car",
-    }
     assert [(e.data["type"], e.data["driver"]) for e in events] == [
-        ("arriving", alice),
-        ("arrived", alice),
+        ("arriving", ALICE_BY_PERSON),
+        ("arrived", ALICE_BY_PERSON),
     ]
 
     # Parked for longer than a trip's end (noticed when the car goes silent):

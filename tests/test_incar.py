@@ -14,9 +14,8 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import Event, HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
-from homeassistant.setup import async_setup_component
 from hypothesis import given, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -50,8 +49,10 @@ from tests.common import (
     entity_car,
     phase_state,
     position,
+    setup_bluetooth_stand_in,
     state,
     stats,
+    switch_input_boolean,
 )
 
 PHONE = "device_tracker.pixel_8"
@@ -79,6 +80,8 @@ OPTIONS = {
     CONF_IN_CAR_SIGNALS: [CARPLAY],
 }
 START = sim.DEFAULT_START
+TRIP = ["approach_started", "arriving", "arrived"]
+"""The events of a drive home."""
 
 
 @pytest.fixture
@@ -86,53 +89,26 @@ async def phone_sensors(
     hass: HomeAssistant, home_zone: None, entity_registry_enabled_by_default: None
 ) -> None:
     """Set up the stand-ins for the Companion app's Bluetooth sensor and CarPlay."""
-    assert await async_setup_component(
+    await setup_bluetooth_stand_in(
         hass,
-        "input_boolean",
-        {"input_boolean": {"golf_bluetooth": {}, "carplay": {}}},
-    )
-    assert await async_setup_component(
-        hass,
-        "template",
+        ["golf_bluetooth", "carplay"],
+        "Pixel 8 Bluetooth connection",
+        "{{ 2 if is_state('" + BLUETOOTH_SWITCH + "', 'on') else 1 }}",
         {
-            "template": [
-                {
-                    "sensor": [
-                        {
-                            "name": "Pixel 8 Bluetooth connection",
-                            "state": "{{ 2 if is_state('"
-                            + BLUETOOTH_SWITCH
-                            + "', 'on') else 1 }}",
-                            "unit_of_measurement": "connection(s)",
-                            "attributes": {
-                                "connected_paired_devices": CONNECTED,
-                                "connected_not_paired_devices": "{{ [] }}",
-                                "paired_devices": "{{ ['"
-                                + GOLF
-                                + " (VW Golf)', '"
-                                + BUDS
-                                + "', '"
-                                + NAMELESS
-                                + "'] }}",
-                            },
-                        }
-                    ]
-                }
-            ]
+            "connected_paired_devices": CONNECTED,
+            "connected_not_paired_devices": "{{ [] }}",
+            "paired_devices": "{{ ['"
+            + GOLF
+            + " (VW Golf)', '"
+            + BUDS
+            + "', '"
+            + NAMELESS
+            + "'] }}",
         },
     )
-    await hass.async_block_till_done()
 
 
-async def switch(hass: HomeAssistant, entity_id: str, on: bool) -> None:
-    """Turn a stand-in signal on or off."""
-    await hass.services.async_call(
-        "input_boolean",
-        "turn_on" if on else "turn_off",
-        {"entity_id": entity_id},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+switch = switch_input_boolean
 
 
 def phone_state(fix: Fix) -> dict[str, Any]:
@@ -166,6 +142,12 @@ async def wait(
         await hass.async_block_till_done()
 
 
+def stop_short(start: float, stop: float, seconds: float) -> list[Fix]:
+    """Return a drive home from ``start`` metres out that stops ``stop`` metres out."""
+    drive = sim.Drive(start=START, interval=10.0).at(*sim.along(30.0, start))
+    return drive.drive_to(*sim.along(30.0, stop), 15.0).stop(seconds).fixes
+
+
 def later(fixes: list[Fix], seconds: float) -> list[Fix]:
     """Return fixes shifted ``seconds`` later."""
     shift = timedelta(seconds=seconds)
@@ -197,6 +179,52 @@ async def setup_car(
     )
 
 
+async def start(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, first: Fix, *, in_car: bool
+) -> tuple[MockConfigEntry, list[Event]]:
+    """Set up the car at ``first`` (as ``setup_car``) and capture its events from then."""
+    entry = await setup_car(hass, freezer, first, in_car=in_car)
+    return entry, async_capture_events(hass, EVENT_HOMECOMING)
+
+
+async def leave_car(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    delay: timedelta = IN_CAR_OFF_DELAY + timedelta(seconds=10),
+) -> None:
+    """Take the phone out of the car (its Bluetooth drops), then let ``delay`` pass."""
+    await switch(hass, BLUETOOTH_SWITCH, False)
+    await wait(hass, freezer, delay)
+
+
+async def parked(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    first: Fix,
+    delay: timedelta = IN_CAR_OFF_DELAY + timedelta(seconds=10),
+) -> tuple[MockConfigEntry, tuple[Any, Any]]:
+    """Set up the car at ``first`` with the phone in it, which then leaves it.
+
+    Return the car and where it was parked.
+    """
+    entry = await setup_car(hass, freezer, first, in_car=True)
+    where = position(hass, entry)
+    await leave_car(hass, freezer, delay)
+    return entry, where
+
+
+async def blip(hass: HomeAssistant, entity_id: str) -> None:
+    """Turn a signal on and off again."""
+    await switch(hass, entity_id, True)
+    await switch(hass, entity_id, False)
+
+
+async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Reload the car, as a restart of Home Assistant does."""
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
 def in_car_state(hass: HomeAssistant, entry: MockConfigEntry) -> str:
     """Return the state of the car's Phone in car sensor."""
     return state(hass, car_entity(hass, entry, "binary_sensor", "in_car"))
@@ -216,15 +244,13 @@ async def test_drive_home_with_the_phone_in_the_car(
 ) -> None:
     """Connected to the car's Bluetooth, the phone's drive home is the car's."""
     fixes = drive_home(START)
-    entry = await setup_car(hass, freezer, fixes[0], in_car=True)
-    events = async_capture_events(hass, EVENT_HOMECOMING)
+    entry, events = await start(hass, freezer, fixes[0], in_car=True)
     assert in_car_state(hass, entry) == "on"
     await phone(hass, freezer, fixes[1:10])
     # A second signal coming and going while in the car changes nothing.
-    await switch(hass, CARPLAY, True)
-    await switch(hass, CARPLAY, False)
+    await blip(hass, CARPLAY)
     await phone(hass, freezer, fixes[10:])
-    assert types(events) == ["approach_started", "arriving", "arrived"]
+    assert types(events) == TRIP
     assert phase_state(hass, entry) == "home"
     assert (await stats(hass, entry))["not_in_car"] == 0
 
@@ -235,17 +261,14 @@ async def test_train_home_starts_nothing(
 ) -> None:
     """The car parked at the office; its driver takes the train home: nothing starts."""
     fixes = drive_home(START, 8_000.0)
-    entry = await setup_car(hass, freezer, fixes[0], in_car=True)
-    parked = position(hass, entry)
-    await switch(hass, BLUETOOTH_SWITCH, False)
-    await wait(hass, freezer, IN_CAR_OFF_DELAY + timedelta(seconds=10))
+    entry, where = await parked(hass, freezer, fixes[0])
     assert in_car_state(hass, entry) == "off"
     events = async_capture_events(hass, EVENT_HOMECOMING)
     train = later(fixes[1:], 600)
     await phone(hass, freezer, train)
     assert events == []
     assert phase_state(hass, entry) == "away"
-    assert position(hass, entry) == parked
+    assert position(hass, entry) == where
     assert (await stats(hass, entry))["not_in_car"] == len(train)
     assert (await diagnostics(hass, entry))["source"]["in_car"] is False
 
@@ -256,13 +279,12 @@ async def test_carplay_alone_is_a_signal(
 ) -> None:
     """Any binary signal on (CarPlay here) puts the phone in the car at once."""
     fixes = drive_home(START)
-    entry = await setup_car(hass, freezer, fixes[0], in_car=False)
+    entry, events = await start(hass, freezer, fixes[0], in_car=False)
     assert in_car_state(hass, entry) == "off"
-    events = async_capture_events(hass, EVENT_HOMECOMING)
     await switch(hass, CARPLAY, True)
     assert in_car_state(hass, entry) == "on"
     await phone(hass, freezer, fixes[1:])
-    assert types(events) == ["approach_started", "arriving", "arrived"]
+    assert types(events) == TRIP
 
 
 @pytest.mark.usefixtures("phone_sensors")
@@ -273,8 +295,7 @@ async def test_bluetooth_flapping_at_a_red_light(
     scenario = sim.red_lights()
     fixes = scenario.fixes
     halt = scenario.marks["stop2"]
-    entry = await setup_car(hass, freezer, fixes[0], in_car=True)
-    events = async_capture_events(hass, EVENT_HOMECOMING)
+    entry, events = await start(hass, freezer, fixes[0], in_car=True)
     before = [fix for fix in fixes[1:] if fix.timestamp <= halt]
     during = [
         fix for fix in fixes if halt < fix.timestamp <= halt + timedelta(seconds=60)
@@ -285,8 +306,7 @@ async def test_bluetooth_flapping_at_a_red_light(
     await switch(hass, BLUETOOTH_SWITCH, False)
     await phone(hass, freezer, during[:3])
     # A second signal going off, or the sensor updating, changes nothing more.
-    await switch(hass, CARPLAY, True)
-    await switch(hass, CARPLAY, False)
+    await blip(hass, CARPLAY)
     await phone(hass, freezer, during[3:])
     assert in_car_state(hass, entry) == "on"
     accepted = (await stats(hass, entry))["accepted"]
@@ -296,7 +316,7 @@ async def test_bluetooth_flapping_at_a_red_light(
     assert counts["accepted"] > accepted
     assert counts["not_in_car"] == 0
     await phone(hass, freezer, after)
-    assert types(events) == ["approach_started", "arriving", "arrived"]
+    assert types(events) == TRIP
     assert in_car_state(hass, entry) == "on"
 
 
@@ -305,10 +325,8 @@ async def test_leaving_the_car_near_home_is_arriving_home(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     """Parked in the street 250 m from home, outside the zone: arrived once it is off."""
-    drive = sim.Drive(start=START, interval=10.0).at(*sim.along(30.0, 5_000.0))
-    fixes = drive.drive_to(*sim.along(30.0, 250.0), 15.0).stop(60.0).fixes
-    entry = await setup_car(hass, freezer, fixes[0], in_car=True)
-    events = async_capture_events(hass, EVENT_HOMECOMING)
+    fixes = stop_short(5_000.0, 250.0, 60.0)
+    entry, events = await start(hass, freezer, fixes[0], in_car=True)
     await phone(hass, freezer, fixes[1:])
     assert types(events) == ["approach_started", "arriving"]
     await switch(hass, BLUETOOTH_SWITCH, False)
@@ -318,7 +336,7 @@ async def test_leaving_the_car_near_home_is_arriving_home(
     await wait(hass, freezer, timedelta(seconds=30))
     assert types(events) == ["approach_started", "arriving"]
     await wait(hass, freezer, IN_CAR_OFF_DELAY)
-    assert types(events) == ["approach_started", "arriving", "arrived"]
+    assert types(events) == TRIP
     assert phase_state(hass, entry) == "home"
     assert in_car_state(hass, entry) == "off"
     assert (await stats(hass, entry))["not_in_car"] == len(home.fixes)
@@ -333,8 +351,7 @@ async def test_leaving_the_car_at_home_again_changes_nothing(
     entry = await setup_car(hass, freezer, fixes[0], in_car=True)
     await phone(hass, freezer, fixes[1:])
     events = async_capture_events(hass, EVENT_HOMECOMING)
-    await switch(hass, BLUETOOTH_SWITCH, False)
-    await wait(hass, freezer, IN_CAR_OFF_DELAY + timedelta(seconds=10))
+    await leave_car(hass, freezer)
     assert events == []
     assert phase_state(hass, entry) == "home"
 
@@ -344,21 +361,18 @@ async def test_leaving_the_car_elsewhere_parks_it_there(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     """Stopped 3 km out, the driver walks on home: the car stays there, not arrived."""
-    drive = sim.Drive(start=START, interval=10.0).at(*sim.along(30.0, 8_000.0))
-    fixes = drive.drive_to(*sim.along(30.0, 3_000.0), 15.0).stop(30.0).fixes
-    entry = await setup_car(hass, freezer, fixes[0], in_car=True)
-    events = async_capture_events(hass, EVENT_HOMECOMING)
+    fixes = stop_short(8_000.0, 3_000.0, 30.0)
+    entry, events = await start(hass, freezer, fixes[0], in_car=True)
     await phone(hass, freezer, fixes[1:])
     assert types(events) == ["approach_started"]
-    parked = position(hass, entry)
-    await switch(hass, BLUETOOTH_SWITCH, False)
-    await wait(hass, freezer, IN_CAR_OFF_DELAY + timedelta(seconds=10))
+    where = position(hass, entry)
+    await leave_car(hass, freezer)
     assert in_car_state(hass, entry) == "off"
     walk = later(drive_home(START, 3_000.0, speed=1.5, interval=30.0), 600)
     await phone(hass, freezer, walk)
     assert "arriving" not in types(events)
     assert "arrived" not in types(events)
-    assert position(hass, entry) == parked
+    assert position(hass, entry) == where
     # The approach ended as a stop does (the stop tolerance), long before the walk did.
     assert types(events) == ["approach_started", "approach_cancelled"]
 
@@ -369,12 +383,9 @@ async def test_the_car_continues_from_the_phone(
 ) -> None:
     """Back in the car after a walk, the car is where the phone is, at once."""
     fixes = drive_home(START, 8_000.0, speed=1.2, interval=30.0)
-    entry = await setup_car(hass, freezer, fixes[0], in_car=True)
-    parked = position(hass, entry)
-    await switch(hass, BLUETOOTH_SWITCH, False)
-    await wait(hass, freezer, IN_CAR_OFF_DELAY)
+    entry, where = await parked(hass, freezer, fixes[0], IN_CAR_OFF_DELAY)
     await phone(hass, freezer, fixes[10:12])
-    assert position(hass, entry) == parked
+    assert position(hass, entry) == where
     await switch(hass, BLUETOOTH_SWITCH, True)
     assert position(hass, entry) == (fixes[11].latitude, fixes[11].longitude)
 
@@ -399,18 +410,16 @@ async def test_restart_mid_drive_fires_nothing(
 ) -> None:
     """A restart during a drive with the phone in the car: the trip goes on."""
     fixes = drive_home(START)
-    entry = await setup_car(hass, freezer, fixes[0], in_car=True)
-    events = async_capture_events(hass, EVENT_HOMECOMING)
+    entry, events = await start(hass, freezer, fixes[0], in_car=True)
     await phone(hass, freezer, fixes[1:20])
     assert types(events) == ["approach_started"]
     await switch(hass, BLUETOOTH_SWITCH, False)  # a drop just as it restarts
-    assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
+    await restart(hass, entry)
     assert types(events) == ["approach_started"]
     await switch(hass, BLUETOOTH_SWITCH, True)
     assert in_car_state(hass, entry) == "on"
     await phone(hass, freezer, fixes[20:])
-    assert types(events) == ["approach_started", "arriving", "arrived"]
+    assert types(events) == TRIP
 
 
 @pytest.mark.usefixtures("phone_sensors")
@@ -419,18 +428,14 @@ async def test_restart_with_the_phone_out_of_the_car(
 ) -> None:
     """A restart with the phone home by train: the car stays parked, nothing fires."""
     fixes = drive_home(START, 8_000.0)
-    entry = await setup_car(hass, freezer, fixes[0], in_car=True)
-    parked = position(hass, entry)
-    await switch(hass, BLUETOOTH_SWITCH, False)
-    await wait(hass, freezer, IN_CAR_OFF_DELAY + timedelta(seconds=10))
+    entry, where = await parked(hass, freezer, fixes[0])
     await phone(hass, freezer, later(fixes[1:], 600))
     events = async_capture_events(hass, EVENT_HOMECOMING)
-    assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
+    await restart(hass, entry)
     await wait(hass, freezer, timedelta(minutes=1))
     assert events == []
     assert in_car_state(hass, entry) == "off"
-    assert position(hass, entry) == parked
+    assert position(hass, entry) == where
 
 
 @pytest.mark.usefixtures("phone_sensors")

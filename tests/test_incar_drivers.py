@@ -15,7 +15,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -31,7 +30,7 @@ from custom_components.homecoming.const import (
 )
 from custom_components.homecoming.drivers import FoundBy, _stored_record
 from custom_components.homecoming.incar import IN_CAR_OFF_DELAY
-from tests.common import state
+from tests.common import setup_bluetooth_stand_in, state, switch_input_boolean
 from tests.test_drivers import (
     DRIVE,
     DRIVER,
@@ -66,49 +65,23 @@ BOB = driver_subentry("Bob", extra={CONF_IN_CAR_SIGNALS: [BOB_AA]})
 @pytest.fixture
 async def phones(hass: HomeAssistant) -> None:
     """Set up the stand-ins for Alice's Bluetooth sensor and Bob's Android Auto."""
-    assert await async_setup_component(
+    await setup_bluetooth_stand_in(
         hass,
-        "input_boolean",
-        {"input_boolean": {"alice_bluetooth": {}, "bob_android_auto": {}}},
-    )
-    assert await async_setup_component(
-        hass,
-        "template",
+        ["alice_bluetooth", "bob_android_auto"],
+        "Alice phone Bluetooth connection",
+        f"{{{{ 1 if is_state('{ALICE_SWITCH}', 'on') else 0 }}}}",
         {
-            "template": [
-                {
-                    "sensor": [
-                        {
-                            "name": "Alice phone Bluetooth connection",
-                            "state": f"{{{{ 1 if is_state('{ALICE_SWITCH}', 'on')"
-                            " else 0 }}",
-                            "unit_of_measurement": "connection(s)",
-                            "attributes": {
-                                "connected_paired_devices": "{{ ['"
-                                + GOLF
-                                + " (VW Golf)'] if is_state('"
-                                + ALICE_SWITCH
-                                + "', 'on') else [] }}",
-                                "paired_devices": f"{{{{ ['{GOLF} (VW Golf)'] }}}}",
-                            },
-                        }
-                    ]
-                }
-            ]
+            "connected_paired_devices": "{{ ['"
+            + GOLF
+            + " (VW Golf)'] if is_state('"
+            + ALICE_SWITCH
+            + "', 'on') else [] }}",
+            "paired_devices": f"{{{{ ['{GOLF} (VW Golf)'] }}}}",
         },
     )
-    await hass.async_block_till_done()
 
 
-async def switch(hass: HomeAssistant, entity_id: str, on: bool) -> None:
-    """Turn a stand-in signal on or off."""
-    await hass.services.async_call(
-        "input_boolean",
-        "turn_on" if on else "turn_off",
-        {"entity_id": entity_id},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+switch = switch_input_boolean
 
 
 async def wait(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: Any) -> None:

@@ -55,6 +55,7 @@ from tests.common import (
     phase_state,
     sensor_state,
     state,
+    switch_input_boolean,
 )
 
 CAR = "sensor.car_position"
@@ -182,13 +183,7 @@ async def set_value(hass: HomeAssistant, entity_id: str, value: float) -> None:
 
 async def switch(hass: HomeAssistant, on: bool) -> None:
     """Make the travel-time sensor available (on) or unavailable."""
-    await hass.services.async_call(
-        "input_boolean",
-        "turn_on" if on else "turn_off",
-        {"entity_id": TRAVEL_UP},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+    await switch_input_boolean(hass, TRAVEL_UP, on)
 
 
 async def drive(
