@@ -429,6 +429,19 @@ class EntitySource:
             LOGGER.debug("%s: no position in this state", self.entity_id)
             return
         if self._kept_from_car(state):
+            monitor = self.in_car
+            if (
+                coordinator.catching_up
+                and monitor is not None
+                and monitor.lost_at is None
+                and not self._repeats(report, state)
+            ):
+                # Live news of the phone, out of the car: the source is in step, so
+                # what the phone reports once in the car is news, announced as such.
+                LOGGER.debug(
+                    "%s: first news since the start (out of the car)", self.entity_id
+                )
+                coordinator.catching_up = False
             return
         catching_up = coordinator.catching_up
         if catching_up and self._repeats(report, state):
