@@ -203,13 +203,25 @@ def _entity_ids(value: object) -> tuple[str, ...]:
     )
 
 
+MAX_DEVICE_TEXT: Final = 100
+"""The longest Bluetooth name or address a car's device may be given as (Bluetooth
+names are at most 248 bytes; real car head units use well under 40 characters)."""
+
+
 def _texts(value: object) -> tuple[str, ...]:
-    """Return the non-blank texts of a saved list option."""
+    """Return the non-blank texts of a saved list option, each once (any case)."""
     if not isinstance(value, (list, tuple)):
         return ()
-    return tuple(
-        item.strip() for item in value if isinstance(item, str) and item.strip()
-    )
+    seen: dict[str, str] = {}
+    for item in value:
+        if isinstance(item, str) and (text := item.strip()):
+            seen.setdefault(text.casefold(), text)
+    return tuple(seen.values())
+
+
+def _usable_device(text: str) -> bool:
+    """Whether a device name or address could be a Bluetooth device's."""
+    return len(text) <= MAX_DEVICE_TEXT and text.isprintable()
 
 
 def in_car_signals(options: Mapping[str, Any]) -> InCarSignals | None:
@@ -429,6 +441,8 @@ def in_car_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[st
         errors[CONF_IN_CAR_BLUETOOTH_DEVICES] = "bluetooth_devices_required"
     elif devices and not sensor:
         errors[CONF_IN_CAR_BLUETOOTH_SENSOR] = "bluetooth_sensor_required"
+    elif not all(_usable_device(device) for device in devices):
+        errors[CONF_IN_CAR_BLUETOOTH_DEVICES] = "bluetooth_device_invalid"
     if any(
         hass.states.get(entity_id) is None
         for entity_id in user_input.get(CONF_IN_CAR_SIGNALS, [])
@@ -451,5 +465,5 @@ def in_car_form_options(
             _texts(user_input[CONF_IN_CAR_BLUETOOTH_DEVICES])
         )
     if signals := user_input.get(CONF_IN_CAR_SIGNALS):
-        new[CONF_IN_CAR_SIGNALS] = list(signals)
+        new[CONF_IN_CAR_SIGNALS] = list(dict.fromkeys(signals))
     return new

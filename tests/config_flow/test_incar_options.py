@@ -235,6 +235,20 @@ async def test_only_android_auto(hass: HomeAssistant) -> None:
             {CONF_IN_CAR_SIGNALS: ["binary_sensor.gone"]},
             {CONF_IN_CAR_SIGNALS: "signal_not_found"},
         ),
+        (
+            {
+                CONF_IN_CAR_BLUETOOTH_SENSOR: BLUETOOTH,
+                CONF_IN_CAR_BLUETOOTH_DEVICES: ["x" * 101],
+            },
+            {CONF_IN_CAR_BLUETOOTH_DEVICES: "bluetooth_device_invalid"},
+        ),
+        (
+            {
+                CONF_IN_CAR_BLUETOOTH_SENSOR: BLUETOOTH,
+                CONF_IN_CAR_BLUETOOTH_DEVICES: ["My Car\x00\n"],
+            },
+            {CONF_IN_CAR_BLUETOOTH_DEVICES: "bluetooth_device_invalid"},
+        ),
     ],
 )
 async def test_form_errors(
@@ -253,3 +267,22 @@ async def test_form_errors(
         result["flow_id"], {CONF_IN_CAR_SIGNALS: [ANDROID_AUTO]}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("home_zone")
+async def test_the_same_device_or_signal_is_saved_once(hass: HomeAssistant) -> None:
+    """A device named twice (in any case) or a signal picked twice is kept once."""
+    register_phone(hass)
+    entry = await add_car(hass, entity_car(tracked=PHONE))
+    result = await open_in_car(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_IN_CAR_BLUETOOTH_SENSOR: BLUETOOTH,
+            CONF_IN_CAR_BLUETOOTH_DEVICES: [GOLF, GOLF.lower(), f" {GOLF} "],
+            CONF_IN_CAR_SIGNALS: [ANDROID_AUTO, ANDROID_AUTO],
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_IN_CAR_BLUETOOTH_DEVICES] == [GOLF]
+    assert entry.options[CONF_IN_CAR_SIGNALS] == [ANDROID_AUTO]
