@@ -182,6 +182,27 @@ async def test_a_driver_added_later_is_followed(
     assert (state(hass, DRIVER), found_by(hass)) == ("Bob", "signal")
 
 
+async def test_a_driver_added_while_no_position_comes_is_followed(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """Added while the car reports nothing, Bob's phone is followed within a tick."""
+    entry = await setup_car(hass, push_entry, [ALICE])
+    hass.config_entries.async_add_subentry(
+        entry,
+        ConfigSubentry(
+            data=BOB["data"],
+            subentry_id=BOB["subentry_id"],
+            subentry_type=BOB["subentry_type"],
+            title=BOB["title"],
+            unique_id=None,
+        ),
+    )
+    await wait(hass, freezer, timedelta(seconds=11))  # one tick, no position
+    await switch(hass, BOB_AA, True)  # Bob's phone connects first
+    await switch(hass, ALICE_SWITCH, True)
+    assert (state(hass, DRIVER), found_by(hass)) == ("Bob", "signal")
+
+
 async def test_no_phone_no_listener_after_unload(
     hass: HomeAssistant, push_entry: MockConfigEntry
 ) -> None:

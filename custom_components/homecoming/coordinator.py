@@ -465,6 +465,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
     @callback
     def _async_tick(self, now: datetime) -> None:
         """Let time pass: stops and silence may end an approach; the car may go silent."""
+        self.drivers.follow_subentries()
         corrected = self._correct_clock(now)
         transitions = list(self.engine.advance(now))
         silent = self._is_silent(now)

@@ -354,6 +354,14 @@ class DriverTracker:
         """Return the driver of a subentry (one whose phone is followed: it exists)."""
         return next(d for d in self._drivers if d.subentry_id == subentry_id)
 
+    def follow_subentries(self) -> None:
+        """Follow drivers added, changed or removed since the last look (every tick).
+
+        A driver added while the phone is out of the car (no position comes) has
+        their phone followed within a tick, so who connects first is known.
+        """
+        self._refresh()
+
     def _refresh(self) -> None:
         """Follow added, changed and removed drivers; a new set starts a new history."""
         drivers = drivers_from_subentries(self._entry.subentries)

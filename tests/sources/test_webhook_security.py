@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 import gzip
@@ -954,6 +954,17 @@ async def test_a_refused_large_body_is_read_to_its_end_within_bounds(
     assert response.status == 413
     assert await error_of(response) == "body too large"
     assert "Connection" not in response.headers  # kept alive
+
+    async def slowly() -> AsyncIterator[bytes]:
+        """Send the same body, its end still on its way when the answer is decided."""
+        yield b"x" * 70_000
+        await asyncio.sleep(0.05)
+        yield b"x" * 1_000
+
+    with quiet(caplog):
+        response = await open_client.post(URL, data=slowly())
+    assert response.status == 413
+    assert "Connection" not in response.headers  # read to its end, kept alive
     with quiet(caplog):
         response = await open_client.post(URL, data=b"x" * 2_000_000)
     assert response.status == 413
