@@ -162,11 +162,8 @@ async def test_phone_in_the_car_at_the_start_and_across_a_restart(
     assert (state(hass, DRIVER), found_by(hass)) == ("Alice", "bluetooth")
 
 
-async def test_a_driver_added_later_is_followed(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
-) -> None:
-    """A driver added with a phone after the set-up counts from the next update on."""
-    entry = await setup_car(hass, push_entry, [ALICE])
+def add_bob(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add Bob as a driver of the car while it runs (as the subentry flow does)."""
     hass.config_entries.async_add_subentry(
         entry,
         ConfigSubentry(
@@ -177,6 +174,14 @@ async def test_a_driver_added_later_is_followed(
             unique_id=None,
         ),
     )
+
+
+async def test_a_driver_added_later_is_followed(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
+) -> None:
+    """A driver added with a phone after the set-up counts from the next update on."""
+    entry = await setup_car(hass, push_entry, [ALICE])
+    add_bob(hass, entry)
     await drive(hass, freezer, entry, DRIVE.fixes[:2])
     await switch(hass, BOB_AA, True)
     assert (state(hass, DRIVER), found_by(hass)) == ("Bob", "signal")
@@ -187,16 +192,7 @@ async def test_a_driver_added_while_no_position_comes_is_followed(
 ) -> None:
     """Added while the car reports nothing, Bob's phone is followed within a tick."""
     entry = await setup_car(hass, push_entry, [ALICE])
-    hass.config_entries.async_add_subentry(
-        entry,
-        ConfigSubentry(
-            data=BOB["data"],
-            subentry_id=BOB["subentry_id"],
-            subentry_type=BOB["subentry_type"],
-            title=BOB["title"],
-            unique_id=None,
-        ),
-    )
+    add_bob(hass, entry)
     await wait(hass, freezer, timedelta(seconds=11))  # one tick, no position
     await switch(hass, BOB_AA, True)  # Bob's phone connects first
     await switch(hass, ALICE_SWITCH, True)
