@@ -66,7 +66,7 @@ def async_describe_events(
         data = event.data
         kind = str(data.get(ATTR_TYPE))
         return {
-            LOGBOOK_ENTRY_NAME: _car_name(hass, data),
+            LOGBOOK_ENTRY_NAME: car_name(hass, data),
             LOGBOOK_ENTRY_MESSAGE: TRANSITIONS.get(kind, kind),
         }
 
@@ -77,7 +77,7 @@ def async_describe_events(
         trigger = data.get("trigger")
         if skipped := data.get("skipped"):
             return {
-                LOGBOOK_ENTRY_NAME: _car_name(hass, data),
+                LOGBOOK_ENTRY_NAME: car_name(hass, data),
                 LOGBOOK_ENTRY_MESSAGE: SKIPPED.get(
                     str(skipped), f"skipped ({skipped})"
                 ),
@@ -93,7 +93,7 @@ def async_describe_events(
         ]
         message = f"{opening}{SEPARATOR}{', '.join(done)}" if done else opening
         return {
-            LOGBOOK_ENTRY_NAME: _car_name(hass, data),
+            LOGBOOK_ENTRY_NAME: car_name(hass, data),
             LOGBOOK_ENTRY_MESSAGE: message,
         }
 
@@ -101,8 +101,12 @@ def async_describe_events(
     async_describe_event(DOMAIN, EVENT_ROUTINE, describe_routine)
 
 
-def _car_name(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
-    """Return the car's device name (as the user named it), else its entry's title."""
+def car_name(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    """Return the car's device name (as the user named it), else its entry's title.
+
+    ``data`` carries the car's ``entry_id`` and ``device_id`` (as its events do); the
+    logbook and the notifications name the car this way.
+    """
     entry_id = data.get(ATTR_ENTRY_ID)
     entry = hass.config_entries.async_get_entry(entry_id) if entry_id else None
     fallback = entry.title if entry else "Homecoming"

@@ -12,7 +12,6 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -175,4 +174,3 @@ async def test_unloading_while_waiting_leaves_nothing_behind(
     freezer.tick(timedelta(minutes=3))
     await tick(hass, freezer, 10)
     assert temperature(hass) == 19.0
-    assert dt_util.utcnow() > home.NIGHT

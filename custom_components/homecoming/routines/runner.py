@@ -45,7 +45,7 @@ from homeassistant.core import (
     valid_entity_id,
 )
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.sun import is_up
@@ -69,6 +69,7 @@ from ..const import (
 from ..coordinator import HomecomingCoordinator
 from ..engine import ClimateMode, EventType, Phase, Transition, should_start
 from ..engine.values import read_number
+from ..logbook import car_name
 from .actuator import Actuator
 from .garage import PART as GARAGE_PART, GarageDoors
 from .notify import (
@@ -955,10 +956,11 @@ class RoutineRunner:
         return last is None or dt_util.utcnow() - last >= self.options.cooldown
 
     def _car_name(self) -> str:
-        """Return the car's device name (as the user named it), else the entry title."""
-        device = dr.async_get(self.hass).async_get(self.coordinator.device_id)
-        names = (device.name_by_user, device.name) if device is not None else ()
-        return next((name for name in names if name), self.entry.title)
+        """Return the car's name as the logbook gives it (the user's device name)."""
+        return car_name(
+            self.hass,
+            {"entry_id": self.entry.entry_id, "device_id": self.coordinator.device_id},
+        )
 
     def _log(
         self,
