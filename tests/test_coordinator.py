@@ -44,6 +44,7 @@ from custom_components.homecoming.detection import (
     settings_from_options,
 )
 from custom_components.homecoming.engine import ApproachDetector, Fix, Settings
+from custom_components.homecoming.sensor import ETA_HOLD
 from devtools import sim
 from tests import common
 from tests.common import (
@@ -65,6 +66,8 @@ from tests.common import (
 
 drive_home = partial(common.drive_home, distance_m=10_000.0, interval=5.0, park_s=120.0)
 """A drive straight home from 10 km at 54 km/h, then two minutes parked."""
+
+ETA_SENSOR = "sensor.family_car_arrival_time"
 
 
 async def test_drive_home_fires_each_event_once(
@@ -311,7 +314,16 @@ async def test_reload_keeps_the_state(
 
     assert await hass.config_entries.async_reload(init_push.entry_id)
     await hass.async_block_till_done()
-    assert car_states(hass, init_push) == before
+    after = car_states(hass, init_push)
+    # The arrival time shown was held within a minute of the engine's; it is now the
+    # engine's own.
+    shown, eta = (
+        dt_util.parse_datetime(states[ETA_SENSOR][0]) for states in (before, after)
+    )
+    assert shown is not None
+    assert eta == dt_util.parse_datetime(facts["eta"]).replace(microsecond=0)
+    assert abs(eta - shown) < ETA_HOLD
+    assert {**after, ETA_SENSOR: None} == {**before, ETA_SENSOR: None}
     assert (await diagnostics(hass, init_push))["car"] == facts
     assert events == []
     saved = hass_storage[f"{DOMAIN}.{init_push.entry_id}"]["data"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -14,10 +14,10 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfLength, UnitOfSpeed
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CarData
+from .coordinator import CarData, HomecomingCoordinator
 from .drivers import FoundBy
 from .engine import Direction, Phase
 from .entity import HomecomingEntity
@@ -27,6 +27,14 @@ PARALLEL_UPDATES = 0
 
 ATTR_FOUND_BY = "found_by"
 """The driver sensor's attribute: how the driver was found (:class:`~.drivers.FoundBy`)."""
+
+DISTANCE_RESOLUTION_M: Final = 10.0
+"""The distance to home is shown to 10 m: finer is GPS noise, and every change is a
+recorder row."""
+
+ETA_HOLD: Final = timedelta(minutes=1)
+"""The arrival time shown moves only when the engine's ETA moved by a minute or more:
+it is read as a clock time, and every change is a recorder row and a logbook entry."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +46,8 @@ class HomecomingSensorEntityDescription(SensorEntityDescription):
     """The sensor's state attributes, if it has any."""
     attribute_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The values of the attributes that have a fixed set (translated as states)."""
+    hold: timedelta | None = None
+    """A time shown is kept until the new one differs by at least this much."""
 
 
 def _fresh(
@@ -50,6 +60,13 @@ def _fresh(
 def _scaled(value: float | None, factor: float) -> float | None:
     """Convert an engine value (metres, metres per second) to the sensor's unit."""
     return None if value is None else value * factor
+
+
+def _kilometres(distance_m: float | None) -> float | None:
+    """Return a distance in metres as kilometres, to :data:`DISTANCE_RESOLUTION_M`."""
+    if distance_m is None:
+        return None
+    return round(distance_m / DISTANCE_RESOLUTION_M) * DISTANCE_RESOLUTION_M / 1000
 
 
 SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
@@ -68,13 +85,14 @@ SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
         # Native kilometres: shown as km (metric) or mi (US customary) by the unit system.
         native_unit_of_measurement=UnitOfLength.KILOMETERS,
         suggested_display_precision=1,
-        value_fn=lambda data: _scaled(data.snapshot.distance_m, 1 / 1000),
+        value_fn=lambda data: _kilometres(data.snapshot.distance_m),
     ),
     HomecomingSensorEntityDescription(
         key="eta",
         translation_key="eta",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_fresh(lambda data: data.snapshot.eta),
+        hold=ETA_HOLD,
     ),
     HomecomingSensorEntityDescription(
         key="speed",
@@ -100,6 +118,9 @@ SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
         translation_key="last_fix",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # Changes with every fix (a recorder row and a logbook entry each): off by
+        # default; the tracker's "silent" attribute and diagnostics say the same.
+        entity_registry_enabled_default=False,
         value_fn=lambda data: data.snapshot.last_fix,
     ),
     HomecomingSensorEntityDescription(
@@ -132,13 +153,40 @@ class HomecomingSensor(HomecomingEntity, SensorEntity):
 
     entity_description: HomecomingSensorEntityDescription
 
-    @property
-    def native_value(self) -> str | float | datetime | None:
-        """The sensor's value from the car's latest data."""
-        return self.entity_description.value_fn(self.coordinator.data)
+    def __init__(
+        self,
+        coordinator: HomecomingCoordinator,
+        description: HomecomingSensorEntityDescription,
+    ) -> None:
+        """Show ``description``'s value of ``coordinator``'s car."""
+        super().__init__(coordinator, description)
+        self._read()
 
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """The sensor's attributes from the car's latest data (the driver's found_by)."""
-        attributes = self.entity_description.attributes_fn
-        return None if attributes is None else attributes(self.coordinator.data)
+    def _read(self) -> None:
+        """Take the value and attributes from the car's latest data."""
+        description = self.entity_description
+        data = self.coordinator.data
+        value = description.value_fn(data)
+        shown = self._attr_native_value
+        if (
+            description.hold is not None
+            and isinstance(value, datetime)
+            and isinstance(shown, datetime)
+            and abs(value - shown) < description.hold
+        ):
+            value = shown
+        self._attr_native_value = value
+        if description.attributes_fn is not None:
+            self._attr_extra_state_attributes = dict(description.attributes_fn(data))
+
+    @override
+    def _shown(self) -> tuple[object, ...]:
+        """Return availability, the value and the attributes (not the formatted state)."""
+        return (self.available, self._attr_native_value, self.extra_state_attributes)
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """Read the car's new data, then write the state if it shows something new."""
+        self._read()
+        super()._handle_coordinator_update()

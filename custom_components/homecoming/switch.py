@@ -104,6 +104,11 @@ class HomecomingRoutinesSwitch(HomecomingEntity, SwitchEntity, RestoreEntity):
         self.routines.enabled = False
         self.async_write_ha_state()
 
+    @override
+    def _shown(self) -> tuple[object, ...]:
+        """Return the state and the snooze (the runner tells the coordinator of a new one)."""
+        return (self.is_on, self._snoozed_until(), self.routines.skipped_trip)
+
     @callback
     @override
     def _handle_coordinator_update(self) -> None:

@@ -1,0 +1,187 @@
+"""Tests that a car writes only what changed: the cost of a position (issue: cost).
+
+Every state write is a ``state_changed`` event (or ``state_reported`` when nothing but
+the time changed), a recorder row and, for sensors without a unit, a logbook entry.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+import itertools
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import (
+    ATTR_GPS_ACCURACY,
+    ATTR_LATITUDE,
+    EVENT_STATE_CHANGED,
+    EVENT_STATE_REPORTED,
+)
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.homecoming.device_tracker import MIN_MOVE_M
+from custom_components.homecoming.engine import Fix
+from custom_components.homecoming.engine.geo import EARTH_RADIUS_M
+from custom_components.homecoming.sensor import ETA_HOLD
+from devtools import sim
+from tests.common import (
+    TRACKER,
+    diagnostics,
+    each_fix,
+    entity_state,
+    feed,
+    update_location,
+)
+
+DRIVE = sim.straight_approach(park_s=300.0)
+"""10 km straight home at 15 m/s, then five minutes parked."""
+
+CAR = "device_tracker.family_car"
+ETA = "sensor.family_car_arrival_time"
+DISTANCE = "sensor.family_car_distance_to_home"
+SECOND = timedelta(seconds=1)
+
+pytestmark = pytest.mark.usefixtures("start_of_drive")
+
+
+class Writes:
+    """Counts the state writes of the car's entities (changed or only reported)."""
+
+    def __init__(self, hass: HomeAssistant, prefix: str, exclude: str = "") -> None:
+        """Listen to every write of an entity whose id has ``prefix`` (not ``exclude``)."""
+        self.counts: Counter[str] = Counter()
+
+        @callback
+        def _ours(event_data: Mapping[str, Any]) -> bool:
+            entity_id: str = event_data["entity_id"]
+            return prefix in entity_id and entity_id != exclude
+
+        @callback
+        def _count(event: Event[Mapping[str, Any]]) -> None:
+            self.counts[event.data["entity_id"]] += 1
+
+        for event_type in (EVENT_STATE_CHANGED, EVENT_STATE_REPORTED):
+            hass.bus.async_listen(event_type, _count, event_filter=_ours)
+
+    def take(self) -> Counter[str]:
+        """Return the counts so far and start again."""
+        counts, self.counts = self.counts, Counter()
+        return counts
+
+
+def north(fix: Fix, metres: float, seconds: float = 10.0) -> Fix:
+    """Return ``fix`` moved ``metres`` north and ``seconds`` later."""
+    return replace(
+        fix,
+        latitude=fix.latitude + metres / EARTH_RADIUS_M * 180 / 3.141592653589793,
+        timestamp=fix.timestamp + timedelta(seconds=seconds),
+    )
+
+
+async def test_a_fix_that_changes_nothing_writes_nothing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """Parked at home, the same position again writes no entity at all."""
+    await feed(hass, freezer, init_push, DRIVE.fixes)
+    writes = Writes(hass, "family_car")
+
+    again = north(DRIVE.fixes[-1], 0.0)
+    freezer.move_to(again.timestamp)
+    await update_location(hass, init_push, again)
+    await hass.async_block_till_done()
+
+    assert writes.take() == Counter()
+
+
+async def test_a_drive_writes_about_one_entity_per_fix(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_entity: MockConfigEntry
+) -> None:
+    """A followed car: the distance per fix, the rest only when it changes.
+
+    Proximity writes two entities per fix (distance and direction of travel); a
+    followed car writes the distance, and the phase, direction and arrival time
+    only when they change.
+    """
+    writes = Writes(hass, "family_car", exclude=TRACKER)  # the followed phone
+    for fix in DRIVE.fixes:
+        freezer.move_to(fix.timestamp)
+        hass.states.async_set(
+            TRACKER,
+            "not_home",
+            {
+                "latitude": fix.latitude,
+                "longitude": fix.longitude,
+                "gps_accuracy": 10,
+                "source_type": "gps",
+            },
+        )
+        await hass.async_block_till_done()
+
+    counts = writes.take()
+    per_fix = sum(counts.values()) / len(DRIVE.fixes)
+    assert per_fix < 1.2, counts
+    # The distance moves with the car; the arrival time only by whole minutes.
+    assert counts[DISTANCE] <= len(DRIVE.fixes)
+    assert 1 <= counts[ETA] < len(DRIVE.fixes) / 4
+    assert "sensor.family_car_last_position" not in counts
+
+
+async def test_the_arrival_time_moves_by_whole_minutes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """The arrival time shown moves only by a minute or more, and is never a minute off.
+
+    Red lights slow the drive home, so the engine's ETA moves by seconds at most fixes.
+    """
+    shown: list[datetime] = []
+    async for _ in each_fix(hass, freezer, init_push, sim.red_lights().fixes):
+        value = dt_util.parse_datetime(entity_state(hass, ETA).state)
+        engine = (await diagnostics(hass, init_push))["car"]["eta"]
+        if value is None or engine is None:
+            assert value is engine is None
+            continue
+        # The state is written to the second: a second more than the hold at most.
+        assert abs(dt_util.parse_datetime(engine) - value) < ETA_HOLD + SECOND
+        if not shown or shown[-1] != value:
+            shown.append(value)
+
+    moves = [abs(later - earlier) for earlier, later in itertools.pairwise(shown)]
+    assert moves
+    assert min(moves) >= ETA_HOLD - SECOND
+
+
+async def test_the_tracker_moves_when_the_car_moved_ten_metres(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """GPS noise of a few metres writes no position; ten metres, or accuracy, do."""
+    await feed(hass, freezer, init_push, DRIVE.fixes[:5])
+    last = DRIVE.fixes[4]
+    writes = Writes(hass, CAR)
+
+    async def report(fix: Fix) -> float:
+        freezer.move_to(fix.timestamp)
+        await update_location(hass, init_push, fix)
+        await hass.async_block_till_done()
+        return float(entity_state(hass, CAR).attributes[ATTR_LATITUDE])
+
+    shown = entity_state(hass, CAR).attributes[ATTR_LATITUDE]
+    nudged = north(last, MIN_MOVE_M / 2)
+    assert await report(nudged) == shown
+    assert writes.take() == Counter()
+
+    moved = north(nudged, MIN_MOVE_M)
+    assert await report(moved) == pytest.approx(moved.latitude)
+    assert writes.take() == Counter({CAR: 1})
+
+    vaguer = replace(
+        north(moved, 1.0), accuracy=(moved.accuracy or 0.0) + 2 * MIN_MOVE_M
+    )
+    await report(vaguer)
+    assert entity_state(hass, CAR).attributes[ATTR_GPS_ACCURACY] == vaguer.accuracy
+    assert writes.take() == Counter({CAR: 1})
