@@ -252,20 +252,17 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         # routines and anyone else who subscribes.
         self._transition_listeners: list[Callable[[Transition], None]] = [self._fire]
         self._store = car_store(hass, entry.entry_id)
-        # Drivers are config subentries; the tracker follows changes to them itself.
-        self.drivers = DriverTracker(hass, entry)
-
-    @property
-    def device_info(self) -> DeviceInfo:
-        """The car as a device."""
-        entry = self.config_entry
-        return DeviceInfo(
+        self.device_info = DeviceInfo(
             identifiers={(DOMAIN, entry.unique_id or entry.entry_id)},
             name=entry.title,
             manufacturer=entry.data.get(CONF_MAKE) or None,
             model=entry.data.get(CONF_MODEL) or None,
             serial_number=entry.data.get(CONF_VIN) or None,
         )
+        """The car as a device (every entity of the car has it)."""
+        # Drivers are config subentries; the tracker follows changes to them itself.
+        self.drivers = DriverTracker(hass, entry)
+
 
     async def _async_setup(self) -> None:
         """Register the device, restore the saved state (silently) and start the clock."""
