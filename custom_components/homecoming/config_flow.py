@@ -62,6 +62,7 @@ from .detection import (
     detection_schema,
     detection_suggestions,
 )
+from .history import async_preview
 from .incar import (
     follows_phone,
     in_car_errors,
@@ -463,7 +464,9 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Edit the detection settings, in kilometres, minutes and metres.
 
-        A car that follows an entity may also take its ETA from a travel-time sensor.
+        A car that follows an entity may also take its ETA from a travel-time sensor,
+        and sees what the values shown would have given on its last 14 days
+        (:func:`~.history.async_preview`, read and replayed in the recorder's executor).
         """
         options = self.config_entry.options
         errors: dict[str, str] = {}
@@ -473,6 +476,11 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
                 return self.async_create_entry(
                     data=detection_form_options(options, user_input)
                 )
+        preview = await async_preview(
+            self.hass,
+            self.config_entry,
+            options if user_input is None else {**options, **user_input},
+        )
         # Saved values out of range (by hand, or an older version) show as the
         # defaults the car uses instead.
         return self.async_show_form(
@@ -484,6 +492,7 @@ class HomecomingOptionsFlow(OptionsFlowWithReload):
                 ),
                 user_input or detection_suggestions(options),
             ),
+            description_placeholders={"preview": preview},
             errors=errors,
         )
 

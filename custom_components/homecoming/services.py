@@ -9,7 +9,13 @@ from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID, ATTR_LATITUDE, ATTR_LONGITUDE
-from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
@@ -36,8 +42,14 @@ from .const import (
     SERVICE_UPDATE_LOCATION,
     SOURCE_ENTITY,
 )
+from .detection import DETECTION_RANGES
 from .engine import Fix
+from .history import MAX_DAYS, PREVIEW_DAYS, async_replay, replay_response
 from .runtime import HomecomingConfigEntry
+
+SERVICE_REPLAY: Final = "replay"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
 
 LOCATION_RANGES: Final[Mapping[str, tuple[float, float]]] = {
     ATTR_LATITUDE: (-90.0, 90.0),
@@ -98,6 +110,24 @@ RUN_ROUTINE_SCHEMA = probatio.All(
 )
 
 
+REPLAY_SCHEMA = probatio.All(
+    probatio.Schema(
+        {
+            **CAR_FIELDS,
+            probatio.Optional(ATTR_START): cv.datetime,
+            probatio.Optional(ATTR_END): cv.datetime,
+            **{
+                probatio.Optional(key): probatio.Coerce(float)
+                for key in DETECTION_RANGES
+            },
+        }
+    ),
+    cv.has_at_least_one_key(ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE_ID),
+)
+"""The car, the period (default: the last 14 days) and detection options to try (the
+options' keys and ranges; default: the car's)."""
+
+
 def _car_entry(hass: HomeAssistant, data: dict[str, Any]) -> HomecomingConfigEntry:
     """Return the loaded config entry of the car an action targets."""
     entry_id: str | None = data.get(ATTR_CONFIG_ENTRY_ID)
@@ -139,7 +169,7 @@ def _out_of_range(
     )
 
 
-def _timestamp(value: datetime | None) -> datetime:
+def _timestamp(value: datetime | None, field: str = ATTR_TIMESTAMP) -> datetime:
     """Return the fix's time in UTC (now if not given); naive times are local."""
     if value is None:
         return dt_util.utcnow()
@@ -149,7 +179,7 @@ def _timestamp(value: datetime | None) -> datetime:
         utc = None
     if utc is None or not EARLIEST <= utc < LATEST:
         raise _out_of_range(
-            ATTR_TIMESTAMP,
+            field,
             value.isoformat(),
             EARLIEST.isoformat(),
             (LATEST - timedelta(seconds=1)).isoformat(),
@@ -229,6 +259,74 @@ async def _async_run_routine(call: ServiceCall) -> None:
     await async_run_routine(entry, call.data[ATTR_ROUTINE])
 
 
+def _replay_period(data: dict[str, Any]) -> tuple[datetime, datetime]:
+    """Return the period to replay in UTC: the last 14 days unless the call says.
+
+    Naive times are local; the end must come after the start, at most
+    :data:`~.history.MAX_DAYS` days later.
+    """
+    end = _timestamp(data.get(ATTR_END), ATTR_END)
+    if ATTR_START in data:
+        start = _timestamp(data[ATTR_START], ATTR_START)
+    else:
+        start = end - timedelta(days=PREVIEW_DAYS)
+    if start >= end:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="replay_period_empty",
+            translation_placeholders={
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+            },
+        )
+    if end - start > timedelta(days=MAX_DAYS):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="replay_period_too_long",
+            translation_placeholders={
+                "days": f"{(end - start) / timedelta(days=1):.1f}",
+                "max": str(MAX_DAYS),
+            },
+        )
+    return start, end
+
+
+def replay_options(
+    options: Mapping[str, Any], data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return a car's options with the detection options an action call gives.
+
+    Each must be within the range the options form allows (:data:`DETECTION_RANGES`).
+    """
+    given: dict[str, float] = {}
+    for key, (low, high) in DETECTION_RANGES.items():
+        if (value := data.get(key)) is None:
+            continue
+        if not (math.isfinite(value) and low <= value <= high):
+            raise _out_of_range(key, value, f"{low:g}", f"{high:g}")
+        given[key] = value
+    return {**options, **given}
+
+
+async def _async_replay(call: ServiceCall) -> ServiceResponse:
+    """Replay a car's recorded history: what Homecoming would have done.
+
+    Only for a car that follows an entity: the recorder has that entity's states.
+    """
+    data = dict(call.data)
+    entry = _car_entry(call.hass, data)
+    if entry.data[CONF_SOURCE] != SOURCE_ENTITY:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="replay_needs_entity",
+            translation_placeholders={"car": entry.title},
+        )
+    start, end = _replay_period(data)
+    options = replay_options(entry.options, data)
+    result = await async_replay(call.hass, entry, start, end, options)
+    return replay_response(entry, options, result)
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -243,4 +341,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(
         DOMAIN, SERVICE_RUN_ROUTINE, _async_run_routine, schema=RUN_ROUTINE_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_REPLAY,
+        _async_replay,
+        schema=REPLAY_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
     )

@@ -4,6 +4,9 @@ Usage::
 
     python -m custom_components.homecoming.engine.replay [--home LAT,LON] [--radius M]
         [--json] TRACE...
+    python -m custom_components.homecoming.engine.replay --recorder DB --entity ID
+        [--zone ZONE | --home LAT,LON [--radius M]] [--since TIME | --days N]
+        [--until TIME] [--json]
 
 Where to run it:
 
@@ -22,65 +25,50 @@ fresh :class:`ApproachDetector`, its fixes fed in file order. The default output
 timeline per trace; ``--json`` prints one JSON object per transition and a summary
 object per trace. A trace that cannot be read, or has no home, is reported on stderr
 (``replay: PATH: reason``), the others are still replayed, and the exit status is 2.
+
+With ``--recorder``, an entity's history is read from a copy of Home Assistant's
+recorder database instead (:mod:`.recorder_db`) and replayed as the
+``homecoming.replay`` action replays it (:mod:`.trips`): its transitions, then its
+trips, drive-bys and cancelled approaches (docs/replay.md).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 import json
 import math
 from pathlib import Path
+import re
 import signal
+import sqlite3
 import sys
 
 from .detector import ApproachDetector
-from .models import Fix, Home, RejectReason, Transition
+from .models import Fix, Home, Transition
+from .recorder_db import RecorderDatabaseError, latest_state, open_database, read_states
+from .reports import zone_state_name
+from .settings import Settings
 from .traces import DEFAULT_HOME_RADIUS_M, TraceError, load_trace
+from .trips import HistoryReplay, HistoryReplayer, Tally
 
 EXIT_OK = 0
 EXIT_TRACE_ERROR = 2
+DEFAULT_DAYS = 14.0
+"""The period ``--recorder`` replays without ``--since``: the last 14 days."""
+MAX_DAYS = 3660
+"""The longest period ``--days`` takes (ten years)."""
+ENTITY_ID = re.compile(r"[a-z0-9_]+\.[a-z0-9_]+")
+"""An entity id, as Home Assistant spells them."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Place:
     latitude: float
     longitude: float
-
-
-@dataclass(slots=True)
-class _Tally:
-    """What happened while replaying one trace."""
-
-    fixes_read: int = 0
-    fixes_used: int = 0
-    rejected: Counter[str] = field(default_factory=Counter)
-    malformed: int = 0
-    transitions: int = 0
-
-    def reasons(self) -> dict[str, int]:
-        """Return the rejections by reason, in the order of :class:`RejectReason`."""
-        order = [reason.value for reason in RejectReason]
-        return {
-            reason: self.rejected[reason]
-            for reason in sorted(
-                self.rejected,
-                key=lambda r: (order.index(r) if r in order else len(order), r),
-            )
-        }
-
-    def summary(self) -> dict[str, object]:
-        """Return the summary as a JSON-ready dictionary."""
-        return {
-            "fixes_read": self.fixes_read,
-            "fixes_used": self.fixes_used,
-            "rejected": self.reasons(),
-            "malformed": self.malformed,
-            "transitions": self.transitions,
-        }
 
 
 def _place(text: str) -> _Place:
@@ -131,8 +119,77 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print JSON lines: one per transition, then a summary per trace",
     )
-    parser.add_argument("traces", nargs="+", metavar="TRACE", help="trace files")
+    recorder = parser.add_argument_group(
+        "recorder",
+        "replay an entity's history from a copy of Home Assistant's recorder database"
+        " (SQLite, opened read-only) instead of trace files",
+    )
+    recorder.add_argument(
+        "--recorder", type=Path, metavar="DB", help="e.g. home-assistant_v2.db"
+    )
+    recorder.add_argument(
+        "--entity",
+        type=_entity_id,
+        metavar="ENTITY_ID",
+        help="the entity the car follows, e.g. device_tracker.car",
+    )
+    recorder.add_argument(
+        "--zone",
+        type=_entity_id,
+        default="zone.home",
+        metavar="ZONE",
+        help="the car's home zone, read from the database unless --home is given"
+        " (default: zone.home)",
+    )
+    period = recorder.add_mutually_exclusive_group()
+    period.add_argument(
+        "--since", type=_moment, metavar="TIME", help="ISO 8601 date or time"
+    )
+    period.add_argument(
+        "--days",
+        type=_days,
+        default=DEFAULT_DAYS,
+        metavar="N",
+        help=f"the last N days (default {DEFAULT_DAYS:g})",
+    )
+    recorder.add_argument(
+        "--until", type=_moment, metavar="TIME", help="ISO 8601 (default: now)"
+    )
+    parser.add_argument("traces", nargs="*", metavar="TRACE", help="trace files")
     return parser
+
+
+def _entity_id(text: str) -> str:
+    """Parse an entity id (``domain.object_id``) for ``--entity`` and ``--zone``."""
+    if not ENTITY_ID.fullmatch(text):
+        msg = f"expected an entity id such as device_tracker.car, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return text
+
+
+def _moment(text: str) -> datetime:
+    """Parse an ISO 8601 date or time for ``--since`` and ``--until`` (naive: local)."""
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # local time, as Home Assistant shows it
+        moment = moment.astimezone(UTC)
+    except ValueError, OverflowError, OSError:
+        msg = f"expected an ISO 8601 date or time, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    return moment
+
+
+def _days(text: str) -> float:
+    """Parse a number of days for ``--days``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_DAYS:  # NaN too
+        msg = f"expected a number of days over 0, at most {MAX_DAYS}, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _resolve_home(
@@ -191,7 +248,7 @@ def _json_line(trace: str, transition: Transition) -> str:
     )
 
 
-def _text_summary(tally: _Tally) -> str:
+def _text_summary(tally: Tally) -> str:
     rejected = sum(tally.rejected.values())
     reasons = ", ".join(
         f"{reason} {count}" for reason, count in tally.reasons().items()
@@ -204,18 +261,14 @@ def _text_summary(tally: _Tally) -> str:
     )
 
 
-def _replay(name: str, home: Home, fixes: Sequence[Fix], as_json: bool) -> _Tally:
+def _replay(name: str, home: Home, fixes: Sequence[Fix], as_json: bool) -> Tally:
     """Feed ``fixes`` to a fresh engine, printing each transition as it happens."""
-    tally = _Tally(fixes_read=len(fixes))
+    tally = Tally(fixes_read=len(fixes))
     engine = ApproachDetector(home)
     for fix in fixes:
         result = engine.update(fix)
-        if result.accepted:
-            tally.fixes_used += 1
-        else:
-            tally.rejected[result.reason.value if result.reason else "unknown"] += 1
+        tally.count(result)
         for transition in result.transitions:
-            tally.transitions += 1
             if as_json:
                 print(_json_line(name, transition))
             else:
@@ -223,9 +276,110 @@ def _replay(name: str, home: Home, fixes: Sequence[Fix], as_json: bool) -> _Tall
     return tally
 
 
+def _recorder_home(
+    connection: sqlite3.Connection, args: argparse.Namespace, end: datetime
+) -> tuple[Home, str]:
+    """Return the home (``--home``, else the zone's last state) and its state name.
+
+    The state name is what a zone-based tracker shows inside the zone.
+    """
+    zone: str = args.zone
+    place: _Place | None = args.home
+    radius: float | None = args.radius
+    # The zone as it was at the end, else as it is now (the recorder purges old
+    # states: a zone that did not change for longer may have none before the end).
+    recorded = latest_state(connection, zone, end) or latest_state(
+        connection, zone, datetime.max.replace(tzinfo=UTC)
+    )
+    attributes = {} if recorded is None else recorded.attributes
+    home_state = zone_state_name(zone, attributes)
+    if place is None:
+        try:
+            place = _Place(attributes["latitude"], attributes["longitude"])
+            Home(latitude=place.latitude, longitude=place.longitude, radius=1.0)
+        except KeyError, TypeError, ValueError:
+            msg = f"no position of {zone} in the database (give --home LAT,LON)"
+            raise RecorderDatabaseError(msg) from None
+    if radius is None:
+        zone_radius = attributes.get("radius")
+        radius = (
+            float(zone_radius)
+            if isinstance(zone_radius, (int, float))
+            and not isinstance(zone_radius, bool)
+            and 0 < zone_radius < math.inf
+            else DEFAULT_HOME_RADIUS_M
+        )
+    home = Home(latitude=place.latitude, longitude=place.longitude, radius=radius)
+    return home, home_state
+
+
+def _replay_recorder(args: argparse.Namespace) -> int:
+    """Replay an entity's recorded history from a recorder database (``--recorder``)."""
+    path: Path = args.recorder
+    entity: str = args.entity
+    as_json: bool = args.json
+    end: datetime = args.until or datetime.now(UTC)
+    start: datetime = args.since or end - timedelta(days=args.days)
+    try:
+        with closing(open_database(path)) as connection:
+            home, home_state = _recorder_home(connection, args, end)
+            replayer = HistoryReplayer(
+                home, Settings(), start, entity_id=entity, home_state=home_state
+            )
+            if not as_json:
+                print(
+                    f"{entity}: home {home.latitude:.6f},{home.longitude:.6f}"
+                    f" radius {home.radius:g} m, {_local_time(start)}"
+                    f" to {_local_time(end)}"
+                )
+            for recorded in read_states(connection, entity, start, end):
+                _print(entity, replayer.feed(recorded), as_json)
+    except RecorderDatabaseError as err:
+        print(f"replay: {path}: {err}", file=sys.stderr)
+        return EXIT_TRACE_ERROR
+    _print(entity, replayer.finish(end), as_json)
+    result = replayer.result
+    if as_json:
+        print(json.dumps({"trace": entity, **result.as_dict(UTC)}, ensure_ascii=False))
+    else:
+        print(_history_summary(result))
+    return EXIT_OK
+
+
+def _print(name: str, transitions: Sequence[Transition], as_json: bool) -> None:
+    for transition in transitions:
+        print(_json_line(name, transition) if as_json else _text_line(transition))
+
+
+def _history_summary(result: HistoryReplay) -> str:
+    """Return the readable summary of a replayed history (two lines)."""
+    summary = result.summary()
+    median = summary["median_lead_s"]
+    lead = "–" if median is None else f"{median / 60:.1f} min"
+    ignored = {reason: count for reason, count in result.ignored().items() if count}
+    detail = ", ".join(f"{reason} {count}" for reason, count in ignored.items())
+    return (
+        f"  trips home {summary['trips_home']}, median lead {lead}, false approaches"
+        f" {summary['false_approaches']} (drive-bys {summary['drive_bys']},"
+        f" cancelled {summary['cancelled_approaches']}), departures"
+        f" {summary['departures']}\n"
+        f"  states {summary['states']}, used {summary['fixes_used']}, ignored"
+        f" {sum(ignored.values())}{f' ({detail})' if detail else ''}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the replay tool; return the exit status (0, or 2 if a trace failed)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.recorder is not None:
+        if args.traces:
+            parser.error("give either --recorder or trace files, not both")
+        if args.entity is None:
+            parser.error("--recorder needs --entity")
+        return _replay_recorder(args)
+    if not args.traces:
+        parser.error("the following arguments are required: TRACE")
     place: _Place | None = args.home
     radius: float | None = args.radius
     as_json: bool = args.json

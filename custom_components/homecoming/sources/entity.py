@@ -38,18 +38,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-import math
 from typing import Final
 
 from homeassistant.components.zone import ENTITY_ID_HOME
 from homeassistant.const import (
-    ATTR_GPS_ACCURACY,
     ATTR_LATITUDE,
     ATTR_LONGITUDE,
     ATTR_UNIT_OF_MEASUREMENT,
     STATE_HOME,
     STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
     UnitOfSpeed,
     UnitOfTime,
 )
@@ -81,6 +78,7 @@ from ..coordinator import HomecomingCoordinator
 from ..detection import is_duration_unit, travel_time_sensor
 from ..engine import Fix, Phase, RejectReason
 from ..engine.models import MAX_TRAVEL_TIME_S
+from ..engine.reports import ZONE_BASED_DOMAINS, Report, read_report, zone_state_name
 from ..incar import InCarChange, InCarMonitor, in_car_signals
 
 
@@ -117,24 +115,6 @@ SPEED_ATTRIBUTES: Final[dict[str, SpeedAttribute | None]] = {
 ``None``: known, but its speed cannot be trusted. An integration not listed gives no speed.
 """
 
-HEADING_ATTRIBUTES: Final = ("course", "heading", "bearing", "direction")
-"""Attributes that give the direction of travel in degrees (all integrations alike)."""
-ZONE_BASED_DOMAINS: Final = frozenset({"device_tracker", "person"})
-"""Domains whose state names the zone they are in (``home``, ``not_home``, a zone)."""
-MAX_ACCURACY_M: Final = 100_000.0
-"""Worst accuracy a usable position may report (docs/sources.md)."""
-UNKNOWN: Final = -1
-"""The value integrations use for an accuracy, speed or heading they do not know."""
-FULL_CIRCLE: Final = 360.0
-"""Degrees in a circle: headings are taken modulo this."""
-
-type Report = Fix | bool | None
-"""A position, a zone-only home (True) / not home (False), or nothing usable."""
-
-
-class OutOfRange(ValueError):
-    """An attribute holds a number outside its valid range: the report is dropped."""
-
 
 def report_from_state(
     state: State,
@@ -151,26 +131,35 @@ def report_from_state(
     does a position that is not on Earth. Without a position, a zone-based tracker's state
     says whether it is in the home zone: ``home_state`` is what such a tracker shows there
     (``home`` for ``zone.home``, else the zone's name). Unknown and unavailable say nothing.
+    The reading is :func:`~.engine.reports.read_report`'s, which the replays of recorded
+    history share.
     """
-    if state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+    try:
+        return read_report(
+            state.entity_id,
+            state.state,
+            state.attributes,
+            state.last_updated,
+            home_state=home_state,
+            speed=speed,
+        )
+    except (TypeError, ValueError) as err:
+        LOGGER.debug("%s: unusable position (%s)", state.entity_id, err)
         return None
-    attributes = state.attributes
-    if ATTR_LATITUDE in attributes and ATTR_LONGITUDE in attributes:
-        try:
-            return Fix(
-                latitude=attributes[ATTR_LATITUDE],
-                longitude=attributes[ATTR_LONGITUDE],
-                timestamp=state.last_updated,
-                accuracy=_accuracy(attributes.get(ATTR_GPS_ACCURACY)),
-                speed=_speed(state, speed),
-                heading=_heading(state),
-            )
-        except (TypeError, ValueError) as err:
-            LOGGER.debug("%s: unusable position (%s)", state.entity_id, err)
-            return None
-    if state.domain not in ZONE_BASED_DOMAINS:
-        return None  # only trackers and persons name the zone they are in
-    return state.state == home_state
+
+
+def home_state_of(hass: HomeAssistant, zone: str) -> str:
+    """Return what a zone-based tracker shows inside the home zone ``zone``."""
+    if zone == ENTITY_ID_HOME:
+        return STATE_HOME
+    zone_state = hass.states.get(zone)
+    return zone if zone_state is None else zone_state_name(zone, zone_state.attributes)
+
+
+def speed_attribute_of(hass: HomeAssistant, entity_id: str) -> SpeedAttribute | None:
+    """Return where an entity's integration shows the speed; None if not registered."""
+    entry = er.async_get(hass).async_get(entity_id)
+    return None if entry is None else SPEED_ATTRIBUTES.get(entry.platform)
 
 
 def can_follow(state: State) -> bool:
@@ -179,55 +168,6 @@ def can_follow(state: State) -> bool:
     return (
         ATTR_LATITUDE in attributes and ATTR_LONGITUDE in attributes
     ) or state.domain in ZONE_BASED_DOMAINS
-
-
-def _number(value: object) -> float | None:
-    """Return a number attribute as a float (maybe not finite); None if no number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        return float(value)
-    except OverflowError:  # an integer too large for a float
-        return math.inf if value > 0 else -math.inf
-
-
-def _measure(value: object) -> float | None:
-    """Return a measurement that cannot be negative; None when unknown (negative)."""
-    number = _number(value)
-    if number is None or number < 0:
-        return None
-    if not math.isfinite(number):
-        raise OutOfRange("not finite")
-    return number
-
-
-def _accuracy(value: object) -> float | None:
-    """Return the accuracy in metres; None if unknown (0 too: Android, Traccar)."""
-    accuracy = _measure(value)
-    if accuracy is not None and accuracy > MAX_ACCURACY_M:
-        raise OutOfRange(f"gps_accuracy {accuracy:g} m")
-    return accuracy or None
-
-
-def _speed(state: State, attribute: SpeedAttribute | None) -> float | None:
-    if attribute is None:
-        return None
-    value = _measure(state.attributes.get(attribute.name))
-    return None if value is None else attribute.to_mps(value)
-
-
-def _heading(state: State) -> float | None:
-    """Return the first heading given, in ``[0, 360)``; None if none is."""
-    for name in HEADING_ATTRIBUTES:
-        number = _number(state.attributes.get(name))
-        if number is None or number == UNKNOWN:
-            continue
-        if not math.isfinite(number):
-            raise OutOfRange(f"{name} {number}")
-        heading = number % FULL_CIRCLE
-        # A tiny negative heading rounds to a full circle: that is north.
-        return 0.0 if heading == FULL_CIRCLE else heading
-    return None
 
 
 def travel_time_seconds(value: str, unit: object) -> float | None:
@@ -397,11 +337,7 @@ class EntitySource:
 
     def _home_state(self) -> str:
         """Return what a zone-based tracker shows inside the car's home zone."""
-        zone = self.coordinator.zone_entity_id
-        if zone == ENTITY_ID_HOME:
-            return STATE_HOME
-        zone_state = self.hass.states.get(zone)
-        return zone_state.name if zone_state is not None else zone
+        return home_state_of(self.hass, self.coordinator.zone_entity_id)
 
     def _speed_attribute(self) -> SpeedAttribute | None:
         """Return where the entity's integration shows the speed (looked up once)."""
