@@ -92,6 +92,10 @@ FOLLOWED = "device_tracker.family_phone"
 """The tracker the car of the ``car`` fixture follows."""
 GPS = {"latitude": 52.4, "longitude": 4.9, "gps_accuracy": 10}
 """A position of the followed tracker, away from home."""
+THERMOSTAT = "climate.living_room"
+"""The thermostat of the ``car`` fixture's climate routine (it heats and cools)."""
+PER_THERMOSTAT = ("heating_rate", "cooling_rate")
+"""The keys of the sensors a car has per thermostat (unique id ``..._<thermostat>``)."""
 
 BY_REVIEW = {
     "docs-high-level-description": "whether the README explains the integration",
@@ -209,6 +213,11 @@ ENTITIES = set(descriptions())
 async def car(hass: HomeAssistant, home_zone: None) -> MockConfigEntry:
     """Set up a car named Family car (as in the README) that follows a tracker."""
     hass.states.async_set(FOLLOWED, "not_home", GPS)
+    hass.states.async_set(
+        THERMOSTAT,
+        "heat",
+        {"hvac_modes": ["off", "heat", "cool"], "friendly_name": "Living room"},
+    )
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Family car",
@@ -218,8 +227,12 @@ async def car(hass: HomeAssistant, home_zone: None) -> MockConfigEntry:
             CONF_TRACKED_ENTITY: FOLLOWED,
             CONF_HOME_ZONE: "zone.home",
         },
-        # With an in-car signal, the car has every entity (binary_sensor.in_car too).
-        options={CONF_IN_CAR_SIGNALS: ["binary_sensor.android_auto"]},
+        # With an in-car signal and a thermostat that heats and cools, the car has
+        # every entity (binary_sensor.in_car, both learned rates too).
+        options={
+            CONF_IN_CAR_SIGNALS: ["binary_sensor.android_auto"],
+            CONF_CLIMATE: {CONF_TARGETS: [THERMOSTAT]},
+        },
     )
     return await add_car(hass, entry)
 
@@ -228,7 +241,10 @@ def registered(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
     """Return a car's entity registry entries by name (``sensor.last_fix``)."""
     entries = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
     prefix = f"{entry.unique_id}_"
-    return {f"{e.domain}.{e.unique_id.removeprefix(prefix)}": e for e in entries}
+    return {
+        f"{e.domain}.{e.unique_id.removeprefix(prefix).removesuffix(f'_{THERMOSTAT}')}": e
+        for e in entries
+    }
 
 
 def entity_objects(hass: HomeAssistant) -> list[Entity]:
@@ -609,12 +625,18 @@ def test_entities_subscribe_when_added() -> None:
 
 @checks("entity-unique-id")
 async def test_unique_ids(hass: HomeAssistant, car: MockConfigEntry) -> None:
-    """``<car's unique id>_<description key>`` for every entity."""
+    """``<car's unique id>_<description key>`` (``_<thermostat>`` per thermostat)."""
     entries = registered(hass, car)
     assert set(entries) == ENTITIES
     for name, entry in entries.items():
-        assert entry.unique_id == f"{car.unique_id}_{name.split('.')[1]}"
+        key = name.split(".")[1]
+        thermostat = f"_{THERMOSTAT}" if key in PER_THERMOSTAT else ""
+        assert entry.unique_id == f"{car.unique_id}_{key}{thermostat}"
     assert "<unique id>_<key>" in comment("entity-unique-id")
+    assert "<unique id>_<key>_<thermostat>" in comment("entity-unique-id")
+    assert {f"sensor.{key}" for key in PER_THERMOSTAT} <= named(
+        "entity-unique-id", ENTITIES
+    )
 
 
 @checks("has-entity-name", "entity-translations")

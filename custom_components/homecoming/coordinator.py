@@ -263,7 +263,6 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         # Drivers are config subentries; the tracker follows changes to them itself.
         self.drivers = DriverTracker(hass, entry)
 
-
     async def _async_setup(self) -> None:
         """Register the device, restore the saved state (silently) and start the clock."""
         self.engine = ApproachDetector(self._home(), self.settings)

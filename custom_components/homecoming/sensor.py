@@ -1,4 +1,8 @@
-"""Sensors of a car: trip phase, distance, ETA, speed, direction, last fix, driver."""
+"""Sensors of a car: trip phase, distance, ETA, speed, direction, last fix, driver.
+
+And per thermostat of the car's climate routine, the heating (and cooling) rate learned
+from its recorded history (``routines/rates.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, override
 
+from homeassistant.components.climate.const import ATTR_HVAC_MODES, HVACMode
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfLength, UnitOfSpeed
+from homeassistant.const import EntityCategory, Platform, UnitOfLength, UnitOfSpeed
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
 from .coordinator import CarData, HomecomingCoordinator
 from .drivers import FoundBy
 from .engine import Direction, Phase
+from .engine.heating_rate import COOLING, HEATING
 from .entity import HomecomingEntity
+from .routines.rates import RateLearner
 from .runtime import HomecomingConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -136,6 +145,46 @@ SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
 )
 
 
+ATTR_PERIODS: Final = "periods"
+"""A learned rate's attribute: how many valid heating (cooling) periods were found."""
+
+THERMOSTAT: Final = "thermostat"
+"""The placeholder of a learned-rate sensor's name: the thermostat's name."""
+
+COOLING_MODES: Final = frozenset({HVACMode.COOL, HVACMode.HEAT_COOL})
+"""A thermostat with one of these modes has a cooling rate sensor."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomecomingRateSensorEntityDescription(SensorEntityDescription):
+    """Describes a thermostat's learned rate (one sensor per thermostat)."""
+
+    action: str
+    """``heating`` or ``cooling``: which of the thermostat's rates it shows."""
+
+
+RATE_SENSORS: tuple[HomecomingRateSensorEntityDescription, ...] = (
+    HomecomingRateSensorEntityDescription(
+        key="heating_rate",
+        translation_key="heating_rate",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        action=HEATING,
+    ),
+    HomecomingRateSensorEntityDescription(
+        key="cooling_rate",
+        translation_key="cooling_rate",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        action=COOLING,
+    ),
+)
+"""The learned rates of each thermostat of the climate routine (no device class fits a
+rate of temperature change; the unit is Home Assistant's temperature unit per hour)."""
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: HomecomingConfigEntry,
@@ -146,6 +195,81 @@ async def async_setup_entry(
         HomecomingSensor(entry.runtime_data.coordinator, description)
         for description in SENSORS
     )
+    async_add_entities(_rate_sensors(hass, entry))
+
+
+def _rate_sensors(
+    hass: HomeAssistant, entry: HomecomingConfigEntry
+) -> list[HomecomingRateSensor]:
+    """Return the learned-rate sensors of the car's thermostats.
+
+    A heating rate for every thermostat of the climate routine, a cooling rate for
+    one whose modes include cool or heat/cool (while its modes are not known yet —
+    not set up so far — a cooling rate sensor it had is kept). The rate sensors of
+    thermostats no longer in the options are removed from the entity registry.
+    """
+    coordinator = entry.runtime_data.coordinator
+    learner = entry.runtime_data.routines.rates
+    registry = er.async_get(hass)
+    unit = f"{hass.config.units.temperature_unit}/h"
+    sensors: list[HomecomingRateSensor] = []
+    for thermostat in learner.targets:
+        modes = _hvac_modes(hass, registry, thermostat)
+        name = _thermostat_name(hass, registry, thermostat)
+        for description in RATE_SENSORS:
+            sensor = HomecomingRateSensor(
+                coordinator, learner, description, thermostat, name, unit
+            )
+            if description.action == COOLING and not (
+                COOLING_MODES.intersection(modes)
+                if modes is not None
+                else registry.async_get_entity_id(
+                    Platform.SENSOR, DOMAIN, str(sensor.unique_id)
+                )
+            ):
+                continue
+            sensors.append(sensor)
+    wanted = {sensor.unique_id for sensor in sensors}
+    car = entry.unique_id or entry.entry_id
+    prefixes = tuple(f"{car}_{description.key}_" for description in RATE_SENSORS)
+    for stale in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if (
+            stale.domain == Platform.SENSOR
+            and stale.unique_id.startswith(prefixes)
+            and stale.unique_id not in wanted
+        ):
+            registry.async_remove(stale.entity_id)
+    return sensors
+
+
+def _hvac_modes(
+    hass: HomeAssistant, registry: er.EntityRegistry, thermostat: str
+) -> list[str] | None:
+    """Return a thermostat's HVAC modes: from its state, else its registry entry.
+
+    ``None`` while neither knows them (a thermostat not set up yet, or gone).
+    """
+    if (state := hass.states.get(thermostat)) is not None:
+        modes = state.attributes.get(ATTR_HVAC_MODES)
+    elif (known := registry.async_get(thermostat)) is not None:
+        modes = (known.capabilities or {}).get(ATTR_HVAC_MODES)
+    else:
+        return None
+    if not isinstance(modes, (list, tuple)):
+        return None
+    return [str(mode) for mode in modes]
+
+
+def _thermostat_name(
+    hass: HomeAssistant, registry: er.EntityRegistry, thermostat: str
+) -> str:
+    """Return a thermostat's name: as shown, else as registered, else its entity id."""
+    if (state := hass.states.get(thermostat)) is not None:
+        return state.name
+    known = registry.async_get(thermostat)
+    if known is not None and (name := known.name or known.original_name):
+        return name
+    return thermostat
 
 
 class HomecomingSensor(HomecomingEntity, SensorEntity):
@@ -188,5 +312,73 @@ class HomecomingSensor(HomecomingEntity, SensorEntity):
     @override
     def _handle_coordinator_update(self) -> None:
         """Read the car's new data, then write the state if it shows something new."""
+        self._read()
+        super()._handle_coordinator_update()
+
+
+class HomecomingRateSensor(HomecomingEntity, SensorEntity):
+    """A thermostat's heating (or cooling) rate, learned from its recorded history.
+
+    Unknown until learned; it changes only when the rates are learned again (at most
+    every few hours), never with the car's position.
+    """
+
+    entity_description: HomecomingRateSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: HomecomingCoordinator,
+        learner: RateLearner,
+        description: HomecomingRateSensorEntityDescription,
+        thermostat: str,
+        name: str,
+        unit: str,
+    ) -> None:
+        """Show ``learner``'s rate of ``thermostat`` (named ``name``) in ``unit``."""
+        super().__init__(coordinator, description)
+        self._attr_unique_id = f"{self._attr_unique_id}_{thermostat}"
+        self._attr_translation_placeholders = {THERMOSTAT: name}
+        self._attr_native_unit_of_measurement = unit
+        self._learner = learner
+        self._thermostat = thermostat
+        self._read()
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Always: the rate comes from the thermostat's history, not from the car."""
+        return True
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the learning as well; show what was learned since it was made."""
+        self.async_on_remove(self._learner.async_add_listener(self._handle_learned))
+        self._read()
+        await super().async_added_to_hass()
+
+    def _read(self) -> None:
+        """Take the rate (to 0.1) and the valid periods from what was learned."""
+        estimate = self._learner.estimate(
+            self._thermostat, self.entity_description.action
+        )
+        rate = None if estimate is None else estimate.rate
+        self._attr_native_value = None if rate is None else round(rate, 1)
+        self._attr_extra_state_attributes = {
+            ATTR_PERIODS: None if estimate is None else estimate.periods
+        }
+
+    @override
+    def _shown(self) -> tuple[object, ...]:
+        """Return the value and the attributes (always available)."""
+        return (self._attr_native_value, self._attr_extra_state_attributes)
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """Nothing: the car's updates do not change a learned rate."""
+
+    @callback
+    def _handle_learned(self) -> None:
+        """Show the rates just learned, if they changed what is shown."""
         self._read()
         super()._handle_coordinator_update()

@@ -347,6 +347,7 @@ async def test_preheat_starts_at_once_when_the_lead_is_longer(
             "entity_id": home.LIVING,
             "temperature": 21.0,
             "hvac_mode": "heat",
+            "rate_source": "set",
         }
     ]
     assert len(routines) == 1  # nothing more to do at arriving

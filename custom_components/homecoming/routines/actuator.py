@@ -53,6 +53,10 @@ class Decision:
     ``unavailable``, ``obstruction``, ``not_ours`` (an open door Homecoming did not
     open while someone is home)."""
     actions: int = 0
+    rate_source: str | None = None
+    """For a climate decision of a pre-heat timed by a rate: which rate timed it,
+    ``learned`` (each thermostat's learned rate), ``set`` (the options' rate) or
+    ``mixed``; ``None`` otherwise."""
 
 
 def missing_target_issue_id(entry_id: str, entity_id: str) -> str:
@@ -168,6 +172,8 @@ class Actuator:
         trigger: EventType | None,
         reason: str,
         actions: int = 0,
+        *,
+        rate_source: str | None = None,
     ) -> None:
         """Remember (and log at debug) what a routine part decided and why."""
         outcome = RAN if actions else SKIPPED
@@ -177,6 +183,7 @@ class Actuator:
             outcome=outcome,
             reason=reason,
             actions=actions,
+            rate_source=rate_source,
         )
         LOGGER.debug(
             "%s: %s %s on %s (%s)",

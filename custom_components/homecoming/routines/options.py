@@ -95,6 +95,10 @@ from ..engine import EventType
 from ..engine.values import read_number
 from ..selectors import drop_down, entities, number_box, rate_box, temperature_box
 
+CONF_LEARNED_RATE: Final = "learned_rate"
+"""Climate option: time the pre-heat with the rate learned from each thermostat's history
+(``routines/rates.py``) once it is learned, the set ``rate`` until then."""
+
 ROUTINE_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     CONF_ARRIVAL_LIGHTS: {
         CONF_TARGETS: [],
@@ -108,6 +112,7 @@ ROUTINE_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
         CONF_HVAC_MODE: HVAC_HEAT,
         CONF_TIMING: TIMING_PREHEAT,
         CONF_RATE: DEFAULT_RATE,
+        CONF_LEARNED_RATE: False,
         CONF_MAX_LEAD: DEFAULT_MAX_LEAD,
         CONF_LEAD: DEFAULT_LEAD,
     },
@@ -167,6 +172,8 @@ class ClimateOptions:
     hvac_mode: str
     timing: str
     rate: float
+    learned_rate: bool
+    """Use each thermostat's learned rate (heating or cooling) when it has one."""
     max_lead: float
     indoor_sensor: str | None
     lead: float
@@ -269,6 +276,7 @@ class RoutineOptions:
                 hvac_mode=_text(climate, CONF_HVAC_MODE),
                 timing=_choice(climate, CONF_TIMING, (TIMING_PREHEAT, TIMING_FIXED)),
                 rate=_value(climate, CONF_RATE),
+                learned_rate=_flag(climate, CONF_LEARNED_RATE),
                 max_lead=_value(climate, CONF_MAX_LEAD),
                 indoor_sensor=_entity(climate, CONF_INDOOR_SENSOR),
                 lead=_value(climate, CONF_LEAD),
@@ -542,6 +550,7 @@ def routine_selectors(
                 )
             ),
             CONF_RATE: rate_box(temperature_unit),
+            CONF_LEARNED_RATE: BooleanSelector(),
             CONF_MAX_LEAD: number_box(10, 480, 5, UnitOfTime.MINUTES),
             CONF_INDOOR_SENSOR: entities(
                 "sensor", device_class=SensorDeviceClass.TEMPERATURE

@@ -68,6 +68,7 @@ from ..const import (
 )
 from ..coordinator import HomecomingCoordinator
 from ..engine import ClimateMode, EventType, Phase, Transition, should_start
+from ..engine.heating_rate import COOLING, HEATING
 from ..engine.values import read_number
 from ..logbook import car_name
 from .actuator import Actuator
@@ -82,6 +83,7 @@ from .notify import (
     skip_action,
 )
 from .options import RoutineOptions
+from .rates import RATE_LEARNED, RATE_SET, RateLearner
 
 CLIMATE_DOMAIN: Final = "climate"
 SWITCHABLE_DOMAINS: Final = frozenset({"light", "switch"})
@@ -156,6 +158,18 @@ def _climate_mode(hvac_mode: str) -> ClimateMode:
     if hvac_mode == HVACMode.COOL:
         return ClimateMode.COOL
     return ClimateMode.AUTO
+
+
+def _rate_source(sources: Iterable[str]) -> str | None:
+    """Return which rate timed a pre-heat check: ``learned``, ``set`` or ``mixed``.
+
+    ``mixed`` when some thermostats were timed by their learned rate and others by
+    the set rate; ``None`` when no rate timed it (fixed timing, no reading).
+    """
+    found = set(sources)
+    if not found:
+        return None
+    return found.pop() if len(found) == 1 else "mixed"
 
 
 def _setpoints(attributes: Mapping[str, Any]) -> dict[str, float]:
@@ -243,6 +257,13 @@ class RoutineRunner:
         )
         self.skipped_trip = False
         """The routines are held until the trip ends ("Skip this time" was pressed)."""
+        self.rates = RateLearner(
+            hass,
+            self.entry,
+            self.options.climate.targets,
+            self.options.climate.indoor_sensor,
+        )
+        """The heating and cooling rates learned from the thermostats' history."""
         self._settling: CALLBACK_TYPE | None = None
         """Stops waiting for the household after a departure (while it waits)."""
 
@@ -347,12 +368,14 @@ class RoutineRunner:
             if self.options.garage_door.targets
             else None
         )
+        remove_rates = self.rates.async_start()
 
         @callback
         def _stop() -> None:
             remove_transitions()
             remove_updates()
             remove_skips()
+            remove_rates()
             if remove_doors is not None:
                 remove_doors()
             self._stop_settling()
@@ -649,6 +672,7 @@ class RoutineRunner:
             return []
         now = dt_util.utcnow()
         due: list[str] = []
+        sources: dict[str, str] = {}
         target = self._comfort_target()
         for entity_id in climate.targets:
             if entity_id in self._comfort_done:
@@ -659,26 +683,54 @@ class RoutineRunner:
                 indoor = self._indoor(entity_id)
                 if indoor is None:
                     continue  # decided at arriving at the latest
+                rate, sources[entity_id] = self._rate(entity_id, indoor, target)
                 start = should_start(
                     now=now,
                     eta=eta,
                     indoor=indoor,
                     target=target,
-                    rate_per_hour=climate.rate,
+                    rate_per_hour=rate,
                     mode=_climate_mode(climate.hvac_mode),
                     max_lead=timedelta(minutes=climate.max_lead),
                 )
             if start:
                 due.append(entity_id)
         if not due:
-            self.actuator.decide("climate", None, "not_yet")
+            self.actuator.decide(
+                "climate", None, "not_yet", rate_source=_rate_source(sources.values())
+            )
             return []
-        return await self._async_comfort(due, forced=False)
+        return await self._async_comfort(due, forced=False, rate_sources=sources)
+
+    def _rate(self, entity_id: str, indoor: float, target: float) -> tuple[float, str]:
+        """Return the rate that times a thermostat's pre-heat, and where it came from.
+
+        With the option ``learned_rate``: the thermostat's learned heating rate when it
+        must heat (the target above the room), its cooling rate when it must cool, once
+        learned; else (and until then) the set rate.
+        """
+        climate = self.options.climate
+        if climate.learned_rate:
+            # At the target nothing starts, whichever rate.
+            action = HEATING if target > indoor else COOLING
+            if (learned := self.rates.rate(entity_id, action)) is not None:
+                return learned, RATE_LEARNED
+        return climate.rate, RATE_SET
 
     async def _async_comfort(
-        self, targets: Iterable[str], *, forced: bool
+        self,
+        targets: Iterable[str],
+        *,
+        forced: bool,
+        rate_sources: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Set the comfort target (and mode) on thermostats, each on its own."""
+        """Set the comfort target (and mode) on thermostats, each on its own.
+
+        ``rate_sources``: for a pre-heat timed by a rate, which rate timed each
+        thermostat (``learned`` or ``set``), told in its action and the decision.
+        """
+        targets = list(targets)
+        sources = rate_sources or {}
         climate = self.options.climate
         temperature = self._comfort_target()
         actions: list[dict[str, Any]] = []
@@ -735,6 +787,11 @@ class RoutineRunner:
                     "entity_id": entity_id,
                     "temperature": temperature,
                     "hvac_mode": mode,
+                    **(
+                        {"rate_source": sources[entity_id]}
+                        if entity_id in sources
+                        else {}
+                    ),
                 }
             )
             if not forced:
@@ -745,6 +802,9 @@ class RoutineRunner:
                 None,
                 "manual" if forced else ("done" if actions else "nothing_to_do"),
                 len(actions),
+                rate_source=_rate_source(
+                    sources[entity_id] for entity_id in targets if entity_id in sources
+                ),
             )
         return actions
 
