@@ -3,7 +3,9 @@
 A car is added through the UI and its device page opened; another car's garage-door
 routine is set in its options form (Routines → Garage door) and the saved options are read
 back over the API; the automation editor lists the car's device triggers by the labels of
-``translations/en.json``. Playwright's Python package drives ``/usr/bin/chromium``
+``translations/en.json``; a car that follows a phone with recorded trips previews them
+in its detection options, and shows the thermostat's heating rate learned from the
+recorder on its device page. Playwright's Python package drives ``/usr/bin/chromium``
 (``executable_path``; no browser is ever downloaded). Screenshots go to the test's Home
 Assistant config folder; with ``HOMECOMING_SCREENSHOTS=1`` they replace the README's in
 ``docs/images/``. When chromium or Playwright is missing the test fails in CI
@@ -13,6 +15,7 @@ with the reason, elsewhere; a form or picker that cannot be filled always fails 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 import contextlib
@@ -26,10 +29,27 @@ from typing import Any, NoReturn
 
 import pytest
 
-from devtools import drives, sim
+from devtools import HarnessError, drives, forms, sim
 from devtools.client import Car, HassClient
-from devtools.home import GARAGE_DOOR, PASSWORD, REPO, USERNAME
+from devtools.home import (
+    GARAGE_DOOR,
+    HOME_LAT,
+    HOME_LON,
+    HOME_RADIUS_M,
+    PASSWORD,
+    REPO,
+    USERNAME,
+)
 from tests_e2e.conftest import Server
+from tests_e2e.test_learned_rate import (
+    RATE,
+    Recorded,
+    ensure_heating_history,
+    learned_state,
+    rate_sensor,
+    reload,
+    write_states,
+)
 
 CHROMIUM = os.environ.get("HOMECOMING_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,6 +71,12 @@ ENTITY_NAMES = (
 TRANSLATIONS = REPO / "custom_components" / "homecoming" / "translations" / "en.json"
 FAMILY_CAR = "Family car"
 """The car whose routines and triggers are set in the UI (added over REST)."""
+COMMUTER = "Anna's car"
+"""The car that follows :data:`PHONE`, with recorded trips and a learned heating rate."""
+PHONE = "device_tracker.anna_phone"
+WORK = sim.along(200.0, 12_000.0)
+"""Where the phone spends its days (east, north metres from home)."""
+RECORDED_TRIPS = 3
 TIMEOUT_MS = 30_000
 LOAD_TIMEOUT_MS = 120_000
 
@@ -166,6 +192,17 @@ def family_car(server: Server) -> Car:
         server,
         lambda client: client.add_push_car(FAMILY_CAR, make="Volvo", model="V60"),
     )
+
+
+@pytest.fixture(scope="module")
+def commuter(server: Server) -> Car:
+    """Add a car that follows a phone with recorded trips and a learned heating rate.
+
+    The phone's last two days (three trips home, a drive past home) and the thermostat's
+    heat-ups are written into the recorder's database (:mod:`tests_e2e.test_learned_rate`);
+    the car's climate routine uses the learned rate.
+    """
+    return _rest(server, partial(_commuter, server=server))
 
 
 def test_add_a_car_in_the_ui(server: Server, page: object, images: Path) -> None:
@@ -338,6 +375,99 @@ def test_device_triggers_in_the_automation_editor(
         page.keyboard.press("Escape")
 
 
+def test_what_homecoming_would_have_done(
+    server: Server, page: object, images: Path, commuter: Car
+) -> None:
+    """Configure → Detection: what the phone's last 14 days would have given."""
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    with _failure_screenshot(page, server, "replay-preview"):
+        page.goto(f"{server.url}/config/integrations/integration/homecoming")
+        entry = page.locator("ha-config-entry-row").filter(has_text=commuter.title)
+        configure = entry.get_by_role("button", name="Configure")
+        expect(configure).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+        configure.click()
+        flow = page.locator("dialog-data-entry-flow")
+        flow.get_by_text("Detection", exact=True).click()
+        preview = flow.get_by_text("Your last 14 days with these values")
+        expect(preview).to_be_visible()
+        expect(preview).to_contain_text(f"trips home: {RECORDED_TRIPS};")
+        expect(preview).to_contain_text("false approaches cancelled: 1 (drive-bys: 1)")
+        page.wait_for_timeout(500)
+        _screenshot(page, images / "replay-preview.png", flow.locator("dialog"))
+        page.keyboard.press("Escape")
+
+
+def test_the_learned_heating_rate_on_the_device_page(
+    server: Server, page: object, images: Path, commuter: Car
+) -> None:
+    """The car's device page: the thermostat's heating rate, learned from the recorder."""
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    with _failure_screenshot(page, server, "learned-rate"):
+        page.goto(f"{server.url}/config/devices/device/{commuter.device_id}")
+        diagnostic = page.locator("ha-card").filter(has_text="Living room heating rate")
+        expect(diagnostic).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+        expect(diagnostic).to_contain_text(f"{RATE:.1f} °C/h")
+        # The picture: the car's name, its device info and entities down to the
+        # Diagnostic card (the activity column left out), in a taller window.
+        page.set_viewport_size({"width": 1280, "height": 1200})
+        try:
+            page.mouse.move(0, 0)
+            page.wait_for_timeout(500)
+            info = page.locator("ha-card").filter(has_text="Device info").first
+            left, bottom = info.bounding_box(), diagnostic.bounding_box()
+            assert left is not None and bottom is not None
+            page.screenshot(
+                path=images / "learned-rate.png",
+                clip={
+                    "x": left["x"] - 16,
+                    "y": 0,
+                    "width": bottom["x"] + bottom["width"] - left["x"] + 32,
+                    "height": bottom["y"] + bottom["height"] + 16,
+                },
+            )
+        finally:
+            page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def _screenshot(page: Any, path: Path, element: Any) -> None:
+    """Save the part of the page ``element`` covers."""
+    box = element.bounding_box()
+    assert box is not None, f"{element} is not shown"
+    page.screenshot(path=path, clip=box)
+
+
+async def _commuter(client: HassClient, *, server: Server) -> Car:
+    """Add :data:`COMMUTER` following :data:`PHONE`, its history in the recorder.
+
+    The phone is home now (a live state, which the recorder records); its last two days
+    are written before that. Once its routines are set (the climate routine with the
+    learned rate), the car is reloaded to learn from the thermostat's written heat-ups.
+    """
+    config_dir = server.process.config_dir
+    await client.request(
+        "POST",
+        f"/api/states/{PHONE}",
+        {
+            "state": "home",
+            "attributes": _phone_attributes((HOME_LAT, HOME_LON), 8.0),
+        },
+        expect=(200, 201),
+    )
+    history = _phone_history(datetime.now(UTC) - timedelta(minutes=10))
+    await asyncio.to_thread(write_states, config_dir, PHONE, history)
+    car = await _add_followed_car(client, COMMUTER)
+    await forms.configure_routines(client, car)
+    sensor = await rate_sensor(client, car.entry_id)
+    await asyncio.to_thread(ensure_heating_history, server)
+    await reload(client, car.entry_id)
+    await learned_state(client, sensor)
+    return car
+
+
 async def _browser_car(client: HassClient, *, secret: str) -> Car:
     """Return the car added in the browser, after pushing it a signed first position."""
     cars = [car for car in await client.cars() if car.title == "Browser car"]
@@ -352,3 +482,64 @@ async def _browser_car(client: HassClient, *, secret: str) -> Car:
     )
     assert status == 200, answer
     return car
+
+
+async def _add_followed_car(client: HassClient, name: str) -> Car:
+    """Add a car that follows :data:`PHONE` through the config flow."""
+    path = "/api/config/config_entries/flow"
+    result = await client.request("POST", path, {"handler": "homecoming"})
+    flow_id = result["flow_id"]
+    result = await client.flow_step(path, flow_id, {"next_step_id": "entity"})
+    result = await client.flow_step(path, flow_id, {"tracked_entity": PHONE})
+    result = await client.flow_step(
+        path, flow_id, {"home_zone": "zone.home", "name": name}
+    )
+    if result["type"] != "create_entry":
+        msg = f"the car was not created: {result}"
+        raise HarnessError(msg)
+    car = Car(result["result"]["entry_id"], result["title"], "")
+    return await client.find_entities(car)
+
+
+def _phone_attributes(position: tuple[float, float], accuracy: float) -> dict[str, Any]:
+    """Return what a phone's GPS tracker writes with a position."""
+    return {
+        "latitude": position[0],
+        "longitude": position[1],
+        "gps_accuracy": accuracy,
+        "source_type": "gps",
+    }
+
+
+def _phone_history(end: datetime) -> list[Recorded]:
+    """Return the phone's last two days, up to ``end``: three trips home, a drive-by.
+
+    Each day it drives to work, spends seven hours there and comes home; on the second
+    it drives past home (800 m east) to a shop first, and comes home from there. A fix
+    every 10 s while it moves or stands somewhere after a drive; nothing meanwhile.
+    """
+
+    def days(start: datetime) -> sim.Drive:
+        drive = sim.Drive(
+            home=(HOME_LAT, HOME_LON), start=start, interval=10.0, seed=15
+        )
+        for day in range(RECORDED_TRIPS):
+            drive.stop(60).drive_to(*WORK, 16.0).stop(60).gap(7 * 3600).stop(60)
+            if day == 1:
+                drive.drive_to(800.0, -6_000.0, 16.0).drive_to(800.0, 6_000.0, 16.0)
+                drive.stop(120).gap(20 * 60).stop(60)
+            drive.drive_to(0.0, 0.0, 14.0).stop(300)
+            if day < RECORDED_TRIPS - 1:
+                drive.gap(10 * 3600)
+        return drive
+
+    length = days(end).now - end
+    home = sim.home_at(HOME_LAT, HOME_LON, radius=HOME_RADIUS_M)
+    return [
+        Recorded(
+            fix.timestamp,
+            "home" if sim.distance_to_home(fix, home) <= HOME_RADIUS_M else "not_home",
+            _phone_attributes((fix.latitude, fix.longitude), fix.accuracy or 10.0),
+        )
+        for fix in days(end - length).fixes
+    ]
