@@ -155,6 +155,19 @@ def test_outliers_are_rejected_and_agreeing_outliers_need_time_to_reanchor() -> 
     assert engine.snapshot.distance_m == pytest.approx(60_250, abs=5)
 
 
+def test_an_outlier_is_judged_to_the_metre_with_or_without_a_speed() -> None:
+    """Ten seconds at 250 km/h is 694 m, plus both accuracies (8 m each): 710 m.
+
+    A fix 705 m on is used and one 715 m on is an outlier, whether or not it reports a
+    speed.
+    """
+    for speed in (None, 20.0):
+        engine = ApproachDetector(HOME)
+        engine.update(at(5_000, 0, speed=speed))
+        assert engine.update(at(5_715, 10, speed=speed)).reason is RejectReason.OUTLIER
+        assert engine.update(at(5_705, 10, speed=speed)).accepted
+
+
 def test_agreeing_outliers_must_outnumber_the_track() -> None:
     """A car reporting every 10 s is not replaced by a tracker reporting every minute.
 

@@ -1,8 +1,18 @@
 """Tests of the geodesy helpers."""
 
+import math
+
+from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.homecoming.engine.geo import Origin, haversine_m, local_m
+from custom_components.homecoming.engine.geo import (
+    LOCAL_ROUNDING_M,
+    METRES_PER_DEGREE,
+    RADIANS_PER_DEGREE,
+    Origin,
+    haversine_m,
+    local_m,
+)
 
 
 def test_haversine_known_distances() -> None:
@@ -37,3 +47,39 @@ def test_local_distance_agrees_nearby(
     assert local_m(lat1, lon1, lat2, lon2) == pytest.approx(
         haversine_m(lat1, lon1, lat2, lon2), rel=1e-3
     )
+
+
+_LATITUDES = st.floats(-90.0, 90.0)
+_LONGITUDES = st.floats(-180.0, 180.0)
+_OFFSETS = st.floats(-0.05, 0.05)
+
+
+def _bound(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    return (abs(lat2 - lat1) + abs(lon2 - lon1)) * METRES_PER_DEGREE + LOCAL_ROUNDING_M
+
+
+@given(_LATITUDES, _LONGITUDES, _OFFSETS, _OFFSETS)
+def test_the_bound_without_trigonometry_is_never_short_nearby(
+    lat: float, lon: float, north: float, east: float
+) -> None:
+    """Degrees apart times METRES_PER_DEGREE, plus the margin, is never less.
+
+    Points up to a few kilometres apart, at the poles and across the date line too.
+    """
+    lat2 = max(-90.0, min(90.0, lat + north))
+    lon2 = (lon + east + 180.0) % 360.0 - 180.0
+    assert local_m(lat, lon, lat2, lon2) <= _bound(lat, lon, lat2, lon2)
+
+
+@given(_LATITUDES, _LONGITUDES, _LATITUDES, _LONGITUDES)
+def test_the_bound_without_trigonometry_is_never_short_far_away(
+    lat1: float, lon1: float, lat2: float, lon2: float
+) -> None:
+    """...and for any two points on Earth."""
+    assert local_m(lat1, lon1, lat2, lon2) <= _bound(lat1, lon1, lat2, lon2)
+
+
+@given(st.floats(-540.0, 540.0))
+def test_radians_per_degree_is_what_radians_multiplies_by(degrees: float) -> None:
+    """The geodesy multiplies by the factor instead of calling math.radians: same bits."""
+    assert degrees * RADIANS_PER_DEGREE == math.radians(degrees)

@@ -1,7 +1,7 @@
 """Tests of the engine's value types."""
 
-from dataclasses import fields
-from datetime import UTC, datetime
+from dataclasses import fields, replace
+from datetime import UTC, datetime, timedelta, timezone
 import math
 from typing import Any
 
@@ -15,6 +15,8 @@ from custom_components.homecoming.engine.models import (
 from custom_components.homecoming.engine.settings import RANGES
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+EAST = timezone(timedelta(hours=1))
+WEST = timezone(timedelta(hours=-1))
 
 
 def test_fix_accepts_a_full_fix() -> None:
@@ -140,3 +142,41 @@ def test_every_setting_has_a_range_and_its_default_is_in_it() -> None:
         assert low <= value <= high, name
         Settings(**{name: low})
         Settings(**{name: high})
+
+
+def test_a_fix_carries_its_time_in_posix_seconds() -> None:
+    """``epoch`` is the timestamp in POSIX seconds, made with the fix, not compared."""
+    fix = Fix(latitude=52.0, longitude=4.0, timestamp=NOW)
+    assert fix.epoch == NOW.timestamp()
+    assert replace(fix, timestamp=NOW + timedelta(seconds=90)).epoch == fix.epoch + 90
+    elsewhere = replace(fix, timestamp=NOW.astimezone(timezone(timedelta(hours=-5))))
+    assert elsewhere == fix
+    assert elsewhere.epoch == fix.epoch
+    assert "epoch" not in repr(fix)
+    with pytest.raises(TypeError):
+        Fix(latitude=52.0, longitude=4.0, timestamp=NOW, epoch=0.0)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "valid"),
+    [
+        (datetime(1970, 1, 1, tzinfo=UTC), True),
+        (datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), False),
+        (datetime(2099, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), True),
+        (datetime(2100, 1, 1, tzinfo=UTC), False),
+        # the same instants in other time zones
+        (datetime(1970, 1, 1, 1, tzinfo=EAST), True),
+        (datetime(1970, 1, 1, 0, 59, 59, tzinfo=EAST), False),
+        (datetime(2099, 12, 31, 22, 59, 59, tzinfo=WEST), True),
+        (datetime(2099, 12, 31, 23, tzinfo=WEST), False),
+    ],
+)
+def test_the_time_range_is_exact_to_the_microsecond(
+    timestamp: datetime, valid: bool
+) -> None:
+    """1970-01-01 is in, a microsecond earlier is out; 2100-01-01 is out, in any zone."""
+    if valid:
+        assert Fix(latitude=0.0, longitude=0.0, timestamp=timestamp).epoch >= 0
+    else:
+        with pytest.raises(ValueError, match="between the years"):
+            Fix(latitude=0.0, longitude=0.0, timestamp=timestamp)

@@ -15,9 +15,11 @@ from custom_components.homecoming.engine import (
     Fix,
     Home,
     Phase,
+    RejectReason,
     Settings,
     Transition,
 )
+from custom_components.homecoming.engine.geo import local_m
 from devtools.sim import along, offset
 
 HOME = Home(latitude=48.85, longitude=2.35, radius=120.0)
@@ -241,3 +243,48 @@ def test_bursts_of_agreeing_outliers_never_move_the_car(
     assert [tr for r in results for tr in r.transitions] == []
     assert engine.phase is Phase.AWAY
     assert sum(1 for r in results if not r.accepted) == sum(bursts)
+
+
+@given(
+    st.floats(-89.99, 89.99),
+    st.floats(-180.0, 180.0),
+    st.floats(0.0, 360.0),
+    st.floats(0.0, 2.0),
+    st.sampled_from([1e-6, 0.5, 1.0, 5.0, 60.0, 3_600.0]),
+    st.tuples(st.floats(0.0, 150.0), st.floats(0.0, 150.0)),
+    st.none() | st.floats(0.0, 80.0),
+)
+def test_an_outlier_is_what_the_top_speed_cannot_reach(
+    lat: float,
+    lon: float,
+    bearing: float,
+    reach: float,
+    dt: float,
+    accuracies: tuple[float, float],
+    speed: float | None,
+) -> None:
+    """An outlier is exactly a fix the top speed cannot reach from the previous one.
+
+    That is, its distance from the previous fix less both accuracies is more than the
+    top speed covers in the time between them: around that reach, anywhere on Earth,
+    with or without a reported speed (the detector takes a short cut for fixes it can
+    show are near enough).
+    """
+    engine = ApproachDetector(Home(latitude=0.0, longitude=0.0, radius=100.0))
+    first = Fix(latitude=lat, longitude=lon, timestamp=T0, accuracy=accuracies[0])
+    assert engine.update(first).accepted
+    covered = SETTINGS.max_speed_mps * dt
+    east, north = along(bearing, reach * (covered + sum(accuracies)))
+    lat2, lon2 = offset(lat, lon, east, north)
+    second = Fix(
+        latitude=max(-90.0, min(90.0, lat2)),
+        longitude=lon2,
+        timestamp=T0 + timedelta(seconds=dt),
+        accuracy=accuracies[1],
+        speed=speed,
+    )
+    jump = local_m(lat, lon, second.latitude, second.longitude)
+    covered = SETTINGS.max_speed_mps * (second.epoch - first.epoch)  # as rounded
+    impossible = jump - accuracies[1] - accuracies[0] > covered
+    result = engine.update(second)
+    assert (result.reason is RejectReason.OUTLIER) == impossible

@@ -7,7 +7,7 @@ are POSIX seconds, distances metres, speeds metres per second.
 Where to find each decision (``docs/engine.md`` gives the reasoning and figures):
 
 * which fixes are used: the top of :meth:`ApproachDetector.update` with
-  :meth:`ApproachDetector._late` (late, inaccurate) and
+  :meth:`ApproachDetector._lateness` (late, inaccurate) and
   :meth:`ApproachDetector._impossible_jump` / :meth:`ApproachDetector._new_track_confirmed`
   (outliers, and when agreeing outliers are a new track);
 * what each fix measures: :meth:`ApproachDetector._measure` (smoothed speeds, the progress
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from math import sqrt
 from typing import TYPE_CHECKING, Any, Final
 
-from .geo import Origin, local_m
+from .geo import LOCAL_ROUNDING_M, METRES_PER_DEGREE, Origin, local_m
 from .models import (
     Direction,
     EventType,
@@ -67,12 +67,34 @@ CADENCE_WEIGHT: Final = 0.3
 
 _APPROACH_PHASES: Final = frozenset({Phase.APPROACHING, Phase.ARRIVING})
 
+# The phases every fix compares with, looked up once: an enum member is an attribute
+# look-up on the enum class that the interpreter does not speed up.
+_AWAY: Final = Phase.AWAY
+_HOME: Final = Phase.HOME
+_APPROACHING: Final = Phase.APPROACHING
+
 _FRESH_EVIDENCE: Final = frozenset(
     {EventType.APPROACH_CANCELLED, EventType.ARRIVED, EventType.DEPARTED}
 )
 """After these a trip is over or begins: the window keeps nothing from before them."""
 
 _NO_TRANSITIONS: tuple[Transition, ...] = ()
+
+_HALF_DEGREE_PER_M: Final = 0.5 / METRES_PER_DEGREE
+"""Degrees per metre, halved: two points less than ``d * _HALF_DEGREE_PER_M`` degrees
+apart in latitude and in longitude are less than ``d`` metres apart (plus the margin of
+:data:`~.geo.LOCAL_ROUNDING_M`) by :func:`~.geo.local_m`."""
+
+_T: Final = 0
+_DIST: Final = 1
+"""Where a :data:`~.state.Sample` keeps its time and its distance to home."""
+
+_USED: Final = UpdateResult(True, None, _NO_TRANSITIONS)
+_REFUSED: Final = {
+    reason: UpdateResult(False, reason, _NO_TRANSITIONS) for reason in RejectReason
+}
+"""The results without a transition, made once: nearly every fix gives one of them, and
+they are immutable."""
 
 
 class ApproachDetector:
@@ -148,43 +170,97 @@ class ApproachDetector:
         )
 
     def update(self, fix: Fix) -> UpdateResult:
-        """Offer one fix; returns whether it was used and the transitions it caused."""
+        """Offer one fix; returns whether it was used and the transitions it caused.
+
+        Every fix passes here: filtering, storing, measuring (:meth:`_measure`), then
+        the method of the current phase decides.
+        """
         st = self._state
         s = self._settings
-        t = fix.timestamp.timestamp()
-        acc = s.assumed_accuracy_m if fix.accuracy is None else fix.accuracy
+        t = fix.epoch
+        acc = fix.accuracy
+        if acc is None:
+            acc = s.assumed_accuracy_m
         last_t = st.last_t
-        # Filtering: too late (see _late), or too inaccurate.
+        # Filtering: too late (see _lateness), or too inaccurate.
         if last_t is not None and t <= last_t:
-            return UpdateResult(False, self._late(t), _NO_TRANSITIONS)
+            return _REFUSED[self._lateness(t, last_t)]
         if acc > s.max_accuracy_m:
-            return UpdateResult(False, RejectReason.INACCURATE, _NO_TRANSITIONS)
+            return _REFUSED[RejectReason.INACCURATE]
         lat = fix.latitude
         lon = fix.longitude
+        speed_now = fix.speed
+        segment = dt = 0.0
         if last_t is None:
-            self._start_track(fix, t, lat, lon, acc)
-            return UpdateResult(True, None, _NO_TRANSITIONS)
-        if not st.positioned:
+            pass  # the first fix: nothing to compare it with
+        elif st.positioned:
+            dt = t - last_t
+            # Outliers. Most fixes come seconds and metres after the previous one: one
+            # less than `half` degrees from it in latitude and in longitude is nearer
+            # than the top speed covers (see geo.METRES_PER_DEGREE), so possible, and
+            # that needs no trigonometry; the distance itself is then needed only for
+            # a ground speed, of a fix that reports none.
+            half = (s.max_speed_mps * dt - LOCAL_ROUNDING_M) * _HALF_DEGREE_PER_M
+            if speed_now is None or not (
+                -half < lat - st.lat < half and -half < lon - st.lon < half
+            ):
+                segment = local_m(st.lat, st.lon, lat, lon)
+                if self._impossible_jump(segment, acc, dt):
+                    if not self._new_track_confirmed(Point(t, lat, lon, acc)):
+                        return _REFUSED[RejectReason.OUTLIER]
+                    # The outliers agreed for long enough: the track before them was
+                    # wrong, and nothing of it is evidence for the new one.
+                    st.window.clear()
+                    self._peaks.clear()
+                    st.qualified = 0
+                    st.path_ref = Point(t, lat, lon, acc)
+                    segment = dt = 0.0
+            if st.candidate_count:  # a fix of the track drops any candidate track
+                st.candidate_first = st.candidate_last = None
+                st.candidate_count = 0
+        else:
             # The first position after zone-only reports: a fresh track, nothing to compare.
             self._restart_window()
             st.path_ref = Point(t, lat, lon, acc)
-            return UpdateResult(True, None, self._accept(fix, t, 0.0, acc, 0.0))
-        dt = t - last_t
-        segment = local_m(st.lat, st.lon, lat, lon)
-        if self._impossible_jump(segment, acc, dt):
-            if not self._new_track_confirmed(Point(t, lat, lon, acc)):
-                return UpdateResult(False, RejectReason.OUTLIER, _NO_TRANSITIONS)
-            # The outliers agreed for long enough: the track before them was wrong,
-            # and nothing of it is evidence for the new one.
-            st.window.clear()
-            self._peaks.clear()
-            st.qualified = 0
-            st.path_ref = Point(t, lat, lon, acc)
-            segment = dt = 0.0
-        if st.candidate_count:  # a fix of the track drops any candidate track
-            st.candidate_first = st.candidate_last = None
-            st.candidate_count = 0
-        return UpdateResult(True, None, self._accept(fix, t, dt, acc, segment))
+        phase = st.phase
+        away = phase is _AWAY
+        was_parked = away and self._parked()
+        previous_dist = st.dist
+
+        # Store what the fix says.
+        st.last_t = t
+        st.positioned = True
+        st.lat = lat
+        st.lon = lon
+        st.acc = acc
+        st.dist = dist = self._origin.distance_m(lat, lon)
+        st.last_speed = speed_now
+        if fix.driver is not None:
+            st.driver = fix.driver
+        if fix.ignition is not None:
+            st.ignition = fix.ignition
+        if fix.travel_time is not None:
+            st.external_eta = ExternalEta(t + fix.travel_time, t)
+        elif fix.travel_time_gone:
+            st.external_eta = None  # the source says it has none: the own ETA at once
+        if phase is None:
+            # The first fix initialises the phase, without an event.
+            st.anchor = st.path_ref = Point(t, lat, lon, acc)
+            self._restart_window((t, dist, acc, st.path))
+            st.phase = Phase.HOME if self._inside(dist, acc) else Phase.AWAY
+            return _USED
+
+        self._measure(speed_now, t, dt, segment, away)
+
+        # Let the current phase decide.
+        out: list[Transition] = []
+        if phase is _HOME:
+            self._while_home(fix, t, acc, out)
+        elif away:
+            self._while_away(fix, t, dt, acc, previous_dist, was_parked, out)
+        else:
+            self._while_approaching(speed_now, t, acc, out)
+        return UpdateResult(True, None, tuple(out)) if out else _USED
 
     def update_presence(self, at_home: bool, timestamp: datetime) -> UpdateResult:
         """Offer a report without a position: a zone-based tracker's home / not home.
@@ -197,7 +273,7 @@ class ApproachDetector:
         t = timestamp.timestamp()
         late = self._late(t)
         if late is not None:
-            return UpdateResult(False, late, _NO_TRANSITIONS)
+            return _REFUSED[late]
         previous = st.phase
         st.last_t = t
         st.positioned = False
@@ -207,7 +283,7 @@ class ApproachDetector:
         st.outside_since = None
         st.candidate_first = st.candidate_last = None
         st.candidate_count = 0
-        self._restart_window(Sample(t, 0.0, 0.0, st.path))
+        self._restart_window((t, 0.0, 0.0, st.path))
         out: list[Transition] = []
         if previous is None:
             st.phase = Phase.HOME if at_home else Phase.AWAY
@@ -261,7 +337,7 @@ class ApproachDetector:
         st.candidate_first = st.candidate_last = None
         st.candidate_count = 0
         st.interval = None
-        self._restart_window(Sample(t, st.dist, st.acc, st.path))
+        self._restart_window((t, st.dist, st.acc, st.path))
         return True
 
     # ----------------------------------------------------------- persistence
@@ -290,6 +366,10 @@ class ApproachDetector:
         last_t = self._state.last_t
         if last_t is None or t > last_t:
             return None
+        return self._lateness(t, last_t)
+
+    def _lateness(self, t: float, last_t: float) -> RejectReason:
+        """Why a report at ``t``, no later than the newest at ``last_t``, is refused."""
         if t == last_t:
             return RejectReason.DUPLICATE
         if last_t - t > self._settings.replay_window_s:
@@ -341,16 +421,6 @@ class ApproachDetector:
 
     # ------------------------------------------------------------ measuring
 
-    def _start_track(
-        self, fix: Fix, t: float, lat: float, lon: float, acc: float
-    ) -> None:
-        """Initialise the phase from the first usable fix, without an event."""
-        st = self._state
-        self._store(fix, t, lat, lon, acc)
-        st.anchor = st.path_ref = Point(t, lat, lon, acc)
-        self._restart_window(Sample(t, st.dist, acc, st.path))
-        st.phase = Phase.HOME if self._inside(st.dist, acc) else Phase.AWAY
-
     def _restart_window(self, sample: Sample | None = None) -> None:
         """Forget the window's evidence, keeping ``sample`` (or the newest) alone."""
         window = self._state.window
@@ -358,26 +428,10 @@ class ApproachDetector:
             sample = window[-1]  # a window is never empty once a report was used
         window.clear()
         window.append(sample)
-        self._peaks = deque((sample,))
+        peaks = self._peaks
+        peaks.clear()
+        peaks.append(sample)
         self._state.qualified = 0
-
-    def _store(self, fix: Fix, t: float, lat: float, lon: float, acc: float) -> None:
-        st = self._state
-        st.last_t = t
-        st.positioned = True
-        st.lat = lat
-        st.lon = lon
-        st.acc = acc
-        st.dist = self._origin.distance_m(lat, lon)
-        st.last_speed = fix.speed
-        if fix.driver is not None:
-            st.driver = fix.driver
-        if fix.ignition is not None:
-            st.ignition = fix.ignition
-        if fix.travel_time is not None:
-            st.external_eta = ExternalEta(t + fix.travel_time, t)
-        elif fix.travel_time_gone:
-            st.external_eta = None  # the source says it has none: the own ETA at once
 
     def _parked(self) -> bool:
         """Whether the car has been seen standing still for a while (before this fix).
@@ -396,26 +450,41 @@ class ApproachDetector:
         ) and last_t - anchor_t >= self._settings.settle_s
 
     def _measure(
-        self, fix: Fix, t: float, dt: float, acc: float, segment: float
+        self,
+        speed_now: float | None,
+        t: float,
+        dt: float,
+        segment: float,
+        away: bool,
     ) -> None:
-        """Update speeds, the window (and its farthest point) and the anchor."""
+        """Measure the fix just stored: path, speeds, cadence, window and anchor.
+
+        ``speed_now`` is the speed it reports, ``dt`` and ``segment`` the time and
+        distance from the previous fix (0 when there is none to compare with), ``away``
+        whether the phase before it is away.
+        """
         s = self._settings
         st = self._state
+        lat = st.lat
+        lon = st.lon
+        acc = st.acc
         dist = st.dist
         # The path driven, in steps beyond the noise: jitter of dense, coarse fixes
         # never adds up to a long path (which would make a trip home look aimless). Only
         # an approach starting from away looks at it, and every way into away restarts
         # the window, so it is measured while away only.
-        if st.phase is Phase.AWAY:
+        if away:
             ref = st.path_ref
-            step = local_m(ref.lat, ref.lon, fix.latitude, fix.longitude)
+            step = local_m(ref.lat, ref.lon, lat, lon)
             if step >= max(s.stationary_m, acc):
                 st.path += step
-                st.path_ref = Point(t, fix.latitude, fix.longitude, acc)
-        # Smoothed ground speed: the reported speed when there is one.
-        ground = (
-            fix.speed if fix.speed is not None else (segment / dt if dt > 0 else 0.0)
-        )
+                st.path_ref = Point(t, lat, lon, acc)
+
+        # Smoothed ground speed (the reported speed when there is one) and cadence.
+        if speed_now is not None:
+            ground = speed_now
+        else:
+            ground = segment / dt if dt > 0 else 0.0
         alpha = dt / (s.speed_smoothing_s + dt)
         speed = st.speed
         st.speed = ground if speed is None else speed + alpha * (ground - speed)
@@ -425,25 +494,30 @@ class ApproachDetector:
                 dt if interval is None else interval + CADENCE_WEIGHT * (dt - interval)
             )
 
-        # The window, and its farthest point (a sliding maximum).
-        sample = Sample(t, dist, acc, st.path)
+        # The window. The newest sample (t is after the cut) always stays; it is alone
+        # only after a new track emptied the window.
+        sample = (t, dist, acc, st.path)
         window = st.window
         window.append(sample)
         cut = t - s.window_s
-        while len(window) > 1 and window[1].t <= cut:
-            window.popleft()
-        peaks = self._peaks
-        while peaks and peaks[-1].dist <= dist:
-            peaks.pop()
-        peaks.append(sample)
-        oldest_t = window[0].t
-        while peaks[0].t < oldest_t:
-            peaks.popleft()
+        if len(window) > 1:
+            while window[1][_T] <= cut:
+                window.popleft()
+        oldest_t, oldest_dist, _, _ = window[0]
+        # Its farthest point (a sliding maximum), read only by an approach starting
+        # from away; as every way into away restarts the window, it is kept while away
+        # only.
+        if away:
+            peaks = self._peaks
+            while peaks and peaks[-1][_DIST] <= dist:
+                peaks.pop()
+            peaks.append(sample)
+            while peaks[0][_T] < oldest_t:
+                peaks.popleft()
 
         # Closing speed over the whole window (negative when moving away), smoothed.
-        oldest = window[0]
-        span = t - oldest.t
-        closing_now = (oldest.dist - dist) / span if span > 0 else 0.0
+        span = t - oldest_t
+        closing_now = (oldest_dist - dist) / span if span > 0 else 0.0
         closing = st.closing
         st.closing = (
             closing_now
@@ -452,36 +526,16 @@ class ApproachDetector:
         )
 
         # The stationary anchor: where the car was when last seen to move.
-        anchor = st.anchor
-        speed_now = fix.speed
-        if (speed_now is not None and speed_now >= MOVING_SPEED_MPS) or (
-            (speed_now is None or speed_now >= STILL_SPEED_MPS)
-            and local_m(anchor.lat, anchor.lon, fix.latitude, fix.longitude)
-            > max(s.stationary_m, 1.5 * max(acc, anchor.acc))
-        ):
-            st.anchor = Point(t, fix.latitude, fix.longitude, acc)
+        if speed_now is not None and speed_now >= MOVING_SPEED_MPS:
+            st.anchor = Point(t, lat, lon, acc)
+        elif speed_now is None or speed_now >= STILL_SPEED_MPS:
+            anchor = st.anchor
+            if local_m(anchor.lat, anchor.lon, lat, lon) > max(
+                s.stationary_m, 1.5 * max(acc, anchor.acc)
+            ):
+                st.anchor = Point(t, lat, lon, acc)
 
     # ------------------------------------------------------------------ phases
-
-    def _accept(
-        self, fix: Fix, t: float, dt: float, acc: float, segment: float
-    ) -> tuple[Transition, ...]:
-        """Use a fix: measure it, then let the current phase decide."""
-        st = self._state
-        phase = st.phase
-        away = phase is Phase.AWAY
-        was_parked = away and self._parked()
-        previous_dist = st.dist
-        self._store(fix, t, fix.latitude, fix.longitude, acc)
-        self._measure(fix, t, dt, acc, segment)
-        out: list[Transition] = []
-        if phase is Phase.HOME:
-            self._while_home(fix, t, acc, out)
-        elif away:
-            self._while_away(fix, t, dt, acc, previous_dist, was_parked, out)
-        else:
-            self._while_approaching(fix.speed, t, acc, out)
-        return tuple(out) if out else _NO_TRANSITIONS
 
     def _while_home(
         self, fix: Fix, t: float, acc: float, out: list[Transition]
@@ -602,9 +656,9 @@ class ApproachDetector:
         :attr:`Settings.in_car_progress_fraction` instead (the other rules stay).
         """
         s = self._settings
-        peak = self._peaks[0]
-        span = t - peak.t
-        progress = peak.dist - dist
+        peak_t, peak_dist, peak_acc, peak_path = self._peaks[0]
+        span = t - peak_t
+        progress = peak_dist - dist
         if in_car:
             least, fraction = s.in_car_min_progress_m, s.in_car_progress_fraction
         else:
@@ -613,8 +667,8 @@ class ApproachDetector:
             span <= 0
             or progress < least
             or progress < fraction * dist
-            or progress < s.min_efficiency * (self._state.path - peak.path)
-            or progress < s.noise_factor * sqrt(peak.acc * peak.acc + acc * acc)
+            or progress < s.min_efficiency * (self._state.path - peak_path)
+            or progress < s.noise_factor * sqrt(peak_acc * peak_acc + acc * acc)
         ):
             return None
         rate = progress / span
@@ -645,7 +699,7 @@ class ApproachDetector:
         elif self._drove_by(acc):
             self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t, out)
         else:
-            if st.phase is Phase.APPROACHING and dist <= s.arrival_radius_m:
+            if st.phase is _APPROACHING and dist <= s.arrival_radius_m:
                 self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
             if self._stalled(t):
                 self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t, out)
@@ -733,12 +787,12 @@ class ApproachDetector:
 
     def _direction(self) -> Direction:
         st = self._state
-        oldest = st.window[0]
-        progress = oldest.dist - st.dist
+        _, oldest_dist, oldest_acc, _ = st.window[0]
+        progress = oldest_dist - st.dist
         threshold = max(
             self._settings.stationary_m,
             self._settings.noise_factor
-            * sqrt(oldest.acc * oldest.acc + st.acc * st.acc),
+            * sqrt(oldest_acc * oldest_acc + st.acc * st.acc),
         )
         if progress > threshold:
             return Direction.TOWARDS
@@ -776,15 +830,15 @@ class ApproachDetector:
         )
 
 
-def _fix_time(fix: Fix) -> datetime:
-    return fix.timestamp
+def _fix_time(fix: Fix) -> float:
+    return fix.epoch
 
 
 def _peaks_of(window: Iterable[Sample]) -> deque[Sample]:
     """Return the sliding maximum of a window, as :meth:`ApproachDetector._measure` keeps it."""
     peaks: deque[Sample] = deque()
     for sample in window:
-        while peaks and peaks[-1].dist <= sample.dist:
+        while peaks and peaks[-1][_DIST] <= sample[_DIST]:
             peaks.pop()
         peaks.append(sample)
     return peaks
