@@ -822,3 +822,16 @@ def test_jitter_of_dense_coarse_fixes_is_no_path() -> None:
         EventType.ARRIVING,
         EventType.ARRIVED,
     ]
+
+
+def test_no_speed_smoothing_takes_each_speed_as_it_comes() -> None:
+    """Speed smoothing of 0 s: the first fix after a zone report takes its own speed.
+
+    Its time step is 0: the speed must not be 0 / 0 (it raised).
+    """
+    engine = ApproachDetector(HOME, Settings(speed_smoothing_s=0.0))
+    engine.update_presence(False, T0)
+    assert engine.update(at(5_000.0, 10.0, speed=12.0)).accepted
+    assert engine.snapshot.speed == 12.0
+    assert engine.update(at(4_900.0, 20.0, speed=10.0)).accepted
+    assert engine.snapshot.speed == 10.0

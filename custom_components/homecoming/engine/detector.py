@@ -485,7 +485,9 @@ class ApproachDetector:
             ground = speed_now
         else:
             ground = segment / dt if dt > 0 else 0.0
-        alpha = dt / (s.speed_smoothing_s + dt)
+        # No smoothing (0 s) at no time step: the new speed stands, never 0 / 0.
+        window = s.speed_smoothing_s + dt
+        alpha = dt / window if window > 0 else 1.0
         speed = st.speed
         st.speed = ground if speed is None else speed + alpha * (ground - speed)
         if dt > 0:
