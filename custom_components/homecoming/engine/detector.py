@@ -486,8 +486,8 @@ class ApproachDetector:
         else:
             ground = segment / dt if dt > 0 else 0.0
         # No smoothing (0 s) at no time step: the new speed stands, never 0 / 0.
-        window = s.speed_smoothing_s + dt
-        alpha = dt / window if window > 0 else 1.0
+        smoothing = s.speed_smoothing_s + dt
+        alpha = dt / smoothing if smoothing > 0 else 1.0
         speed = st.speed
         st.speed = ground if speed is None else speed + alpha * (ground - speed)
         if dt > 0:
