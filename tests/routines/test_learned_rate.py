@@ -11,14 +11,14 @@ pre-heat is timed by it.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import logging
 from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, UnitOfTemperature
 from homeassistant.core import (
     CoreState,
     Event,
@@ -709,12 +709,42 @@ def test_samples_of_a_heat_pump() -> None:
         at(4, "unavailable"),
     ]
     minute = timedelta(minutes=1)
-    assert samples(climate, []) == [
+    assert samples(climate, [], UnitOfTemperature.CELSIUS) == [
         Sample(start, 19.5, "heating", 20.0),
         Sample(start + minute, 25.0, "cooling", 24.0),
         Sample(start + 2 * minute, None, "idle", None),
         Sample(start + 3 * minute, 19.0, "heating", 21.0),
         Sample(start + 4 * minute, None, None, None),
+    ]
+
+
+def test_a_sensor_reading_in_another_unit_is_converted() -> None:
+    """An indoor sensor that read °F (then) gives °C to a °C home, and the other way."""
+    start = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    climate = [State("climate.living_room", "heat", {"hvac_action": "heating"}, start)]
+    readings = [
+        State("sensor.indoor", "68", {"unit_of_measurement": "°F"}, start + minute),
+        State(
+            "sensor.indoor", "20.5", {"unit_of_measurement": "°C"}, start + 2 * minute
+        ),
+        State(
+            "sensor.indoor", "19", {"unit_of_measurement": "lux"}, start + 3 * minute
+        ),
+    ]
+    celsius = samples(climate, readings, UnitOfTemperature.CELSIUS)
+    assert [sample.temperature for sample in celsius] == [
+        None,
+        pytest.approx(20.0),
+        20.5,
+        19.0,
+    ]
+    fahrenheit = samples(climate, readings, UnitOfTemperature.FAHRENHEIT)
+    assert [sample.temperature for sample in fahrenheit] == [
+        None,
+        68.0,
+        pytest.approx(68.9),
+        19.0,
     ]
 
 

@@ -37,12 +37,17 @@ from homeassistant.components.recorder.history import (
     get_significant_states_with_session,
 )
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import ATTR_TEMPERATURE, UnitOfTemperature
+from homeassistant.const import (
+    ATTR_TEMPERATURE,
+    ATTR_UNIT_OF_MEASUREMENT,
+    UnitOfTemperature,
+)
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, State, callback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import TemperatureConverter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -83,7 +88,13 @@ class _Request:
     sensor: str | None
     start: datetime
     end: datetime
+    unit: str
+    """Home Assistant's temperature unit: the readings of a sensor are converted to it."""
     unit_scale: float
+
+
+TEMPERATURE_UNITS: Final = frozenset(TemperatureConverter.VALID_UNITS)
+"""The units a temperature sensor's reading is converted from."""
 
 
 class RateLearner:
@@ -228,6 +239,7 @@ class RateLearner:
             sensor=sensor,
             start=end - LEARN_PERIOD,
             end=end,
+            unit=hass.config.units.temperature_unit,
             unit_scale=unit_scale,
         )
         try:
@@ -307,7 +319,9 @@ def _read_and_learn(hass: HomeAssistant, request: _Request) -> LearnedRates | No
     readings = (
         cast("list[State]", found.get(request.sensor, [])) if request.sensor else []
     )
-    return learn_rates(samples(climate, readings), unit_scale=request.unit_scale)
+    return learn_rates(
+        samples(climate, readings, request.unit), unit_scale=request.unit_scale
+    )
 
 
 def _bounded_start(
@@ -349,12 +363,15 @@ def _bounded_start(
     return dt_util.utc_from_timestamp(beyond)
 
 
-def samples(climate: list[State], readings: list[State]) -> list[Sample]:
+def samples(climate: list[State], readings: list[State], unit: str) -> list[Sample]:
     """Return a thermostat's history as the learner's samples, oldest first.
 
     Without ``readings`` (an indoor sensor's states) the temperature is the
-    thermostat's ``current_temperature``; with them it is the sensor's, and each
-    sample carries the thermostat's ``hvac_action`` and target as they were then.
+    thermostat's ``current_temperature``; with them it is the sensor's, converted from
+    the ``unit_of_measurement`` it had then to ``unit`` (a reading in °F learns a
+    °C home's rate right), and each sample carries the thermostat's ``hvac_action`` and
+    target as they were then. A thermostat's own temperatures are in the unit system's
+    unit of their time (its states do not say which).
     """
     if not readings:
         return [
@@ -378,12 +395,21 @@ def samples(climate: list[State], readings: list[State]) -> list[Sample]:
     target: float | None = None
     for when, is_reading, state in merged:
         if is_reading:
-            temperature = _number(state.state)
+            temperature = _reading(state, unit)
         else:
             hvac_action = _action(state)
             target = _target(state, hvac_action)
         out.append(Sample(when, temperature, hvac_action, target))
     return out
+
+
+def _reading(state: State, unit: str) -> float | None:
+    """Return a temperature sensor's reading in ``unit`` (as is in an unknown unit)."""
+    value = _number(state.state)
+    recorded = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    if value is None or recorded == unit or recorded not in TEMPERATURE_UNITS:
+        return value
+    return TemperatureConverter.convert(value, recorded, unit)
 
 
 def _action(state: State) -> str | None:
