@@ -6,12 +6,15 @@ the action reads them back with the recorder's history API.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from contextlib import closing
 from datetime import datetime, timedelta
 import json
 from pathlib import Path
 import sqlite3
+import threading
+import time
 from typing import Any
 from unittest.mock import patch
 
@@ -38,6 +41,7 @@ from pytest_homeassistant_custom_component.typing import (
 )
 from sqlalchemy.exc import OperationalError
 
+from custom_components.homecoming import history
 from custom_components.homecoming.const import DOMAIN, EVENT_HOMECOMING
 from custom_components.homecoming.engine import Fix
 from custom_components.homecoming.engine.replay import main
@@ -465,6 +469,41 @@ async def test_not_a_number(
     assert err.value.translation_key == "car_not_found"
 
 
+async def test_one_replay_at_a_time(
+    day: list[tuple[str, datetime]], hass: HomeAssistant, car: MockConfigEntry
+) -> None:
+    """Replays called together (actions, a preview) take their turn, one at a time.
+
+    Each holds a period's states in memory: side by side, they would add up.
+    """
+    running = 0
+    most = 0
+    guard = threading.Lock()
+
+    def read_and_replay(*args: Any) -> Any:
+        nonlocal running, most
+        with guard:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.2)  # long enough for another to start beside it
+        try:
+            return real(*args)
+        finally:
+            with guard:
+                running -= 1
+
+    real = history._read_and_replay
+    with patch.object(history, "_read_and_replay", read_and_replay):
+        first, second, shown = await asyncio.gather(
+            replay(hass, config_entry_id=car.entry_id),
+            replay(hass, config_entry_id=car.entry_id, reach_km=2),
+            preview(hass, car),
+        )
+    assert most == 1
+    assert first["summary"]["trips_home"] == second["summary"]["trips_home"] == 2
+    assert shown.startswith("Your last 14 days with these values — trips home: 2;")
+
+
 # ------------------------------------------------------------- the options' preview
 
 
@@ -537,8 +576,22 @@ async def test_a_preview_without_history(
 async def test_a_preview_without_the_recorder(
     hass: HomeAssistant, car: MockConfigEntry
 ) -> None:
-    """Without the recorder: the same short line, never an error."""
-    assert await preview(hass, car) == "Your last 14 days: no recorded history yet."
+    """Without the recorder: said so, never an error."""
+    assert await preview(hass, car) == (
+        "The recorder is not running, or its database is not ready yet: no preview of"
+        " your last 14 days."
+    )
+
+
+@pytest.mark.parametrize("recorder_config", [{"exclude": {"entities": [TRACKER]}}])
+async def test_a_preview_of_an_entity_not_recorded(
+    hass: HomeAssistant, recorder_mock: Recorder, car: MockConfigEntry
+) -> None:
+    """The recorder excludes the followed entity: said so, and what to do."""
+    assert await preview(hass, car) == (
+        f"Home Assistant's recorder does not record {TRACKER}: include it in the"
+        " recorder's settings to see what Homecoming would have done."
+    )
 
 
 async def test_a_preview_of_a_zone_only_tracker(

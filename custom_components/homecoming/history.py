@@ -10,11 +10,12 @@ preview of the detection options (:func:`async_preview`).
 
 Bounded: a period of at most :data:`MAX_DAYS` days and :data:`MAX_STATES` states, counted
 before any is read; beyond either the replay is refused with a translated error, never
-cut short.
+cut short. One replay at a time (:data:`REPLAY_LOCK`): the others wait their turn.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -50,6 +52,16 @@ MAX_STATES: Final = 200_000
 PREVIEW_DAYS: Final = 14
 """The detection options show what the last this many days would have given."""
 RECORDER: Final = "recorder"
+PREVIEW_ERRORS: Final[Mapping[str, str]] = {
+    "replay_too_many_states": "replay_preview_too_many",
+    "recorder_unavailable": "replay_preview_no_recorder",
+    "entity_not_recorded": "replay_preview_not_recorded",
+}
+"""The preview's line for each error of the replay (else: no history)."""
+REPLAY_LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_replay_lock")
+"""Held while a replay (an action's or a preview's) reads and replays: one at a time
+per Home Assistant, of all cars; the others wait their turn. Each holds a period's
+states in memory, up to :data:`MAX_STATES`: side by side they would add up."""
 
 
 class TooManyStates(Exception):
@@ -110,9 +122,10 @@ async def async_replay(
         end=end,
     )
     try:
-        return await get_instance(hass).async_add_executor_job(
-            _read_and_replay, hass, request
-        )
+        async with hass.data.setdefault(REPLAY_LOCK, asyncio.Lock()):
+            return await get_instance(hass).async_add_executor_job(
+                _read_and_replay, hass, request
+            )
     except TooManyStates as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -218,7 +231,8 @@ async def async_preview(
 
     For the detection options: with ``options``, in Home Assistant's language. Empty for
     a car that does not follow an entity or is not set up; a short line when there is
-    no history to replay (no recorder, nothing recorded, too much of it). Never raises.
+    no history to replay, saying why (no recorder, the recorder excludes the entity,
+    nothing recorded, too much of it). Never raises.
     """
     if (
         entry.data[CONF_SOURCE] != SOURCE_ENTITY
@@ -237,11 +251,8 @@ async def async_preview(
         )
     except HomeAssistantError as err:
         LOGGER.debug("%s: no preview of the detection options: %s", entry.title, err)
-        key = (
-            "replay_preview_too_many"
-            if err.translation_key == "replay_too_many_states"
-            else "replay_preview_no_history"
-        )
+        key = PREVIEW_ERRORS.get(err.translation_key or "", "replay_preview_no_history")
+        values["entity"] = entry.data[CONF_TRACKED_ENTITY]
     else:
         summary = result.summary()
         values |= {

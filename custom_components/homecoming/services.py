@@ -263,7 +263,9 @@ def _replay_period(data: dict[str, Any]) -> tuple[datetime, datetime]:
     """Return the period to replay in UTC: the last 14 days unless the call says.
 
     Naive times are local; the end must come after the start, at most
-    :data:`~.history.MAX_DAYS` days later.
+    :data:`~.history.MAX_DAYS` days later on Home Assistant's wall clock (a month of
+    31 days is 31 days long, though the clocks went back an hour in it). Errors show
+    the times in Home Assistant's time zone, as the response does.
     """
     end = _timestamp(data.get(ATTR_END), ATTR_END)
     if ATTR_START in data:
@@ -275,20 +277,27 @@ def _replay_period(data: dict[str, Any]) -> tuple[datetime, datetime]:
             translation_domain=DOMAIN,
             translation_key="replay_period_empty",
             translation_placeholders={
-                "start": start.isoformat(),
-                "end": end.isoformat(),
+                "start": dt_util.as_local(start).isoformat(),
+                "end": dt_util.as_local(end).isoformat(),
             },
         )
-    if end - start > timedelta(days=MAX_DAYS):
+    days = (_wall_clock(end) - _wall_clock(start)) / timedelta(days=1)
+    if days > MAX_DAYS:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="replay_period_too_long",
             translation_placeholders={
-                "days": f"{(end - start) / timedelta(days=1):.1f}",
+                # Rounded up: never "31.0" for a period longer than 31 days.
+                "days": f"{math.ceil(days * 10) / 10:.1f}",
                 "max": str(MAX_DAYS),
             },
         )
     return start, end
+
+
+def _wall_clock(moment: datetime) -> datetime:
+    """Return a moment as Home Assistant's clock on the wall shows it (naive)."""
+    return dt_util.as_local(moment).replace(tzinfo=None)
 
 
 def replay_options(

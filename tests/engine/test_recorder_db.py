@@ -14,10 +14,11 @@ from typing import Any
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.homecoming.engine import replay
+from custom_components.homecoming.engine import recorder_db, replay
 from custom_components.homecoming.engine.recorder_db import (
     RecorderDatabaseError,
     decode_attributes,
+    entity_ids,
     latest_state,
     open_database,
     read_states,
@@ -39,6 +40,11 @@ UNTIL = (T0 + timedelta(hours=4)).isoformat()
 UNTIL_DT = T0 + timedelta(days=1)
 
 type Run = Callable[..., tuple[int, str, str]]
+
+
+def local(moment: str) -> str:
+    """Return an ISO 8601 time as the replay tool shows it: local, to the second."""
+    return datetime.fromisoformat(moment).astimezone().isoformat(timespec="seconds")
 
 
 @pytest.fixture
@@ -136,6 +142,7 @@ def test_a_schema_without_the_legacy_column(tmp_path: Path) -> None:
     ("content", "message"),
     [
         (None, "no such file"),
+        ("directory", "is a directory"),
         (b"not a database at all, just some bytes" * 100, "not an SQLite database"),
         (
             (
@@ -154,7 +161,7 @@ def test_a_schema_without_the_legacy_column(tmp_path: Path) -> None:
             "not a Home Assistant recorder database of schema 38 or later: no states",
         ),
     ],
-    ids=["missing", "not-sqlite", "old-schema", "no-recorder"],
+    ids=["missing", "directory", "not-sqlite", "old-schema", "no-recorder"],
 )
 def test_databases_that_cannot_be_read(
     tmp_path: Path, content: str | bytes | None, message: str
@@ -163,6 +170,8 @@ def test_databases_that_cannot_be_read(
     path = tmp_path / "db"
     if isinstance(content, bytes):
         path.write_bytes(content)
+    elif content == "directory":
+        path.mkdir()
     elif content is not None:
         RecorderFile(path, content).close()
     with pytest.raises(RecorderDatabaseError, match="^" + re.escape(message)):
@@ -185,6 +194,38 @@ def test_a_database_that_cannot_be_opened(
         open_database(day_db)
 
 
+def test_a_locked_database(
+    day_db: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database another program holds locked: said so, not "no database"."""
+    monkeypatch.setattr(recorder_db, "BUSY_TIMEOUT_S", 0.0)
+    with closing(sqlite3.connect(day_db, isolation_level=None)) as writer:
+        assert writer.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        writer.execute("BEGIN EXCLUSIVE")
+        status, out, err = run("--recorder", day_db, "--entity", TRACKER)
+        writer.execute("ROLLBACK")
+    assert (status, out) == (2, "")
+    assert err == (
+        f"replay: {day_db}: the database is locked by another program; copy it or"
+        " try again (database is locked)\n"
+    )
+
+
+def test_a_database_that_fails_otherwise(
+    day_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another error of SQLite while the schema is checked: the database's words."""
+
+    def fail(connection: sqlite3.Connection, table: str) -> set[str]:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(recorder_db, "_columns", fail)
+    with pytest.raises(
+        RecorderDatabaseError, match=r"^cannot read it \(disk I/O error\)$"
+    ):
+        open_database(day_db)
+
+
 def test_a_database_that_fails_while_read(day_db: Path) -> None:
     """An error of SQLite while reading is the database's error."""
     connection = open_database(day_db)
@@ -193,6 +234,8 @@ def test_a_database_that_fails_while_read(day_db: Path) -> None:
         list(read_states(connection, TRACKER, T0, UNTIL_DT))
     with pytest.raises(RecorderDatabaseError, match="cannot read the states"):
         latest_state(connection, "zone.home", T0)
+    with pytest.raises(RecorderDatabaseError, match="cannot read the entities"):
+        entity_ids(connection)
 
 
 def test_a_broken_schema_table_has_no_version(tmp_path: Path) -> None:
@@ -393,6 +436,34 @@ def test_the_last_days_until_now(
         (["--days", "many"], "expected a number of days"),
         (["--days", "4000"], "expected a number of days"),
         (["--days", "2", "--since", "2025-01-01"], "not allowed with argument"),
+        (
+            ["--zone", "zone.home", "--home", "52,4"],
+            "argument --home: not allowed with argument --zone",
+        ),
+        (
+            [
+                "--recorder",
+                "x.db",
+                "--entity",
+                "a.b",
+                "--since",
+                "2026-11-28T00:00:00+01:00",
+                "--until",
+                "2026-11-20T00:00:00+01:00",
+            ],
+            (
+                "--since must be before --until (default: now):"
+                f" {local('2026-11-28T00:00:00+01:00')} is not before"
+                f" {local('2026-11-20T00:00:00+01:00')}"
+            ),
+        ),
+        (
+            ["--recorder", "x.db", "--entity", "a.b", "--since", "2999-01-01T00:00Z"],
+            (
+                f"--since must be before --until (default: now): {local('2999-01-01T00:00Z')}"
+                " is not before"
+            ),
+        ),
     ],
 )
 def test_bad_recorder_arguments(
@@ -403,6 +474,21 @@ def test_bad_recorder_arguments(
         main(argv)
     assert caught.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_entity_not_in_the_database(day_db: Path, run: Run) -> None:
+    """An entity the recorder never wrote: said so, with the closest it has."""
+    status, out, err = run("--recorder", day_db, "--entity", "device_tracker.phon")
+    assert (status, out) == (2, "")
+    assert err == (
+        f"replay: {day_db}: no entity device_tracker.phon in the recorder's database"
+        f" (did you mean {TRACKER}?)\n"
+    )
+    status, out, err = run("--recorder", day_db, "--entity", "light.kitchen")
+    assert (status, out) == (2, "")
+    assert err == (
+        f"replay: {day_db}: no entity light.kitchen in the recorder's database\n"
+    )
 
 
 def test_a_file_that_is_no_database(tmp_path: Path, run: Run) -> None:

@@ -36,6 +36,8 @@ REQUIRED: Final[Mapping[str, frozenset[str]]] = {
     "state_attributes": frozenset({"attributes_id", "shared_attrs"}),
 }
 """The tables and columns read (schema 38 and later)."""
+BUSY_TIMEOUT_S: Final = 5.0
+"""How long a database another program holds locked is waited for."""
 
 
 class RecorderDatabaseError(Exception):
@@ -45,24 +47,49 @@ class RecorderDatabaseError(Exception):
 def open_database(path: Path) -> sqlite3.Connection:
     """Open a recorder database read-only; raise if it is none this can read.
 
-    The connection never writes: not even a journal (``mode=ro``).
+    The connection never writes: not even a journal (``mode=ro``). A database another
+    program holds locked (a write under way, in rollback-journal mode) is waited for
+    :data:`BUSY_TIMEOUT_S` seconds, then refused as locked.
     """
+    if path.is_dir():
+        raise RecorderDatabaseError("is a directory")
     if not path.is_file():
         raise RecorderDatabaseError("no such file")
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     try:
-        connection = sqlite3.connect(uri, uri=True)
+        connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error as err:  # not readable
         raise RecorderDatabaseError(f"cannot open it ({err})") from err
     try:
         _check_schema(connection)
     except sqlite3.Error as err:
         connection.close()
-        raise RecorderDatabaseError(f"not an SQLite database ({err})") from err
+        raise RecorderDatabaseError(_schema_error(err)) from err
     except RecorderDatabaseError:
         connection.close()
         raise
     return connection
+
+
+def _schema_error(err: sqlite3.Error) -> str:
+    """Say why the schema could not be read: locked, no database, or SQLite's words."""
+    code = getattr(err, "sqlite_errorcode", 0) & 0xFF  # the primary result code
+    if code in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}:
+        return (
+            f"the database is locked by another program; copy it or try again ({err})"
+        )
+    if code == sqlite3.SQLITE_NOTADB:
+        return f"not an SQLite database ({err})"
+    return f"cannot read it ({err})"
+
+
+def entity_ids(connection: sqlite3.Connection) -> list[str]:
+    """Return the entity ids the recorder has written states of (or once had)."""
+    try:
+        with closing(connection.execute("SELECT entity_id FROM states_meta")) as rows:
+            return [row[0] for row in rows if isinstance(row[0], str)]
+    except sqlite3.Error as err:
+        raise RecorderDatabaseError(f"cannot read the entities ({err})") from err
 
 
 def _check_schema(connection: sqlite3.Connection) -> None:

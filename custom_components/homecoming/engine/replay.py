@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+import difflib
 import json
 import math
 from pathlib import Path
@@ -49,7 +50,13 @@ import sys
 
 from .detector import ApproachDetector
 from .models import Fix, Home, Transition
-from .recorder_db import RecorderDatabaseError, latest_state, open_database, read_states
+from .recorder_db import (
+    RecorderDatabaseError,
+    entity_ids,
+    latest_state,
+    open_database,
+    read_states,
+)
 from .reports import zone_state_name
 from .settings import Settings
 from .traces import DEFAULT_HOME_RADIUS_M, TraceError, load_trace
@@ -61,6 +68,8 @@ DEFAULT_DAYS = 14.0
 """The period ``--recorder`` replays without ``--since``: the last 14 days."""
 MAX_DAYS = 3660
 """The longest period ``--days`` takes (ten years)."""
+DEFAULT_ZONE = "zone.home"
+"""The home zone ``--recorder`` reads without ``--zone``."""
 ENTITY_ID = re.compile(r"[a-z0-9_]+\.[a-z0-9_]+")
 """An entity id, as Home Assistant spells them."""
 
@@ -102,7 +111,9 @@ def _parser() -> argparse.ArgumentParser:
         "Homecoming approach engine.",
         epilog="A negative latitude needs the = form: --home=-33.92,18.42",
     )
-    parser.add_argument(
+    # Home: a place, or (--recorder) the zone read from the database.
+    home = parser.add_mutually_exclusive_group()
+    home.add_argument(
         "--home",
         type=_place,
         metavar="LAT,LON",
@@ -133,13 +144,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ENTITY_ID",
         help="the entity the car follows, e.g. device_tracker.car",
     )
-    recorder.add_argument(
+    home.add_argument(
         "--zone",
         type=_entity_id,
-        default="zone.home",
         metavar="ZONE",
-        help="the car's home zone, read from the database unless --home is given"
-        " (default: zone.home)",
+        help=f"with --recorder: the car's home zone, read from the database"
+        f" (default: {DEFAULT_ZONE})",
     )
     period = recorder.add_mutually_exclusive_group()
     period.add_argument(
@@ -283,7 +293,7 @@ def _recorder_home(
 
     The state name is what a zone-based tracker shows inside the zone.
     """
-    zone: str = args.zone
+    zone: str = args.zone or DEFAULT_ZONE
     place: _Place | None = args.home
     radius: float | None = args.radius
     # The zone as it was at the end, else as it is now (the recorder purges old
@@ -313,15 +323,14 @@ def _recorder_home(
     return home, home_state
 
 
-def _replay_recorder(args: argparse.Namespace) -> int:
+def _replay_recorder(args: argparse.Namespace, start: datetime, end: datetime) -> int:
     """Replay an entity's recorded history from a recorder database (``--recorder``)."""
     path: Path = args.recorder
     entity: str = args.entity
     as_json: bool = args.json
-    end: datetime = args.until or datetime.now(UTC)
-    start: datetime = args.since or end - timedelta(days=args.days)
     try:
         with closing(open_database(path)) as connection:
+            _check_entity(connection, entity)
             home, home_state = _recorder_home(connection, args, end)
             replayer = HistoryReplayer(
                 home, Settings(), start, entity_id=entity, home_state=home_state
@@ -344,6 +353,17 @@ def _replay_recorder(args: argparse.Namespace) -> int:
     else:
         print(_history_summary(result))
     return EXIT_OK
+
+
+def _check_entity(connection: sqlite3.Connection, entity: str) -> None:
+    """Refuse an entity the recorder has no states of, naming those close to it."""
+    known = entity_ids(connection)
+    if entity in known:
+        return
+    close = difflib.get_close_matches(entity, known, n=3)
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+    msg = f"no entity {entity} in the recorder's database{hint}"
+    raise RecorderDatabaseError(msg)
 
 
 def _print(name: str, transitions: Sequence[Transition], as_json: bool) -> None:
@@ -377,7 +397,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("give either --recorder or trace files, not both")
         if args.entity is None:
             parser.error("--recorder needs --entity")
-        return _replay_recorder(args)
+        end: datetime = args.until or datetime.now(UTC)
+        start: datetime = args.since or end - timedelta(days=args.days)
+        if start >= end:
+            parser.error(
+                "--since must be before --until (default: now):"
+                f" {_local_time(start)} is not before {_local_time(end)}"
+            )
+        return _replay_recorder(args, start, end)
     if not args.traces:
         parser.error("the following arguments are required: TRACE")
     place: _Place | None = args.home
