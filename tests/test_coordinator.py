@@ -24,6 +24,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
 )
 
 from custom_components.homecoming.const import (
@@ -36,6 +37,7 @@ from custom_components.homecoming.const import (
     DOMAIN,
     EVENT_HOMECOMING,
     LOGGER,
+    SAVE_DELAY,
     SERVICE_UPDATE_LOCATION,
 )
 from custom_components.homecoming.coordinator import CLOCK_RESTART_MARGIN
@@ -826,3 +828,26 @@ async def test_repeated_presence_changes_nothing(
     assert (await stats(hass, entity_entry))["duplicate"] == 1
     assert car_states(hass, entity_entry) == before
     assert len(events) == 1
+
+
+async def test_positions_streaming_in_are_saved_every_ten_seconds(
+    hass: HomeAssistant,
+    init_push: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A position every 5 s, no phase change: the saved state is never 10 s behind.
+
+    (A write postponed by every position was never made while driving: a crash lost
+    the drive since the last change of phase.)
+    """
+    fixes = drive_home(dt_util.utcnow())
+    await feed(hass, freezer, init_push, fixes[:30])
+    key = f"{DOMAIN}.{init_push.entry_id}"
+    for fix in fixes[30:60]:
+        await feed(hass, freezer, init_push, [fix])
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        saved_t = hass_storage[key]["data"]["engine"]["last_t"]
+        assert fix.timestamp.timestamp() - saved_t <= SAVE_DELAY + 1

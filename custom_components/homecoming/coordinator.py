@@ -252,6 +252,8 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         # routines and anyone else who subscribes.
         self._transition_listeners: list[Callable[[Transition], None]] = [self._fire]
         self._store = car_store(hass, entry.entry_id)
+        self._save_due: datetime | None = None
+        """When the state is next written at the latest (:meth:`_save_soon`)."""
         self.device_info = DeviceInfo(
             identifiers={(DOMAIN, entry.unique_id or entry.entry_id)},
             name=entry.title,
@@ -413,7 +415,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         before = (self.drivers.active, self.drivers.found_by)
         self.drivers.update(self.engine.snapshot, dt_util.utcnow())
         if (self.drivers.active, self.drivers.found_by) != before:
-            self._store.async_delay_save(self._to_store, SAVE_DELAY)
+            self._save_soon()
             self.async_set_updated_data(self._car_data())
 
     @callback
@@ -535,12 +537,29 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
                 f"{DOMAIN} save {self.config_entry.entry_id}",
             )
         else:
-            self._store.async_delay_save(self._to_store, SAVE_DELAY)
+            self._save_soon()
         self.async_set_updated_data(self._car_data(snapshot))
         for transition in transitions:
             announced = CarTransition.of(transition, active, self.drivers.found_by)
             for listener in list(self._transition_listeners):
                 listener(announced)
+
+    @callback
+    def _save_soon(self) -> None:
+        """Write the state :data:`SAVE_DELAY` seconds after the first change since.
+
+        ``Store.async_delay_save`` postpones its write with every call, so, called for
+        every position, it would not write while positions come faster than that (a
+        crash would lose the drive) and would re-arm a timer per position. Called once
+        per :data:`SAVE_DELAY`, it writes the newest state (``_to_store`` is read then),
+        and Home Assistant's final write still covers a stop.
+        """
+        now = dt_util.utcnow()
+        if self._save_due is None or now >= self._save_due:
+            # A second past the write: a position at the very moment it is due must
+            # not call again first, which would postpone it once more.
+            self._save_due = now + timedelta(seconds=SAVE_DELAY + 1)
+            self._store.async_delay_save(self._to_store, SAVE_DELAY)
 
     @callback
     def async_add_transition_listener(
