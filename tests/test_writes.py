@@ -185,3 +185,48 @@ async def test_the_tracker_moves_when_the_car_moved_ten_metres(
     await report(vaguer)
     assert entity_state(hass, CAR).attributes[ATTR_GPS_ACCURACY] == vaguer.accuracy
     assert writes.take() == Counter({CAR: 1})
+
+
+async def test_gps_noise_of_a_parked_car_does_not_flip_the_distance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """Parked with a few metres of GPS noise: the distance shown stays put.
+
+    Rounding alone flipped it (0.0 ↔ 0.01 km) at every other position.
+    """
+    await feed(hass, freezer, init_push, DRIVE.fixes)
+    writes = Writes(hass, "family_car")
+    parked = DRIVE.fixes[-1]
+    for i in range(30):
+        # Around 5 m from where it parked: 0.00 or 0.01 km when rounded.
+        jitter = 7.0 if i % 2 else 3.0
+        fix = north(parked, jitter, 10.0 * (i + 1))
+        await feed(hass, freezer, init_push, [fix])
+    assert writes.take()[DISTANCE] <= 1
+
+
+async def test_an_action_is_written_once(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """Switching the routines or pressing the button writes it; the next position not."""
+    await feed(hass, freezer, init_push, DRIVE.fixes[:5])
+    writes = Writes(hass, "family_car")
+    await hass.services.async_call(
+        "button",
+        "press",
+        {"entity_id": "button.family_car_run_arrival_routine"},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.family_car_routines"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert writes.take() == Counter(
+        {"switch.family_car_routines": 1, "button.family_car_run_arrival_routine": 1}
+    )
+    await feed(hass, freezer, init_push, DRIVE.fixes[5:8])
+    counts = writes.take()
+    assert "switch.family_car_routines" not in counts
+    assert "button.family_car_run_arrival_routine" not in counts
+    # The trip event is written by its transition only.
+    assert counts["event.family_car_trip"] == counts["sensor.family_car_trip_phase"]

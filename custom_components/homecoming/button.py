@@ -39,6 +39,11 @@ class HomecomingRunArrivalButton(HomecomingEntity, ButtonEntity):
         return True
 
     @override
+    def _shown(self) -> tuple[object, ...]:
+        """Return nothing that a position changes: only a press writes the state."""
+        return ()
+
+    @override
     async def async_press(self) -> None:
         """Run the arrival routine."""
         await async_run_routine(self.coordinator.config_entry, ROUTINE_ARRIVAL)

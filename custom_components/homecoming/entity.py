@@ -50,6 +50,12 @@ class HomecomingEntity(CoordinatorEntity[HomecomingCoordinator]):
         return (self.available, self.state)
 
     @callback
+    def _async_write_shown(self) -> None:
+        """Write the state now (an action changed it), remembering what is shown."""
+        self._written = self._shown()
+        self.async_write_ha_state()
+
+    @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state if what the entity shows changed."""
         shown = self._shown()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import override
+
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -37,6 +39,11 @@ class HomecomingTripEvent(HomecomingEntity, EventEntity):
         self.async_on_remove(
             self.coordinator.async_add_transition_listener(self._async_transition)
         )
+
+    @override
+    def _shown(self) -> tuple[object, ...]:
+        """Return availability: the state changes only with a transition (written)."""
+        return (self.available,)
 
     @callback
     def _async_transition(self, transition: Transition) -> None:

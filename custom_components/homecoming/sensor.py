@@ -57,6 +57,9 @@ class HomecomingSensorEntityDescription(SensorEntityDescription):
     """The values of the attributes that have a fixed set (translated as states)."""
     hold: timedelta | None = None
     """A time shown is kept until the new one differs by at least this much."""
+    step: float | None = None
+    """A number is shown rounded to this step, and kept until the new one differs from
+    it by a whole step (GPS noise around a rounding boundary does not flip it)."""
 
 
 def _fresh(
@@ -72,10 +75,8 @@ def _scaled(value: float | None, factor: float) -> float | None:
 
 
 def _kilometres(distance_m: float | None) -> float | None:
-    """Return a distance in metres as kilometres, to :data:`DISTANCE_RESOLUTION_M`."""
-    if distance_m is None:
-        return None
-    return round(distance_m / DISTANCE_RESOLUTION_M) * DISTANCE_RESOLUTION_M / 1000
+    """Return a distance in metres as kilometres."""
+    return None if distance_m is None else distance_m / 1000
 
 
 SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
@@ -95,6 +96,7 @@ SENSORS: tuple[HomecomingSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfLength.KILOMETERS,
         suggested_display_precision=1,
         value_fn=lambda data: _kilometres(data.snapshot.distance_m),
+        step=DISTANCE_RESOLUTION_M / 1000,
     ),
     HomecomingSensorEntityDescription(
         key="eta",
@@ -299,6 +301,11 @@ class HomecomingSensor(HomecomingEntity, SensorEntity):
             and abs(value - shown) < description.hold
         ):
             value = shown
+        elif (step := description.step) is not None and isinstance(value, float):
+            if isinstance(shown, float) and abs(value - shown) < step:
+                value = shown
+            else:
+                value = round(round(value / step) * step, 6)
         self._attr_native_value = value
         if description.attributes_fn is not None:
             self._attr_extra_state_attributes = dict(description.attributes_fn(data))

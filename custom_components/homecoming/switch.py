@@ -96,13 +96,13 @@ class HomecomingRoutinesSwitch(HomecomingEntity, SwitchEntity, RestoreEntity):
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Let the routines run."""
         self.routines.enabled = True
-        self.async_write_ha_state()
+        self._async_write_shown()
 
     @override
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop the routines from running."""
         self.routines.enabled = False
-        self.async_write_ha_state()
+        self._async_write_shown()
 
     @override
     def _shown(self) -> tuple[object, ...]:
@@ -134,7 +134,7 @@ class HomecomingRoutinesSwitch(HomecomingEntity, SwitchEntity, RestoreEntity):
     def _async_snooze_ended(self, _now: datetime) -> None:
         """Drop the snooze from the state."""
         self._snooze_timer = None
-        self.async_write_ha_state()
+        self._async_write_shown()
 
     @callback
     def _cancel_snooze_timer(self) -> None:
