@@ -19,6 +19,8 @@ from homeassistant.const import (
     ATTR_LATITUDE,
     EVENT_STATE_CHANGED,
     EVENT_STATE_REPORTED,
+    STATE_HOME,
+    STATE_NOT_HOME,
 )
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
@@ -31,6 +33,8 @@ from custom_components.homecoming.engine.geo import EARTH_RADIUS_M
 from custom_components.homecoming.sensor import ETA_HOLD
 from devtools import sim
 from tests.common import (
+    HOME_LAT,
+    HOME_LON,
     TRACKER,
     diagnostics,
     each_fix,
@@ -230,3 +234,30 @@ async def test_an_action_is_written_once(
     assert "button.family_car_run_arrival_routine" not in counts
     # The trip event is written by its transition only.
     assert counts["event.family_car_trip"] == counts["sensor.family_car_trip_phase"]
+
+
+async def test_the_tracker_follows_the_home_zone_edge_however_small_the_move(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_push: MockConfigEntry
+) -> None:
+    """Crossing the home zone's edge by a few metres (or by accuracy) shows at once.
+
+    The 10 m rule kept a car 105 m out showing ``not_home`` at 96 m (radius 100 m).
+    """
+    start = dt_util.utcnow()
+
+    async def report(north_m: float, seconds: float, accuracy: float) -> str:
+        lat, lon = sim.offset(HOME_LAT, HOME_LON, 0.0, north_m)
+        fix = Fix(
+            latitude=lat,
+            longitude=lon,
+            timestamp=start + timedelta(seconds=seconds),
+            accuracy=accuracy,
+        )
+        await feed(hass, freezer, init_push, [fix])
+        return entity_state(hass, CAR).state
+
+    for seconds, north_m in enumerate((140.0, 120.0, 105.0), start=1):
+        assert await report(north_m, 3.0 * seconds, 1.0) == STATE_NOT_HOME
+    assert await report(96.0, 12.0, 1.0) == STATE_HOME
+    assert await report(104.0, 15.0, 1.0) == STATE_NOT_HOME
+    assert await report(104.0, 18.0, 9.0) == STATE_HOME

@@ -53,6 +53,7 @@ class HomecomingTracker(HomecomingEntity, TrackerEntity):
     """The car's last known position, named after the car."""
 
     _attr_source_type = SourceType.GPS
+    _shown_at_home = False
 
     def __init__(
         self, coordinator: HomecomingCoordinator, description: EntityDescription
@@ -69,12 +70,14 @@ class HomecomingTracker(HomecomingEntity, TrackerEntity):
         snapshot = self.coordinator.data.snapshot
         latitude, longitude = snapshot.latitude, snapshot.longitude
         accuracy = snapshot.accuracy or 0.0
+        at_home = self._at_home(snapshot.distance_m, accuracy)
         shown_latitude, shown_longitude = self._attr_latitude, self._attr_longitude
         if (
             latitude is not None
             and longitude is not None
             and shown_latitude is not None
             and shown_longitude is not None
+            and at_home is self._shown_at_home
             and abs(accuracy - self._attr_location_accuracy) < MIN_MOVE_M
             and local_m(shown_latitude, shown_longitude, latitude, longitude)
             < MIN_MOVE_M
@@ -83,6 +86,16 @@ class HomecomingTracker(HomecomingEntity, TrackerEntity):
         self._attr_latitude = latitude
         self._attr_longitude = longitude
         self._attr_location_accuracy = accuracy
+        self._shown_at_home = at_home
+
+    def _at_home(self, distance_m: float | None, accuracy: float) -> bool:
+        """Whether the home zone holds the position by Home Assistant's zone rule.
+
+        Its distance less its accuracy is under the zone's radius. A move across the
+        zone's edge is shown however small: the tracker's zone (and a person's) follow.
+        """
+        radius = self.coordinator.engine.home.radius
+        return distance_m is not None and distance_m - accuracy < radius
 
     @property
     @override
