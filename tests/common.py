@@ -420,3 +420,21 @@ def entity_state(hass: HomeAssistant, entity_id: str) -> State:
 def state(hass: HomeAssistant, entity_id: str) -> str:
     """Return an entity's state, failing if it has none."""
     return entity_state(hass, entity_id).state
+
+
+async def report_phone(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, fix: Fix
+) -> None:
+    """Report a phone position on ``TRACKER`` as the Companion app does."""
+    freezer.move_to(fix.timestamp)
+    hass.states.async_set(
+        TRACKER,
+        "not_home",
+        {
+            "latitude": fix.latitude,
+            "longitude": fix.longitude,
+            "gps_accuracy": 10,
+            "source_type": "gps",
+        },
+    )
+    await hass.async_block_till_done()

@@ -15,34 +15,17 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.homecoming.const import CONF_IN_CAR_SIGNALS, EVENT_HOMECOMING
-from custom_components.homecoming.engine import Fix
 from devtools import sim
 from tests.common import (
-    TRACKER,
     add_car,
     drive_home,
     entity_car,
     phase_state,
+    report_phone,
     switch_input_boolean,
 )
 
 SIGNAL = "input_boolean.android_auto"
-
-
-async def report(hass: HomeAssistant, freezer: FrozenDateTimeFactory, fix: Fix) -> None:
-    """Report a phone position as the Companion app does."""
-    freezer.move_to(fix.timestamp)
-    hass.states.async_set(
-        TRACKER,
-        "not_home",
-        {
-            "latitude": fix.latitude,
-            "longitude": fix.longitude,
-            "gps_accuracy": 10,
-            "source_type": "gps",
-        },
-    )
-    await hass.async_block_till_done()
 
 
 async def test_a_drive_after_a_reload_is_announced(
@@ -53,10 +36,10 @@ async def test_a_drive_after_a_reload_is_announced(
         hass, "input_boolean", {"input_boolean": {"android_auto": {}}}
     )
     parked = drive_home(sim.DEFAULT_START, 20_000.0)[0]
-    await report(hass, freezer, parked)
+    await report_phone(hass, freezer, parked)
     entry = await add_car(hass, entity_car(options={CONF_IN_CAR_SIGNALS: [SIGNAL]}))
     await switch_input_boolean(hass, SIGNAL, True)
-    await report(hass, freezer, parked)  # the car is parked 20 km out
+    await report_phone(hass, freezer, parked)  # the car is parked 20 km out
     await switch_input_boolean(hass, SIGNAL, False)
     freezer.tick(timedelta(minutes=3))
     await hass.async_block_till_done()
@@ -70,12 +53,12 @@ async def test_a_drive_after_a_reload_is_announced(
         if sim.distance_to_home(fix, sim.home_at(*sim.DEFAULT_HOME)) < 6_000
     )
     for fix in train[:at_6_km]:  # on the train: heard, out of the car
-        await report(hass, freezer, fix)
+        await report_phone(hass, freezer, fix)
     assert phase_state(hass, entry) == "away"
     await switch_input_boolean(hass, SIGNAL, True)  # into a car at the station
     phases: list[str] = []
     for fix in train[at_6_km:]:
-        await report(hass, freezer, fix)
+        await report_phone(hass, freezer, fix)
         phases.append(phase_state(hass, entry))
     assert "approaching" in phases
     assert [event.data["type"] for event in events] == [

@@ -40,6 +40,7 @@ from tests.common import (
     each_fix,
     entity_state,
     feed,
+    report_phone,
     update_location,
 )
 
@@ -114,18 +115,7 @@ async def test_a_drive_writes_about_one_entity_per_fix(
     """
     writes = Writes(hass, "family_car", exclude=TRACKER)  # the followed phone
     for fix in DRIVE.fixes:
-        freezer.move_to(fix.timestamp)
-        hass.states.async_set(
-            TRACKER,
-            "not_home",
-            {
-                "latitude": fix.latitude,
-                "longitude": fix.longitude,
-                "gps_accuracy": 10,
-                "source_type": "gps",
-            },
-        )
-        await hass.async_block_till_done()
+        await report_phone(hass, freezer, fix)
 
     counts = writes.take()
     per_fix = sum(counts.values()) / len(DRIVE.fixes)
