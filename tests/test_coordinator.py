@@ -8,6 +8,7 @@ from functools import partial
 import logging
 import math
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -18,6 +19,7 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -409,6 +411,34 @@ async def test_silence_ends_an_approach_and_makes_the_data_stale(
     fix = fixes[40]
     await feed(hass, freezer, init_push, [sim_fix_now(fix)])
     assert not silent(hass, init_push)
+
+
+async def test_all_cars_share_one_clock(
+    hass: HomeAssistant,
+    init_push: MockConfigEntry,
+    other_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """One timer lets time pass for every car; it stops with the last car and restarts."""
+    with patch(
+        "custom_components.homecoming.coordinator.async_track_time_interval",
+        wraps=async_track_time_interval,
+    ) as timers:
+        await add_car(hass, other_entry)
+        assert timers.call_count == 0  # the first car's timer serves the second
+        fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow(), accuracy=10)
+        await feed(hass, freezer, other_entry, [fix])
+        assert await hass.config_entries.async_unload(init_push.entry_id)
+        await tick(hass, freezer, 15 * 60 + 10)
+        assert silent(hass, other_entry)  # the other car's time still passes
+        assert await hass.config_entries.async_unload(other_entry.entry_id)
+        assert await hass.config_entries.async_setup(init_push.entry_id)
+        await hass.async_block_till_done()
+        assert timers.call_count == 1  # stopped with the last car, started again
+        await feed(hass, freezer, init_push, [sim_fix_now(fix)])
+        assert not silent(hass, init_push)
+        await tick(hass, freezer, 15 * 60 + 10)
+        assert silent(hass, init_push)
 
 
 def sim_fix_now(fix: Fix) -> Fix:

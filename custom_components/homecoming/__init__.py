@@ -18,7 +18,13 @@ from .const import (
     MINOR_VERSION,
     SOURCE_ENTITY,
 )
-from .coordinator import HomecomingCoordinator, car_store, state_issue_id
+from .coordinator import (
+    TICKER,
+    HomecomingCoordinator,
+    Ticker,
+    car_store,
+    state_issue_id,
+)
 from .routines import RoutineRunner, routine_store
 from .routines.runner import routine_issue_id
 from .runtime import HomecomingConfigEntry, HomecomingRuntimeData
@@ -39,7 +45,8 @@ PLATFORMS = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions."""
+    """Register the integration's actions and start the cars' common clock."""
+    hass.data[TICKER] = Ticker(hass)
     async_setup_services(hass)
     return True
 

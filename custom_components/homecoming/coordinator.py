@@ -32,6 +32,7 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     ATTR_DISTANCE,
@@ -70,6 +71,48 @@ CLOCK_RESTART_MARGIN: Final = timedelta(seconds=30)
 so that a position measured just before (a push on its way, a state written a moment
 earlier, a report stamped now) is still used. Shorter than the 2 minutes a fix may be
 ahead of the clock before it is taken as current, so a correct clock never triggers it."""
+
+
+class Ticker:
+    """The clock of all cars: every :data:`TICK_INTERVAL`, each car lets time pass.
+
+    One timer for the home rather than one per car: the event loop wakes once an
+    interval whatever the number of cars, and a car's tick is a plain call. The timer
+    runs while at least one car is set up.
+    """
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Start with no car and no timer."""
+        self._hass = hass
+        self._ticks: list[Callable[[datetime], None]] = []
+        self._stop: CALLBACK_TYPE | None = None
+
+    @callback
+    def async_add(self, tick: Callable[[datetime], None]) -> CALLBACK_TYPE:
+        """Call ``tick`` with the time every interval; return what stops it."""
+        self._ticks.append(tick)
+        if self._stop is None:
+            self._stop = async_track_time_interval(
+                self._hass, self._async_tick, TICK_INTERVAL, name=f"{DOMAIN} tick"
+            )
+
+        @callback
+        def _remove() -> None:
+            self._ticks.remove(tick)
+            if not self._ticks and self._stop is not None:
+                self._stop()
+                self._stop = None
+
+        return _remove
+
+    @callback
+    def _async_tick(self, now: datetime) -> None:
+        for tick in tuple(self._ticks):
+            tick(now)
+
+
+TICKER: Final[HassKey[Ticker]] = HassKey(f"{DOMAIN}_ticker")
+"""The home's :class:`Ticker`, made when the integration is set up."""
 
 
 def car_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -280,7 +323,7 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         # Time passed while Home Assistant was down: apply it, but fire nothing.
         self.engine.advance(now)
         self.config_entry.async_on_unload(
-            async_track_time_interval(self.hass, self._async_tick, TICK_INTERVAL)
+            self.hass.data[TICKER].async_add(self._async_tick)
         )
         self.config_entry.async_on_unload(
             async_track_state_change_event(
@@ -463,7 +506,6 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
     @callback
     def _async_tick(self, now: datetime) -> None:
         """Let time pass: stops and silence may end an approach; the car may go silent."""
-        self.drivers.follow_subentries()
         corrected = self._correct_clock(now)
         transitions = list(self.engine.advance(now))
         silent = self._is_silent(now)

@@ -34,9 +34,14 @@ from functools import partial
 from math import fsum
 from typing import Any, Final
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+)
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, CONF_NAME
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -168,9 +173,9 @@ class _Sample:
 class DriverTracker:
     """Decide, at every car update, which of a car's drivers is driving.
 
-    The drivers are read from the entry's subentries at every update, so a driver added,
-    changed or removed counts from the car's next update on (their phones' signals are
-    followed from then on too).
+    The drivers are read from the entry's subentries, again whenever the entry changes
+    while the phones are followed, so a driver added, changed or removed counts at once
+    (their phones' signals are followed from then on too).
     """
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
@@ -223,13 +228,23 @@ class DriverTracker:
         """
         self._listener = listener
         self._start_monitors()
+        stop_following = async_dispatcher_connect(
+            self._hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._entry_changed
+        )
 
         @callback
         def _stop() -> None:
+            stop_following()
             self._listener = None
             self._stop_all()
 
         return _stop
+
+    @callback
+    def _entry_changed(self, change: ConfigEntryChange, entry: ConfigEntry[Any]) -> None:
+        """Follow added, changed and removed drivers (a subentry flow changed the car)."""
+        if change is ConfigEntryChange.UPDATED and entry is self._entry:
+            self._refresh()
 
     def _start_monitors(self) -> None:
         """Follow the phone of every driver that names in-car signals."""
@@ -316,7 +331,6 @@ class DriverTracker:
 
     def update(self, snapshot: Snapshot, now: datetime) -> Driver | None:
         """Take the car's latest state into account; return the active driver."""
-        self._refresh()
         if (
             snapshot.last_fix is not None
             and snapshot.last_fix != self._sampled
@@ -353,14 +367,6 @@ class DriverTracker:
     def _by_subentry(self, subentry_id: str) -> Driver:
         """Return the driver of a subentry (one whose phone is followed: it exists)."""
         return next(d for d in self._drivers if d.subentry_id == subentry_id)
-
-    def follow_subentries(self) -> None:
-        """Follow drivers added, changed or removed since the last look (every tick).
-
-        A driver added while the phone is out of the car (no position comes) has
-        their phone followed within a tick, so who connects first is known.
-        """
-        self._refresh()
 
     def _refresh(self) -> None:
         """Follow added, changed and removed drivers; a new set starts a new history."""
