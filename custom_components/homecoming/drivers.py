@@ -241,7 +241,9 @@ class DriverTracker:
         return _stop
 
     @callback
-    def _entry_changed(self, change: ConfigEntryChange, entry: ConfigEntry[Any]) -> None:
+    def _entry_changed(
+        self, change: ConfigEntryChange, entry: ConfigEntry[Any]
+    ) -> None:
         """Follow added, changed and removed drivers (a subentry flow changed the car)."""
         if change is ConfigEntryChange.UPDATED and entry is self._entry:
             self._refresh()
