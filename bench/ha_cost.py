@@ -88,6 +88,12 @@ Modes (``--mode``, default ``all``; units in brackets):
   ``HomeAssistant`` object to the integrations and their entries set up, Home Assistant
   started, ``async_block_till_done()`` and the recorder's first commit. The added seconds
   are each median of 3 starts (variants alternating) less the median without entries.
+* ``idle``: CPU time of the event-loop thread per car per second while no position
+  comes [µs]: what time alone costs (timers). ``N`` = 50 cars of one variant in an
+  instance of their own (bare, Homecoming, proximity, two instances each, alternating),
+  without the recorder; the cars are set up, fed 5 fixes and left until the delayed
+  storage writes are done, then the loop's CPU over 30 s of real time (the drives' clock
+  runs on with it) less the bare instances', divided by ``N`` and the seconds.
 * ``soak``: 5 Homecoming cars × 10,000 fixes each (trips out and home again with red
   lights and stops, about 20 hours of driving); resident memory (``VmRSS`` of
   ``/proc/self/status``) [MiB] and ``len(gc.get_objects())`` after ``gc.collect()``,
@@ -201,6 +207,9 @@ class Plan:
     soak_cars: int = 5
     soak_fixes: int = 10_000
     soak_every: int = 1_000
+    idle_cars: int = 50
+    idle_s: float = 30.0
+    idle_repetitions: int = 2
 
 
 QUICK: Final = Plan(
@@ -218,6 +227,9 @@ QUICK: Final = Plan(
     soak_cars=2,
     soak_fixes=600,
     soak_every=100,
+    idle_cars=10,
+    idle_s=5.0,
+    idle_repetitions=1,
 )
 PROFILE_CHUNKS: Final = 5
 """The profile runs the timed steps this many times, each part profiled on its own."""
@@ -1256,6 +1268,28 @@ async def async_memory_run(config_dir: Path, cars: int, plan: Plan) -> MemoryRun
     return MemoryRun(cars, per_car, by_file)
 
 
+# --- idle -----------------------------------------------------------------------------------
+
+
+async def async_idle_run(config_dir: Path, variant: str, plan: Plan) -> float:
+    """Return the loop's CPU per second with ``variant``'s cars idle, s (see the docstring)."""
+    writer = Writer(approach_script, plan.idle_cars)
+    async with async_home(
+        config_dir, writer.initial([variant]), recorder=False
+    ) as home:
+        hass = home.hass
+        if variant in ADD:
+            for entity_id in trackers(variant, plan.idle_cars):
+                await ADD[variant](hass, entity_id)
+        writer.begin(home)
+        await writer.async_steps(plan.memory_fixes, [variant])
+        await async_saved(hass, plan)
+        gc.collect()
+        began = time.thread_time()
+        await asyncio.sleep(plan.idle_s)
+        return (time.thread_time() - began) / plan.idle_s
+
+
 # --- start-up -------------------------------------------------------------------------------
 
 
@@ -1379,6 +1413,9 @@ class Results:
     memory: list[MemoryRun] = field(default_factory=list)
     startup: dict[str, list[float]] = field(default_factory=dict)
     startup_entries: int = 0
+    idle: dict[str, list[float]] = field(default_factory=dict)
+    """Per variant, the loop's CPU per second of each idle run, s."""
+    idle_cars: int = 0
     soak: list[str] = field(default_factory=list)
     profile: str = ""
 
@@ -1441,6 +1478,21 @@ def table(results: Results) -> list[str]:
         )
         for run in results.memory
     )
+    if results.idle:
+        bare = statistics.fmean(results.idle[BARE])
+        idle = {
+            v: (statistics.fmean(results.idle[v]) - bare) / results.idle_cars * 1e6
+            for v in ADD
+        }
+        rows.append(
+            _row(
+                "idle CPU per car per second",
+                idle[HOMECOMING],
+                idle[PROXIMITY],
+                " µs",
+                1,
+            )
+        )
     if results.startup:
         none = statistics.median(results.startup[BARE])
         added = {v: statistics.median(results.startup[v]) - none for v in ADD}
@@ -1529,6 +1581,15 @@ def details(results: Results) -> list[str]:
             + _counts(((name, size / KIB) for name, size in run.by_file[v]), 1)
             for v in ADD
         )
+    if results.idle:
+        lines.append(
+            f"idle loop CPU, {results.idle_cars} cars, ms per second (runs): "
+            + "; ".join(
+                f"{'none' if v == BARE else LABEL[v]} "
+                + ", ".join(f"{s * 1e3:.2f}" for s in results.idle[v])
+                for v in VARIANTS
+            )
+        )
     if results.startup:
         lines.append(
             "start-up process CPU, s (runs): "
@@ -1603,6 +1664,15 @@ def run_mode(mode: str, plan: Plan, root: Path, results: Results) -> None:
                 results.startup[variant].append(
                     asyncio.run(async_timed_start(dirs[variant], variant, entries))
                 )
+    elif mode == "idle":
+        results.idle_cars = plan.idle_cars
+        results.idle = {v: [] for v in VARIANTS}
+        for index in range(plan.idle_repetitions * len(VARIANTS)):
+            variant = VARIANTS[index % len(VARIANTS)]
+            config_dir = prepare_config_dir(root / f"idle-{index}")
+            results.idle[variant].append(
+                asyncio.run(async_idle_run(config_dir, variant, plan))
+            )
     elif mode == "soak":
         soak = asyncio.run(async_soak(prepare_config_dir(root / "soak"), plan))
         results.soak = soak_lines(soak, plan)
@@ -1613,7 +1683,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument(
         "--mode",
-        choices=("cpu", "rows", "memory", "startup", "soak", "all"),
+        choices=("cpu", "rows", "memory", "startup", "idle", "soak", "all"),
         default="all",
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run, small")
@@ -1624,7 +1694,7 @@ def main() -> None:
     plan = QUICK if args.quick else Plan()
     quiet_logging()
     modes = (
-        ["soak", "cpu", "rows", "memory", "startup"]
+        ["soak", "cpu", "rows", "memory", "startup", "idle"]
         if args.mode == "all"
         else [args.mode]
     )

@@ -413,30 +413,34 @@ async def test_silence_ends_an_approach_and_makes_the_data_stale(
     assert not silent(hass, init_push)
 
 
-async def test_all_cars_share_one_clock(
+async def test_cars_share_one_clock_while_time_matters(
     hass: HomeAssistant,
     init_push: MockConfigEntry,
     other_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """One timer lets time pass for every car; it stops with the last car and restarts."""
+    """One timer ticks every car time can change; silent parked cars rest, unticked."""
     with patch(
         "custom_components.homecoming.coordinator.async_track_time_interval",
         wraps=async_track_time_interval,
     ) as timers:
         await add_car(hass, other_entry)
-        assert timers.call_count == 0  # the first car's timer serves the second
+        assert timers.call_count == 0  # silent from the start, parked: nothing ticks
         fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow(), accuracy=10)
         await feed(hass, freezer, other_entry, [fix])
+        await feed(hass, freezer, init_push, [sim_fix_now(fix)])
+        assert timers.call_count == 1  # one timer for both cars
         assert await hass.config_entries.async_unload(init_push.entry_id)
         await tick(hass, freezer, 15 * 60 + 10)
-        assert silent(hass, other_entry)  # the other car's time still passes
+        assert silent(hass, other_entry)  # the other car's time still passed
+        await feed(hass, freezer, other_entry, [sim_fix_now(fix)])
+        assert timers.call_count == 2  # stopped once both rested, started again
+        assert not silent(hass, other_entry)
         assert await hass.config_entries.async_unload(other_entry.entry_id)
         assert await hass.config_entries.async_setup(init_push.entry_id)
         await hass.async_block_till_done()
-        assert timers.call_count == 1  # stopped with the last car, started again
         await feed(hass, freezer, init_push, [sim_fix_now(fix)])
-        assert not silent(hass, init_push)
+        assert timers.call_count == 3
         await tick(hass, freezer, 15 * 60 + 10)
         assert silent(hass, init_push)
 
@@ -700,6 +704,10 @@ async def test_clock_corrected_on_the_tick(
     run is counted and logged at debug level, not warned about again.
     """
     now = dt_util.utcnow()
+    # A report first, so the home's clock ticks the car from now on (its timer runs on
+    # the loop's time, which the frozen clock moves along with the wall clock).
+    fix = Fix(latitude=52.4, longitude=4.9, timestamp=now)
+    await common.update_location(hass, init_push, fix)
     with caplog.at_level(logging.DEBUG, logger=LOGGER.name):
         for _ in range(2):
             freezer.move_to(now + timedelta(days=1))

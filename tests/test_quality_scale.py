@@ -50,6 +50,7 @@ from homeassistant.helpers.update_coordinator import (
     DataUpdateCoordinator,
 )
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import get_scheduled_timer_handles
 from homeassistant.util.yaml import load_yaml_dict
 import probatio
@@ -73,7 +74,8 @@ from custom_components.homecoming.const import (
     SUBENTRY_DRIVER,
     TICK_INTERVAL,
 )
-from tests.common import add_car
+from custom_components.homecoming.engine import Fix
+from tests.common import add_car, update_location
 from tests.translation_check import strings
 
 ROOT = Path(__file__).parents[1]
@@ -843,6 +845,9 @@ async def test_unloading_leaves_nothing_behind(
     listeners, timers = hass.bus.async_listeners(), _timers(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    if source == "push_entry":  # a report: time matters to the car, its clock ticks
+        fix = Fix(latitude=52.4, longitude=4.9, timestamp=dt_util.utcnow())
+        await update_location(hass, entry, fix, stamped=False)
     assert _timers(hass) - timers, "the car's clock"
     webhooks = hass.data.get("webhook", {})
     assert entry.data.get(CONF_WEBHOOK_ID, "none") in {*webhooks, "none"}

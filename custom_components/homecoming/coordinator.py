@@ -74,11 +74,12 @@ ahead of the clock before it is taken as current, so a correct clock never trigg
 
 
 class Ticker:
-    """The clock of all cars: every :data:`TICK_INTERVAL`, each car lets time pass.
+    """The clock of the cars: every :data:`TICK_INTERVAL`, each car added lets time pass.
 
     One timer for the home rather than one per car: the event loop wakes once an
-    interval whatever the number of cars, and a car's tick is a plain call. The timer
-    runs while at least one car is set up.
+    interval whatever the number of cars, and a car's tick is a plain call. A car is
+    added only while time alone can change it (:meth:`HomecomingCoordinator._follow_time`),
+    and the timer runs only while a car is added: parked, silent cars cost nothing.
     """
 
     def __init__(self, hass: HomeAssistant) -> None:
@@ -296,6 +297,8 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         self._transition_listeners: list[Callable[[Transition], None]] = [self._fire]
         self._store = car_store(hass, entry.entry_id)
         self._save_due: datetime | None = None
+        self._stop_ticks: CALLBACK_TYPE | None = None
+        """Stops the home's clock ticking this car; None while it does not."""
         """When the state is next written at the latest (:meth:`_save_soon`)."""
         self.device_info = DeviceInfo(
             identifiers={(DOMAIN, entry.unique_id or entry.entry_id)},
@@ -322,9 +325,8 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         self._correct_clock(now)
         # Time passed while Home Assistant was down: apply it, but fire nothing.
         self.engine.advance(now)
-        self.config_entry.async_on_unload(
-            self.hass.data[TICKER].async_add(self._async_tick)
-        )
+        self.config_entry.async_on_unload(self._rest)
+        self._follow_time(self._is_silent(now))
         self.config_entry.async_on_unload(
             async_track_state_change_event(
                 self.hass, [self.zone_entity_id], self._async_zone_changed
@@ -515,6 +517,8 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
                     "%s: no position for a while; the car is silent", self.name
                 )
             self._changed([] if self.catching_up else transitions)
+        else:
+            self._follow_time(silent)
 
     def _correct_clock(self, now: datetime) -> bool:
         """Restart the track if its newest fix is far ahead of ``now``; whether it did.
@@ -581,10 +585,33 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         else:
             self._save_soon()
         self.async_set_updated_data(self._car_data(snapshot))
+        self._follow_time(self.data.silent)
         for transition in transitions:
             announced = CarTransition.of(transition, active, self.drivers.found_by)
             for listener in list(self._transition_listeners):
                 listener(announced)
+
+    @callback
+    def _follow_time(self, silent: bool) -> None:
+        """Be ticked by the home's clock while time alone can change the car.
+
+        It can while the car is not silent (it may go silent, and a newest position
+        ahead of the clock may need correcting) or approaches (a stop or silence may end
+        the approach). A silent car that does not approach rests until its next report:
+        parked cars cost no time.
+        """
+        needed = not silent or self.engine.waits_on_time
+        if needed and self._stop_ticks is None:
+            self._stop_ticks = self.hass.data[TICKER].async_add(self._async_tick)
+        elif not needed:
+            self._rest()
+
+    @callback
+    def _rest(self) -> None:
+        """Stop being ticked (if the car was)."""
+        if self._stop_ticks is not None:
+            self._stop_ticks()
+            self._stop_ticks = None
 
     @callback
     def _save_soon(self) -> None:

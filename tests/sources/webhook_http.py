@@ -123,6 +123,10 @@ def car_states(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
     return out
 
 
+ANSWER_TIMEOUT_S = 60.0
+"""A request not answered (and closed) within this long fails the test."""
+
+
 async def raw_request(
     client: TestClient[Any, Any],
     method: bytes,
@@ -154,7 +158,8 @@ async def raw_request(
     try:
         writer.write(request)
         await writer.drain()
-        answer = await reader.read()
+        async with asyncio.timeout(ANSWER_TIMEOUT_S):  # never a hang: a failure
+            answer = await reader.read()
     finally:
         writer.close()
     head, _, content = answer.partition(b"\r\n\r\n")

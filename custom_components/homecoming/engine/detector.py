@@ -130,6 +130,11 @@ class ApproachDetector:
         return self._state.phase
 
     @property
+    def waits_on_time(self) -> bool:
+        """Whether :meth:`advance` can change anything: an approach that time may end."""
+        return self._state.phase in _APPROACH_PHASES
+
+    @property
     def last_fix(self) -> datetime | None:
         """When the newest accepted report was measured (without building a snapshot)."""
         last_t = self._state.last_t
