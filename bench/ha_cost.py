@@ -93,7 +93,10 @@ Modes (``--mode``, default ``all``; units in brackets):
   instance of their own (bare, Homecoming, proximity, two instances each, alternating),
   without the recorder; the cars are set up, fed 5 fixes and left until the delayed
   storage writes are done, then the loop's CPU over 30 s of real time (the drives' clock
-  runs on with it) less the bare instances', divided by ``N`` and the seconds.
+  runs on with it) less the bare instances', divided by ``N`` and the seconds. The cars
+  have just reported, so Homecoming's clock ticks them (a silent parked car is not
+  ticked and costs nothing); a ratio is shown only if proximity's figure is above the
+  bare one.
 * ``soak``: 5 Homecoming cars × 10,000 fixes each (trips out and home again with red
   lights and stops, about 20 hours of driving); resident memory (``VmRSS`` of
   ``/proc/self/status``) [MiB] and ``len(gc.get_objects())`` after ``gc.collect()``,
@@ -1421,6 +1424,8 @@ class Results:
 
 
 def _ratio(ours: float, theirs: float) -> str:
+    if theirs < 0:  # below the bare variant's: nothing measurable to divide by
+        return "—"
     if theirs == 0:
         return "—" if ours == 0 else "∞"
     return f"{ours / theirs:.2f}×"

@@ -190,10 +190,10 @@ async def test_a_driver_added_later_is_followed(
 async def test_a_driver_added_while_no_position_comes_is_followed(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, push_entry: MockConfigEntry
 ) -> None:
-    """Added while the car reports nothing, Bob's phone is followed within a tick."""
+    """Added while the car reports nothing, Bob's phone is followed: the entry changed."""
     entry = await setup_car(hass, push_entry, [ALICE])
     add_bob(hass, entry)
-    await wait(hass, freezer, timedelta(seconds=11))  # one tick, no position
+    await wait(hass, freezer, timedelta(seconds=11))  # no position comes
     await switch(hass, BOB_AA, True)  # Bob's phone connects first
     await switch(hass, ALICE_SWITCH, True)
     assert (state(hass, DRIVER), found_by(hass)) == ("Bob", "signal")
