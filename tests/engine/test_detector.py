@@ -835,3 +835,45 @@ def test_no_speed_smoothing_takes_each_speed_as_it_comes() -> None:
     assert engine.snapshot.speed == 12.0
     assert engine.update(at(4_900.0, 20.0, speed=10.0)).accepted
     assert engine.snapshot.speed == 10.0
+
+
+@pytest.mark.parametrize(("smoothing", "kept"), [(120.0, True), (0.0, False)])
+def test_a_new_tracks_first_fix_has_no_time_step(smoothing: float, kept: bool) -> None:
+    """The first fix of a new track (agreeing outliers) comes no time after the track.
+
+    The smoothed speeds stay as they were; with no smoothing (0 s) the fix's own stand:
+    its speed, and no speed towards home (its window is itself alone).
+    """
+    engine = ApproachDetector(HOME, Settings(speed_smoothing_s=smoothing))
+    engine.update(at(5_000, 0, speed=10.0))
+    engine.update(at(5_010, 120, speed=12.0))
+    for north, seconds in ((60_000, 130), (60_100, 140), (60_200, 300)):
+        outlier = engine.update(at(north, seconds, speed=30.0))
+        assert outlier.reason is RejectReason.OUTLIER
+    before = engine.snapshot
+    assert engine.update(at(60_300, 430, speed=30.0)).accepted
+    after = engine.snapshot
+    expected = (before.speed, before.closing_speed) if kept else (30.0, 0.0)
+    assert (after.speed, after.closing_speed) == expected
+
+
+@pytest.mark.parametrize(
+    ("settings", "extra"),
+    [
+        (Settings(silence_timeout_s=0.0), {}),
+        (Settings(stop_tolerance_s=0.0), {}),
+        (Settings(ignition_off_tolerance_s=0.0), {"ignition": False}),
+    ],
+)
+def test_a_zero_tolerance_ends_an_approach_at_its_next_fix(
+    settings: Settings, extra: dict[str, Any]
+) -> None:
+    """No time at all without progress, or in silence: the fix after the start ends it.
+
+    Even though that fix makes progress (the quick stall test in the detector must
+    leave this to the whole rule).
+    """
+    engine = ApproachDetector(HOME, settings)
+    out, _ = drive(engine, 8_000, 2_000, speed=15.0, **extra)
+    assert events(out)[:2] == [EventType.APPROACH_STARTED, EventType.APPROACH_CANCELLED]
+    assert out[1].timestamp - out[0].timestamp == timedelta(seconds=5)

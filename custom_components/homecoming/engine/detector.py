@@ -10,13 +10,14 @@ Where to find each decision (``docs/engine.md`` gives the reasoning and figures)
   :meth:`ApproachDetector._lateness` (late, inaccurate) and
   :meth:`ApproachDetector._impossible_jump` / :meth:`ApproachDetector._new_track_confirmed`
   (outliers, and when agreeing outliers are a new track);
-* what each fix measures: :meth:`ApproachDetector._measure` (smoothed speeds, the progress
-  window, the stationary anchor);
+* what each fix measures: the rest of :meth:`ApproachDetector.update` (whether it is
+  inside the home zone, the path, smoothed speeds, the progress window, the stationary
+  anchor), in one pass;
 * one method per phase: :meth:`ApproachDetector._while_home`,
   :meth:`ApproachDetector._while_away`, :meth:`ApproachDetector._while_approaching`;
 * the predicates they call: :meth:`ApproachDetector._approach_qualifies`,
   :meth:`ApproachDetector._departure_confirmed`, :meth:`ApproachDetector._drove_by`,
-  :meth:`ApproachDetector._stalled`, :meth:`ApproachDetector._inside`.
+  :meth:`ApproachDetector._made_progress`, :meth:`ApproachDetector._stalled`.
 """
 
 from __future__ import annotations
@@ -85,9 +86,13 @@ _HALF_DEGREE_PER_M: Final = 0.5 / METRES_PER_DEGREE
 apart in latitude and in longitude are less than ``d`` metres apart (plus the margin of
 :data:`~.geo.LOCAL_ROUNDING_M`) by :func:`~.geo.local_m`."""
 
+_ROUNDING_DEGREES: Final = LOCAL_ROUNDING_M * _HALF_DEGREE_PER_M
+"""The margin of :data:`~.geo.LOCAL_ROUNDING_M` in those halved degrees."""
+
 _T: Final = 0
 _DIST: Final = 1
-"""Where a :data:`~.state.Sample` keeps its time and its distance to home."""
+"""Where a :data:`~.state.Sample` keeps its time and its distance to home (a
+:data:`~.state.Point` its time first too)."""
 
 _USED: Final = UpdateResult(True, None, _NO_TRANSITIONS)
 _REFUSED: Final = {
@@ -100,13 +105,34 @@ they are immutable."""
 class ApproachDetector:
     """Detects a car's approach to home from a stream of fixes."""
 
-    __slots__ = ("_home", "_origin", "_peaks", "_settings", "_state")
+    __slots__ = (
+        "_home",
+        "_home_accuracy_m",
+        "_least_progress_m",
+        "_least_stop_s",
+        "_origin",
+        "_peaks",
+        "_reach_degrees_per_s",
+        "_settings",
+        "_state",
+    )
 
     def __init__(self, home: Home, settings: Settings | None = None) -> None:
         """Start with no knowledge of the car."""
         self._home = home
-        self._settings = settings or Settings()
+        self._settings = s = settings or Settings()
         self._origin = Origin(home.latitude, home.longitude)
+        self._home_accuracy_m = max(home.radius, s.home_accuracy_m)
+        """The worst accuracy of a fix that puts the car at home (inside the zone)."""
+        self._least_progress_m = min(s.min_progress_m, s.in_car_min_progress_m)
+        """The smaller minimum progress: no approach qualifies on less (see
+        :meth:`_approach_qualifies`)."""
+        self._least_stop_s = min(s.stop_tolerance_s, s.ignition_off_tolerance_s)
+        """The shorter stop tolerance: no approach stalls sooner after its last progress,
+        unless the silence timeout is 0 s (see :meth:`_stalled`)."""
+        self._reach_degrees_per_s = s.max_speed_mps * _HALF_DEGREE_PER_M
+        """Half the degrees (of latitude, or at most of longitude) the top speed covers
+        in a second (see the outlier check in :meth:`update`)."""
         self._state = TrackState()
         self._peaks: deque[Sample] = deque()
         """The window's samples that are farther from home than every later one: its
@@ -177,15 +203,14 @@ class ApproachDetector:
     def update(self, fix: Fix) -> UpdateResult:
         """Offer one fix; returns whether it was used and the transitions it caused.
 
-        Every fix passes here: filtering, storing, measuring (:meth:`_measure`), then
-        the method of the current phase decides.
+        Every fix passes here, in one pass: filtering, storing, measuring, then the
+        method of the current phase decides. (One method, in sections: a call per
+        section would cost a few per cent of a fix's time, see docs/benchmarks.md.)
         """
         st = self._state
         s = self._settings
         t = fix.epoch
-        acc = fix.accuracy
-        if acc is None:
-            acc = s.assumed_accuracy_m
+        acc = s.assumed_accuracy_m if fix.accuracy is None else fix.accuracy
         last_t = st.last_t
         # Filtering: too late (see _lateness), or too inaccurate.
         if last_t is not None and t <= last_t:
@@ -205,20 +230,16 @@ class ApproachDetector:
             # than the top speed covers (see geo.METRES_PER_DEGREE), so possible, and
             # that needs no trigonometry; the distance itself is then needed only for
             # a ground speed, of a fix that reports none.
-            half = (s.max_speed_mps * dt - LOCAL_ROUNDING_M) * _HALF_DEGREE_PER_M
+            half = self._reach_degrees_per_s * dt - _ROUNDING_DEGREES
+            low = -half
             if speed_now is None or not (
-                -half < lat - st.lat < half and -half < lon - st.lon < half
+                low < lat - st.lat < half and low < lon - st.lon < half
             ):
                 segment = local_m(st.lat, st.lon, lat, lon)
                 if self._impossible_jump(segment, acc, dt):
-                    if not self._new_track_confirmed(Point(t, lat, lon, acc)):
+                    if not self._new_track_confirmed((t, lat, lon, acc)):
                         return _REFUSED[RejectReason.OUTLIER]
-                    # The outliers agreed for long enough: the track before them was
-                    # wrong, and nothing of it is evidence for the new one.
-                    st.window.clear()
-                    self._peaks.clear()
-                    st.qualified = 0
-                    st.path_ref = Point(t, lat, lon, acc)
+                    self._start_new_track((t, lat, lon, acc))
                     segment = dt = 0.0
             if st.candidate_count:  # a fix of the track drops any candidate track
                 st.candidate_first = st.candidate_last = None
@@ -226,10 +247,15 @@ class ApproachDetector:
         else:
             # The first position after zone-only reports: a fresh track, nothing to compare.
             self._restart_window()
-            st.path_ref = Point(t, lat, lon, acc)
+            st.path_ref = (t, lat, lon, acc)
         phase = st.phase
         away = phase is _AWAY
-        was_parked = away and self._parked()
+        dist = self._origin.distance_m(lat, lon)
+        # At home by this fix: inside the zone, and accurate enough to say so.
+        inside = dist <= self._home.radius and acc <= self._home_accuracy_m
+        # Whether the car stood parked before this fix matters only to an arrival from
+        # away (see _while_away).
+        was_parked = away and inside and self._parked()
         previous_dist = st.dist
 
         # Store what the fix says.
@@ -238,34 +264,109 @@ class ApproachDetector:
         st.lat = lat
         st.lon = lon
         st.acc = acc
-        st.dist = dist = self._origin.distance_m(lat, lon)
+        st.dist = dist
         st.last_speed = speed_now
-        if fix.driver is not None:
-            st.driver = fix.driver
-        if fix.ignition is not None:
-            st.ignition = fix.ignition
-        if fix.travel_time is not None:
-            st.external_eta = ExternalEta(t + fix.travel_time, t)
-        elif fix.travel_time_gone:
-            st.external_eta = None  # the source says it has none: the own ETA at once
+        if (
+            fix.driver is not None
+            or fix.ignition is not None
+            or fix.travel_time is not None
+            or fix.travel_time_gone
+        ):
+            self._store_trip_facts(fix, t)
         if phase is None:
             # The first fix initialises the phase, without an event.
-            st.anchor = st.path_ref = Point(t, lat, lon, acc)
+            st.anchor = st.path_ref = (t, lat, lon, acc)
             self._restart_window((t, dist, acc, st.path))
-            st.phase = Phase.HOME if self._inside(dist, acc) else Phase.AWAY
+            st.phase = Phase.HOME if inside else Phase.AWAY
             return _USED
 
-        self._measure(speed_now, t, dt, segment, away)
+        # Measuring. The path driven, in steps beyond the noise: jitter of dense,
+        # coarse fixes never adds up to a long path (which would make a trip home look
+        # aimless). Only an approach starting from away looks at it, and every way into
+        # away restarts the window, so it is measured while away only.
+        if away:
+            _, ref_lat, ref_lon, _ = st.path_ref
+            step = local_m(ref_lat, ref_lon, lat, lon)
+            if step >= max(s.stationary_m, acc):
+                st.path += step
+                st.path_ref = (t, lat, lon, acc)
+
+        # Smoothed ground speed (the reported speed when there is one) and cadence.
+        ground = (
+            speed_now if speed_now is not None else (segment / dt if dt > 0.0 else 0.0)
+        )
+        if dt > 0.0:
+            alpha = dt / (s.speed_smoothing_s + dt)
+            interval = st.interval
+            st.interval = (
+                dt if interval is None else interval + CADENCE_WEIGHT * (dt - interval)
+            )
+        else:
+            # No time step (the first position after zone reports, or of a new track):
+            # the speed stays, but with no smoothing (0 s) the new speed stands.
+            alpha = 0.0 if s.speed_smoothing_s > 0.0 else 1.0
+        speed = st.speed
+        st.speed = ground if speed is None else speed + alpha * (ground - speed)
+
+        # The window: the oldest sample goes once the next one is at or before the cut.
+        # The newest sample (t is after the cut) always stays; it is alone only after a
+        # new track emptied the window.
+        sample = (t, dist, acc, st.path)
+        window = st.window
+        window.append(sample)
+        cut = t - s.window_s
+        try:
+            while window[1][_T] <= cut:
+                window.popleft()
+        except IndexError:
+            pass  # the newest sample alone
+        oldest_t, oldest_dist, _, _ = window[0]
+        # Its farthest point (a sliding maximum), read only by an approach starting
+        # from away; as every way into away restarts the window, it is kept while away
+        # only.
+        if away:
+            peaks = self._peaks
+            while peaks and peaks[-1][_DIST] <= dist:
+                peaks.pop()
+            peaks.append(sample)
+            while peaks[0][_T] < oldest_t:
+                peaks.popleft()
+
+        # Closing speed over the whole window (negative when moving away), smoothed.
+        span = t - oldest_t
+        closing_now = (oldest_dist - dist) / span if span > 0.0 else 0.0
+        closing = st.closing
+        st.closing = (
+            closing_now
+            if closing is None
+            else closing + alpha * (closing_now - closing)
+        )
+
+        # The stationary anchor: where the car was when last seen to move.
+        if speed_now is not None and speed_now >= MOVING_SPEED_MPS:
+            st.anchor = (t, lat, lon, acc)
+        elif speed_now is None or speed_now >= STILL_SPEED_MPS:
+            _, anchor_lat, anchor_lon, anchor_acc = st.anchor
+            if local_m(anchor_lat, anchor_lon, lat, lon) > max(
+                s.stationary_m, 1.5 * max(acc, anchor_acc)
+            ):
+                st.anchor = (t, lat, lon, acc)
 
         # Let the current phase decide.
-        out: list[Transition] = []
         if phase is _HOME:
-            self._while_home(fix, t, acc, out)
+            if dist - acc - self._home.radius <= s.exit_margin_m:
+                # Within the hysteresis band: drift, or back from a loop round the block.
+                st.departure_seen = False
+                st.outside_since = None
+                return _USED
+            transitions = self._while_home(fix, t, acc)
         elif away:
-            self._while_away(fix, t, dt, acc, previous_dist, was_parked, out)
+            transitions = self._while_away(
+                fix, t, dt, acc, inside, previous_dist, was_parked
+            )
         else:
-            self._while_approaching(speed_now, t, acc, out)
-        return UpdateResult(True, None, tuple(out)) if out else _USED
+            transitions = self._while_approaching(speed_now, t, acc, inside)
+        return UpdateResult(True, None, transitions) if transitions else _USED
 
     def update_presence(self, at_home: bool, timestamp: datetime) -> UpdateResult:
         """Offer a report without a position: a zone-based tracker's home / not home.
@@ -284,21 +385,21 @@ class ApproachDetector:
         st.positioned = False
         st.dist = 0.0
         st.speed = st.closing = st.last_speed = None
-        st.anchor = Point(t, st.lat, st.lon, st.acc)
+        st.anchor = (t, st.lat, st.lon, st.acc)
         st.outside_since = None
         st.candidate_first = st.candidate_last = None
         st.candidate_count = 0
         self._restart_window((t, 0.0, 0.0, st.path))
-        out: list[Transition] = []
+        transitions = _NO_TRANSITIONS
         if previous is None:
             st.phase = Phase.HOME if at_home else Phase.AWAY
         elif at_home and previous is not Phase.HOME:
             if previous is Phase.APPROACHING:
-                self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
-            self._to(EventType.ARRIVED, Phase.HOME, t, out)
+                transitions = (self._to(EventType.ARRIVING, Phase.ARRIVING, t),)
+            transitions += (self._to(EventType.ARRIVED, Phase.HOME, t),)
         elif not at_home and previous is Phase.HOME:
-            self._to(EventType.DEPARTED, Phase.AWAY, t, out)
-        return UpdateResult(True, None, tuple(out))
+            transitions = (self._to(EventType.DEPARTED, Phase.AWAY, t),)
+        return UpdateResult(True, None, transitions)
 
     def update_batch(self, fixes: Iterable[Fix]) -> list[UpdateResult]:
         """Offer several fixes delivered together (a queued upload), oldest first.
@@ -315,10 +416,9 @@ class ApproachDetector:
         t = now.timestamp()
         if t <= st.last_t:
             return _NO_TRANSITIONS
-        out: list[Transition] = []
         if self._stalled(t):
-            self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t, out)
-        return tuple(out)
+            return (self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t),)
+        return _NO_TRANSITIONS
 
     def correct_clock(self, now: datetime) -> bool:
         """Recover from a newest report stamped far ahead of ``now``.
@@ -334,7 +434,7 @@ class ApproachDetector:
         if st.last_t is None or st.last_t - t <= self._settings.clock_skew_s:
             return False
         st.last_t = st.mark_t = t
-        st.anchor = Point(t, st.lat, st.lon, st.acc)
+        st.anchor = (t, st.lat, st.lon, st.acc)
         st.qualified = 0
         st.departure_seen = False
         st.outside_since = None
@@ -406,7 +506,7 @@ class ApproachDetector:
         st.candidate_count += 1
         first = st.candidate_first
         assert first is not None  # noqa: S101 - set above
-        span = point.t - first.t
+        span = point[_T] - first[_T]
         # The track's own fixes over as long a time, at its usual cadence.
         interval = st.interval
         track = int(span / interval) if interval else 0
@@ -418,10 +518,12 @@ class ApproachDetector:
 
     def _reachable(self, ref: Point, point: Point) -> bool:
         """Whether ``point`` is reachable from ``ref`` at a possible speed."""
-        dt = point.t - ref.t
-        if dt <= 0:
+        ref_t, ref_lat, ref_lon, ref_acc = ref
+        t, lat, lon, acc = point
+        dt = t - ref_t
+        if dt <= 0.0:
             return False
-        gap = local_m(ref.lat, ref.lon, point.lat, point.lon) - point.acc - ref.acc
+        gap = local_m(ref_lat, ref_lon, lat, lon) - acc - ref_acc
         return gap <= self._settings.max_speed_mps * dt
 
     # ------------------------------------------------------------ measuring
@@ -438,6 +540,30 @@ class ApproachDetector:
         peaks.append(sample)
         self._state.qualified = 0
 
+    def _start_new_track(self, point: Point) -> None:
+        """Start the track afresh at ``point``, its first fix.
+
+        The outliers that led there agreed for long enough: the track before them was
+        wrong, and nothing of it is evidence for the new one.
+        """
+        st = self._state
+        st.window.clear()
+        self._peaks.clear()
+        st.qualified = 0
+        st.path_ref = point
+
+    def _store_trip_facts(self, fix: Fix, t: float) -> None:
+        """Keep what a fix at ``t`` says beyond its position: driver, ignition, ETA."""
+        st = self._state
+        if fix.driver is not None:
+            st.driver = fix.driver
+        if fix.ignition is not None:
+            st.ignition = fix.ignition
+        if fix.travel_time is not None:
+            st.external_eta = ExternalEta(t + fix.travel_time, t)
+        elif fix.travel_time_gone:
+            st.external_eta = None  # the source says it has none: the own ETA at once
+
     def _parked(self) -> bool:
         """Whether the car has been seen standing still for a while (before this fix).
 
@@ -447,121 +573,30 @@ class ApproachDetector:
         st = self._state
         last_t = st.last_t
         assert last_t is not None  # noqa: S101 - only after the first fix
-        anchor_t = st.anchor.t
+        anchor_t = st.anchor[_T]
         last_speed = st.last_speed
         return (
             last_t > anchor_t
             or (last_speed is not None and last_speed < STILL_SPEED_MPS)
         ) and last_t - anchor_t >= self._settings.settle_s
 
-    def _measure(
-        self,
-        speed_now: float | None,
-        t: float,
-        dt: float,
-        segment: float,
-        away: bool,
-    ) -> None:
-        """Measure the fix just stored: path, speeds, cadence, window and anchor.
-
-        ``speed_now`` is the speed it reports, ``dt`` and ``segment`` the time and
-        distance from the previous fix (0 when there is none to compare with), ``away``
-        whether the phase before it is away.
-        """
-        s = self._settings
-        st = self._state
-        lat = st.lat
-        lon = st.lon
-        acc = st.acc
-        dist = st.dist
-        # The path driven, in steps beyond the noise: jitter of dense, coarse fixes
-        # never adds up to a long path (which would make a trip home look aimless). Only
-        # an approach starting from away looks at it, and every way into away restarts
-        # the window, so it is measured while away only.
-        if away:
-            ref = st.path_ref
-            step = local_m(ref.lat, ref.lon, lat, lon)
-            if step >= max(s.stationary_m, acc):
-                st.path += step
-                st.path_ref = Point(t, lat, lon, acc)
-
-        # Smoothed ground speed (the reported speed when there is one) and cadence.
-        if speed_now is not None:
-            ground = speed_now
-        else:
-            ground = segment / dt if dt > 0 else 0.0
-        # No smoothing (0 s) at no time step: the new speed stands, never 0 / 0.
-        smoothing = s.speed_smoothing_s + dt
-        alpha = dt / smoothing if smoothing > 0 else 1.0
-        speed = st.speed
-        st.speed = ground if speed is None else speed + alpha * (ground - speed)
-        if dt > 0:
-            interval = st.interval
-            st.interval = (
-                dt if interval is None else interval + CADENCE_WEIGHT * (dt - interval)
-            )
-
-        # The window. The newest sample (t is after the cut) always stays; it is alone
-        # only after a new track emptied the window.
-        sample = (t, dist, acc, st.path)
-        window = st.window
-        window.append(sample)
-        cut = t - s.window_s
-        if len(window) > 1:
-            while window[1][_T] <= cut:
-                window.popleft()
-        oldest_t, oldest_dist, _, _ = window[0]
-        # Its farthest point (a sliding maximum), read only by an approach starting
-        # from away; as every way into away restarts the window, it is kept while away
-        # only.
-        if away:
-            peaks = self._peaks
-            while peaks and peaks[-1][_DIST] <= dist:
-                peaks.pop()
-            peaks.append(sample)
-            while peaks[0][_T] < oldest_t:
-                peaks.popleft()
-
-        # Closing speed over the whole window (negative when moving away), smoothed.
-        span = t - oldest_t
-        closing_now = (oldest_dist - dist) / span if span > 0 else 0.0
-        closing = st.closing
-        st.closing = (
-            closing_now
-            if closing is None
-            else closing + alpha * (closing_now - closing)
-        )
-
-        # The stationary anchor: where the car was when last seen to move.
-        if speed_now is not None and speed_now >= MOVING_SPEED_MPS:
-            st.anchor = Point(t, lat, lon, acc)
-        elif speed_now is None or speed_now >= STILL_SPEED_MPS:
-            anchor = st.anchor
-            if local_m(anchor.lat, anchor.lon, lat, lon) > max(
-                s.stationary_m, 1.5 * max(acc, anchor.acc)
-            ):
-                st.anchor = Point(t, lat, lon, acc)
-
     # ------------------------------------------------------------------ phases
 
-    def _while_home(
-        self, fix: Fix, t: float, acc: float, out: list[Transition]
-    ) -> None:
-        """At home: decide whether the car has left."""
+    def _while_home(self, fix: Fix, t: float, acc: float) -> tuple[Transition, ...]:
+        """At home and outside the hysteresis band: decide whether the car has left.
+
+        (:meth:`update` decides nothing for a fix within the band.) Returns the
+        transitions.
+        """
         st = self._state
-        s = self._settings
-        if st.dist - acc - self._home.radius <= s.exit_margin_m:
-            # Within the hysteresis band: drift, or back from a loop round the block.
-            st.departure_seen = False
-            st.outside_since = None
-            return
         if st.outside_since is None:
             st.outside_since = t
             st.outside_dist = st.dist
         if self._departure_confirmed(fix.speed, t, acc):
             # A new trip: its driver is whoever this trip's fixes name.
             st.driver = fix.driver
-            self._to(EventType.DEPARTED, Phase.AWAY, t, out)
+            return (self._to(EventType.DEPARTED, Phase.AWAY, t),)
+        return _NO_TRANSITIONS
 
     def _departure_confirmed(self, speed: float | None, t: float, acc: float) -> bool:
         """Whether a car at home, now outside the hysteresis band, has clearly left.
@@ -600,15 +635,18 @@ class ApproachDetector:
         t: float,
         dt: float,
         acc: float,
+        inside: bool,
         previous_dist: float,
         was_parked: bool,
-        out: list[Transition],
-    ) -> None:
-        """Away: decide whether the car has arrived, or started for home."""
+    ) -> tuple[Transition, ...]:
+        """Away: decide whether the car has arrived, or started for home.
+
+        Returns the transitions, in order.
+        """
         st = self._state
         s = self._settings
         dist = st.dist
-        if self._inside(dist, acc):
+        if inside:
             # An arrival comes from outside the hysteresis band or from driving, not
             # from a parked car's drift across the zone edge.
             came_from_outside = previous_dist > self._home.radius + s.exit_margin_m
@@ -619,10 +657,13 @@ class ApproachDetector:
                 ):
                     # The trip home was seen under way (a qualifying fix not yet
                     # confirmed, or this one): it passes through its approach.
-                    self._to(EventType.APPROACH_STARTED, Phase.APPROACHING, t, out)
-                    self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
-                self._to(EventType.ARRIVED, Phase.HOME, t, out)
-            return
+                    return (
+                        self._to(EventType.APPROACH_STARTED, Phase.APPROACHING, t),
+                        self._to(EventType.ARRIVING, Phase.ARRIVING, t),
+                        self._to(EventType.ARRIVED, Phase.HOME, t),
+                    )
+                return (self._to(EventType.ARRIVED, Phase.HOME, t),)
+            return _NO_TRANSITIONS
         speed = fix.speed
         if speed is not None and speed < STILL_SPEED_MPS:
             # Standing: a trip home goes on from here, judged on what follows (a
@@ -630,9 +671,13 @@ class ApproachDetector:
             qualified = st.qualified
             self._restart_window()
             st.qualified = qualified
-            return
+            return _NO_TRANSITIONS
         in_car = fix.in_car
-        if rate := self._approach_qualifies(t, dist, acc, in_car):
+        # An approach needs the smaller minimum progress from the window's farthest
+        # point at least: a cheap test before the whole rule.
+        if self._peaks[0][_DIST] - dist >= self._least_progress_m and (
+            rate := self._approach_qualifies(t, dist, acc, in_car)
+        ):
             st.qualified += 1
             needed = s.in_car_fixes if in_car else 2
             if st.qualified >= needed or dt >= SPARSE_GAP_S:
@@ -640,11 +685,13 @@ class ApproachDetector:
                 st.still_dist = None
                 st.mark_t = t
                 st.closing = max(st.closing or 0.0, rate)
-                self._to(EventType.APPROACH_STARTED, Phase.APPROACHING, t, out)
+                started = self._to(EventType.APPROACH_STARTED, Phase.APPROACHING, t)
                 if dist <= s.arrival_radius_m:
-                    self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
+                    return (started, self._to(EventType.ARRIVING, Phase.ARRIVING, t))
+                return (started,)
         else:
             st.qualified = 0
+        return _NO_TRANSITIONS
 
     def _approach_qualifies(
         self, t: float, dist: float, acc: float, in_car: bool
@@ -671,7 +718,7 @@ class ApproachDetector:
         else:
             least, fraction = s.min_progress_m, s.progress_fraction
         if (
-            span <= 0
+            span <= 0.0
             or progress < least
             or progress < fraction * dist
             or progress < s.min_efficiency * (self._state.path - peak_path)
@@ -689,9 +736,12 @@ class ApproachDetector:
         return rate if eta is not None and eta - t <= s.reach_eta_s else None
 
     def _while_approaching(
-        self, speed: float | None, t: float, acc: float, out: list[Transition]
-    ) -> None:
-        """Approaching or arriving: decide between arrived, drove by and still on the way."""
+        self, speed: float | None, t: float, acc: float, inside: bool
+    ) -> tuple[Transition, ...]:
+        """Approaching or arriving: decide between arrived, drove by and still on the way.
+
+        Returns the transitions, in order.
+        """
         st = self._state
         s = self._settings
         dist = st.dist
@@ -699,17 +749,25 @@ class ApproachDetector:
             st.mark_dist = dist
             st.mark_t = t
         st.min_dist = min(st.min_dist, dist)
-        if self._inside(dist, acc):
+        if inside:
             if st.phase is Phase.APPROACHING:
-                self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
-            self._to(EventType.ARRIVED, Phase.HOME, t, out)
-        elif self._drove_by(acc):
-            self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t, out)
-        else:
-            if st.phase is _APPROACHING and dist <= s.arrival_radius_m:
-                self._to(EventType.ARRIVING, Phase.ARRIVING, t, out)
-            if self._stalled(t):
-                self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t, out)
+                return (
+                    self._to(EventType.ARRIVING, Phase.ARRIVING, t),
+                    self._to(EventType.ARRIVED, Phase.HOME, t),
+                )
+            return (self._to(EventType.ARRIVED, Phase.HOME, t),)
+        if dist > st.min_dist and self._drove_by(acc):  # not at a new closest point
+            return (self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t),)
+        transitions = _NO_TRANSITIONS
+        if st.phase is _APPROACHING and dist <= s.arrival_radius_m:
+            transitions = (self._to(EventType.ARRIVING, Phase.ARRIVING, t),)
+        # Right after a fix, stalled needs no progress for the shorter stop tolerance at
+        # least, or a silence timeout of 0 s: a cheap test before the whole rule.
+        if (
+            t - st.mark_t >= self._least_stop_s or s.silence_timeout_s <= 0.0
+        ) and self._stalled(t):
+            return (*transitions, self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t))
+        return transitions
 
     def _made_progress(self, speed: float | None, acc: float) -> bool:
         """Whether the car is at a new closest distance of this approach.
@@ -771,11 +829,6 @@ class ApproachDetector:
         )
         return stalled >= tolerance
 
-    def _inside(self, dist: float, acc: float) -> bool:
-        """Whether a fix puts the car at home: inside the zone, accurate enough."""
-        radius = self._home.radius
-        return dist <= radius and acc <= max(radius, self._settings.home_accuracy_m)
-
     # ------------------------------------------------------------------ results
 
     def _eta_from(self, t: float, dist: float, closing: float) -> float | None:
@@ -807,10 +860,8 @@ class ApproachDetector:
             return Direction.AWAY_FROM
         return Direction.STATIONARY
 
-    def _to(
-        self, event: EventType, phase: Phase, t: float, out: list[Transition]
-    ) -> None:
-        """Change phase and record the transition."""
+    def _to(self, event: EventType, phase: Phase, t: float) -> Transition:
+        """Change phase; returns the transition."""
         st = self._state
         previous = st.phase
         assert previous is not None  # noqa: S101 - transitions follow the first fix
@@ -822,18 +873,16 @@ class ApproachDetector:
             st.external_eta = None
         if event in _FRESH_EVIDENCE:
             self._restart_window()  # judge the next decision on fresh evidence only
-            st.path_ref = Point(t, st.lat, st.lon, st.acc)
+            st.path_ref = (t, st.lat, st.lon, st.acc)
         eta = self._eta(t)
-        out.append(
-            Transition(
-                event=event,
-                phase=phase,
-                previous=previous,
-                timestamp=datetime.fromtimestamp(t, UTC),
-                distance_m=st.dist if st.positioned or phase is Phase.HOME else None,
-                eta=None if eta is None else datetime.fromtimestamp(eta, UTC),
-                driver=st.driver,
-            )
+        return Transition(
+            event=event,
+            phase=phase,
+            previous=previous,
+            timestamp=datetime.fromtimestamp(t, UTC),
+            distance_m=st.dist if st.positioned or phase is Phase.HOME else None,
+            eta=None if eta is None else datetime.fromtimestamp(eta, UTC),
+            driver=st.driver,
         )
 
 
@@ -842,7 +891,7 @@ def _fix_time(fix: Fix) -> float:
 
 
 def _peaks_of(window: Iterable[Sample]) -> deque[Sample]:
-    """Return the sliding maximum of a window, as :meth:`ApproachDetector._measure` keeps it."""
+    """Return the sliding maximum of a window, as :meth:`ApproachDetector.update` keeps it."""
     peaks: deque[Sample] = deque()
     for sample in window:
         while peaks and peaks[-1][_DIST] <= sample[_DIST]:

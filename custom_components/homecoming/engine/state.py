@@ -42,32 +42,17 @@ since the track started (metres, cumulative). A plain tuple: the window gets one
 every fix, and a tuple is built in a third of the time of a class instance."""
 
 
-# Never changed once made, yet not frozen: the detector may make one for every fix, and
-# a frozen dataclass (or a NamedTuple) is built by Python-level code, twice as slow.
-@dataclass(slots=True)
-class Point:
-    """A position at a time, with its accuracy (never changed once made)."""
-
-    t: float
-    """POSIX seconds."""
-    lat: float
-    """Degrees."""
-    lon: float
-    """Degrees."""
-    acc: float
-    """Metres."""
-
-    def as_dict(self) -> dict[str, float]:
-        """Return the point as saved."""
-        return {"t": self.t, "lat": self.lat, "lon": self.lon, "acc": self.acc}
+type Point = tuple[float, float, float, float]
+"""A position at a time, with its accuracy: ``(t, lat, lon, acc)``, POSIX seconds,
+degrees, degrees and metres. A plain tuple, as :data:`Sample`: the detector may make one
+for every fix."""
 
 
 _SAMPLE_FIELDS: Final = ("t", "dist", "acc", "path")
 _POINT_FIELDS: Final = ("t", "lat", "lon", "acc")
 
 
-def _nowhere() -> Point:
-    return Point(0.0, 0.0, 0.0, 0.0)
+_NOWHERE: Final[Point] = (0.0, 0.0, 0.0, 0.0)
 
 
 class ExternalEta(NamedTuple):
@@ -101,7 +86,7 @@ class TrackState:
     """The speed the newest fix reported, if any."""
     path: float = 0.0
     """Distance driven since the track started (cumulative, in steps beyond the noise)."""
-    path_ref: Point = field(default_factory=_nowhere)
+    path_ref: Point = _NOWHERE
     """Where the last step of the path ended."""
     window: deque[Sample] = field(default_factory=deque)
     """The fixes of the progress window, oldest first (at least one once positioned)."""
@@ -111,7 +96,7 @@ class TrackState:
     """Smoothed speed towards home (negative: moving away)."""
     interval: float | None = None
     """Smoothed time between fixes: the source's cadence."""
-    anchor: Point = field(default_factory=_nowhere)
+    anchor: Point = _NOWHERE
     """Where the car was when it was last seen to move."""
     min_dist: float = 0.0
     """Closest distance to home since the approach started."""
@@ -153,12 +138,12 @@ class TrackState:
             "dist": self.dist,
             "last_speed": self.last_speed,
             "path": self.path,
-            "path_ref": self.path_ref.as_dict(),
+            "path_ref": _point_dict(self.path_ref),
             "window": [_sample_dict(sample) for sample in self.window],
             "speed": self.speed,
             "closing": self.closing,
             "interval": self.interval,
-            "anchor": self.anchor.as_dict(),
+            "anchor": _point_dict(self.anchor),
             "min_dist": self.min_dist,
             "still_dist": self.still_dist,
             "mark_dist": self.mark_dist,
@@ -172,8 +157,8 @@ class TrackState:
             "external_eta": None
             if self.external_eta is None
             else self.external_eta._asdict(),
-            "candidate_first": _point_dict(self.candidate_first),
-            "candidate_last": _point_dict(self.candidate_last),
+            "candidate_first": _opt_point_dict(self.candidate_first),
+            "candidate_last": _opt_point_dict(self.candidate_last),
             "candidate_count": self.candidate_count,
         }
 
@@ -305,8 +290,13 @@ def _sample_dict(sample: Sample) -> dict[str, float]:
     return {"t": t, "dist": dist, "acc": acc, "path": path}
 
 
-def _point_dict(point: Point | None) -> dict[str, float] | None:
-    return None if point is None else point.as_dict()
+def _point_dict(point: Point) -> dict[str, float]:
+    t, lat, lon, acc = point
+    return {"t": t, "lat": lat, "lon": lon, "acc": acc}
+
+
+def _opt_point_dict(point: Point | None) -> dict[str, float] | None:
+    return None if point is None else _point_dict(point)
 
 
 def _number(value: Any, low: float, high: float) -> float:
@@ -361,7 +351,7 @@ def _sample(item: Any) -> Sample:
 
 
 def _point(item: Any) -> Point:
-    return Point(
+    return (
         _number(item["t"], 0.0, _LATEST_T),
         _number(item["lat"], -90.0, 90.0),
         _number(item["lon"], -180.0, 180.0),
