@@ -47,7 +47,13 @@ from custom_components.homecoming.detection import (
     DETECTION_RANGES,
     settings_from_options,
 )
-from custom_components.homecoming.engine import ApproachDetector, Fix, Settings
+from custom_components.homecoming.engine import (
+    ApproachDetector,
+    Fix,
+    Home,
+    Phase,
+    Settings,
+)
 from custom_components.homecoming.sensor import ETA_HOLD
 from devtools import sim
 from tests import common
@@ -473,7 +479,8 @@ async def test_staleness_without_an_approach(
 async def test_zone_moves_change_the_distance(
     hass: HomeAssistant, init_push: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Measure the next fix against the home zone's new centre."""
+    """The distance follows the zone at once; a parked car's next fix starts nothing."""
+    events = async_capture_events(hass, EVENT_HOMECOMING)
     coordinator = init_push.runtime_data.coordinator
     lat, lon = sim.offset(*sim.DEFAULT_HOME, 0.0, 1_000.0)
     now = dt_util.utcnow()
@@ -496,6 +503,7 @@ async def test_zone_moves_change_the_distance(
     new_lat, new_lon = sim.offset(*sim.DEFAULT_HOME, 0.0, 3_000.0)
     await hass.config.async_update(latitude=new_lat, longitude=new_lon, radius=250)
     await hass.async_block_till_done()
+    assert distance(hass, init_push) == pytest.approx(2_000, abs=5)  # at once
     await feed(
         hass,
         freezer,
@@ -511,6 +519,41 @@ async def test_zone_moves_change_the_distance(
         ],
     )
     assert distance(hass, init_push) == pytest.approx(2_000, abs=5)
+    # Measured against the old home, the car would have come 1 km nearer in 10 s.
+    assert phase_state(hass, init_push) == "away"
+    assert events == []
+
+
+async def test_a_moved_zone_restarts_the_evidence(hass: HomeAssistant) -> None:
+    """Parked 5 km out, the zone moves 1 km nearer: the next fix shows no progress."""
+    home = Home(latitude=52.37, longitude=4.89, radius=100.0)
+    engine = ApproachDetector(home)
+    lat, lon = sim.offset(52.37, 4.89, 0.0, 5_000.0)
+    start = dt_util.utcnow()
+    for second in range(0, 300, 10):
+        engine.update(
+            Fix(
+                latitude=lat,
+                longitude=lon,
+                timestamp=start + timedelta(seconds=second),
+                accuracy=10,
+                speed=0,
+            )
+        )
+    near = sim.offset(52.37, 4.89, 0.0, 1_000.0)
+    engine.move_home(Home(latitude=near[0], longitude=near[1], radius=100.0))
+    assert engine.snapshot.distance_m == pytest.approx(4_000, abs=5)
+    assert engine.snapshot.eta is None
+    after = start + timedelta(seconds=310)
+    result = engine.update(
+        Fix(latitude=lat, longitude=lon, timestamp=after, accuracy=10)
+    )
+    assert result.transitions == ()
+    assert engine.phase is Phase.AWAY
+    fresh = ApproachDetector(home)
+    fresh.update_presence(True, start)
+    fresh.move_home(Home(latitude=near[0], longitude=near[1], radius=100.0))
+    assert fresh.snapshot.distance_m == 0.0  # at home by a zone report: kept as it was
 
 
 async def test_zone_gone_keeps_the_last_home(

@@ -13,7 +13,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.const import Platform
+from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -197,6 +197,24 @@ async def test_a_driver_added_while_no_position_comes_is_followed(
     await switch(hass, BOB_AA, True)  # Bob's phone connects first
     await switch(hass, ALICE_SWITCH, True)
     assert (state(hass, DRIVER), found_by(hass)) == ("Bob", "signal")
+
+
+async def test_a_renamed_or_removed_driver_is_shown_at_once(
+    hass: HomeAssistant, push_entry: MockConfigEntry
+) -> None:
+    """The driver shown follows a rename and a removal at once, with no position."""
+    entry = await setup_car(hass, push_entry, [BOB])
+    await switch(hass, BOB_AA, True)
+    assert (state(hass, DRIVER), found_by(hass)) == ("Bob", "signal")
+    subentry = entry.subentries[BOB["subentry_id"]]
+    hass.config_entries.async_update_subentry(
+        entry, subentry, title="Robert", data={**subentry.data, CONF_NAME: "Robert"}
+    )
+    await hass.async_block_till_done()
+    assert (state(hass, DRIVER), found_by(hass)) == ("Robert", "signal")
+    hass.config_entries.async_remove_subentry(entry, BOB["subentry_id"])
+    await hass.async_block_till_done()
+    assert (state(hass, DRIVER), found_by(hass)) == ("unknown", None)
 
 
 async def test_no_phone_no_listener_after_unload(

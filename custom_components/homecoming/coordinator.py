@@ -456,10 +456,10 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
 
     @callback
     def _async_driver_phone(self) -> None:
-        """Choose the driver again: a driver's phone entered or left the car."""
-        before = (self.drivers.active, self.drivers.found_by)
+        """Choose the driver again: a phone entered or left the car, or drivers changed."""
         self.drivers.update(self.engine.snapshot, dt_util.utcnow())
-        if (self.drivers.active, self.drivers.found_by) != before:
+        shown = (self.data.driver, self.data.found_by)
+        if (self.drivers.active, self.drivers.found_by) != shown:
             self._save_soon()
             self.async_set_updated_data(self._car_data())
 
@@ -490,7 +490,11 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
 
     @callback
     def _async_zone_changed(self, event: Event[EventStateChangedData]) -> None:
-        """Measure against the home zone anew when it moves or changes size."""
+        """Measure against the home zone anew when it moves or changes size.
+
+        The entities show the new distance at once; nothing fires (see
+        :meth:`ApproachDetector.move_home`).
+        """
         try:
             home = self._home()
         except ConfigEntryError:
@@ -501,9 +505,8 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
             )
             return
         if home != self.engine.home:
-            self.engine = ApproachDetector.from_dict(
-                self.engine.as_dict(), home, self.settings
-            )
+            self.engine.move_home(home)
+            self._changed([])
 
     @callback
     def _async_tick(self, now: datetime) -> None:

@@ -245,8 +245,13 @@ class DriverTracker:
         self, change: ConfigEntryChange, entry: ConfigEntry[Any]
     ) -> None:
         """Follow added, changed and removed drivers (a subentry flow changed the car)."""
-        if change is ConfigEntryChange.UPDATED and entry is self._entry:
-            self._refresh()
+        if (
+            change is ConfigEntryChange.UPDATED
+            and entry is self._entry
+            and self._refresh()
+            and self._listener is not None
+        ):
+            self._listener()  # the driver shown may have changed, or be gone
 
     def _start_monitors(self) -> None:
         """Follow the phone of every driver that names in-car signals."""
@@ -370,11 +375,14 @@ class DriverTracker:
         """Return the driver of a subentry (one whose phone is followed: it exists)."""
         return next(d for d in self._drivers if d.subentry_id == subentry_id)
 
-    def _refresh(self) -> None:
-        """Follow added, changed and removed drivers; a new set starts a new history."""
+    def _refresh(self) -> bool:
+        """Follow added, changed and removed drivers; a new set starts a new history.
+
+        Returns whether the drivers changed.
+        """
         drivers = drivers_from_subentries(self._entry.subentries)
         if drivers == self._drivers:
-            return
+            return False
         self._drivers = drivers
         if self._listener is not None:
             # Follow the phones of the drivers as they are now.
@@ -390,6 +398,7 @@ class DriverTracker:
             (d for d in drivers if active and d.subentry_id == active.subentry_id),
             None,
         )
+        return True
 
     def _add(
         self, now: datetime, latitude: float, longitude: float, moving: bool

@@ -420,6 +420,25 @@ class ApproachDetector:
             return (self._to(EventType.APPROACH_CANCELLED, Phase.AWAY, t),)
         return _NO_TRANSITIONS
 
+    def move_home(self, home: Home) -> None:
+        """Measure against a home zone that moved or changed size; nothing fires.
+
+        Distances measured to the old home would read as progress (or retreat) to the
+        new one and start a false approach: the newest position's distance is measured
+        anew, and the window of distances and the closing speed restart from it, as
+        after a wrong clock. The phase is kept: the next fix decides against the new
+        home.
+        """
+        self._home = home
+        self._origin = Origin(home.latitude, home.longitude)
+        self._home_accuracy_m = max(home.radius, self._settings.home_accuracy_m)
+        st = self._state
+        if st.last_t is None or not st.positioned:
+            return  # no position (or zone reports only): nothing measured yet
+        st.dist = self._origin.distance_m(st.lat, st.lon)
+        st.closing = None
+        self._restart_window((st.last_t, st.dist, st.acc, st.path))
+
     def correct_clock(self, now: datetime) -> bool:
         """Recover from a newest report stamped far ahead of ``now``.
 
