@@ -1432,7 +1432,7 @@ class Results:
 
 
 def _ratio(ours: float, theirs: float) -> str:
-    if theirs < 0:  # below the bare variant's: nothing measurable to divide by
+    if theirs < 0 or ours < 0:  # below the bare variant's: within the noise
         return "—"
     if theirs == 0:
         return "—" if ours == 0 else "∞"
