@@ -525,7 +525,11 @@ async def test_zone_moves_change_the_distance(
 
 
 async def test_a_moved_zone_restarts_the_evidence(hass: HomeAssistant) -> None:
-    """Parked 5 km out, the zone moves 1 km nearer: the next fix shows no progress."""
+    """Parked 5 km out, the zone moves 1 km nearer: the next fix shows no progress.
+
+    The same when the state is restored against a home other than the one it was
+    measured to (the zone moved while Home Assistant was down).
+    """
     home = Home(latitude=52.37, longitude=4.89, radius=100.0)
     engine = ApproachDetector(home)
     lat, lon = sim.offset(52.37, 4.89, 0.0, 5_000.0)
@@ -550,6 +554,19 @@ async def test_a_moved_zone_restarts_the_evidence(hass: HomeAssistant) -> None:
     )
     assert result.transitions == ()
     assert engine.phase is Phase.AWAY
+    saved = engine.as_dict()
+    assert ApproachDetector.from_dict(saved, engine.home).as_dict() == saved
+    # Restored against the old home (the zone moved back while Home Assistant was
+    # down): measured anew, as a live move is.
+    restored = ApproachDetector.from_dict(saved, home)
+    assert restored.snapshot.distance_m == pytest.approx(5_000, abs=5)
+    later = Fix(
+        latitude=lat,
+        longitude=lon,
+        timestamp=after + timedelta(seconds=10),
+        accuracy=10,
+    )
+    assert restored.update(later).transitions == ()
     fresh = ApproachDetector(home)
     fresh.update_presence(True, start)
     fresh.move_home(Home(latitude=near[0], longitude=near[1], radius=100.0))

@@ -94,6 +94,9 @@ _DIST: Final = 1
 """Where a :data:`~.state.Sample` keeps its time and its distance to home (a
 :data:`~.state.Point` its time first too)."""
 
+_SAME_HOME_M: Final = 1.0
+"""A saved distance within this of the one measured now was measured to the same home."""
+
 _USED: Final = UpdateResult(True, None, _NO_TRANSITIONS)
 _REFUSED: Final = {
     reason: UpdateResult(False, reason, _NO_TRANSITIONS) for reason in RejectReason
@@ -476,11 +479,21 @@ class ApproachDetector:
     ) -> ApproachDetector:
         """Rebuild a detector from :meth:`as_dict` output of this or an older version.
 
+        A state measured against another home (the zone moved or changed size while
+        it was saved) is measured anew, as :meth:`move_home` does.
+
         Raises :class:`ValueError` for a newer version or anything malformed.
         """
         detector = cls(home, settings)
-        detector._state = TrackState.from_dict(data)
-        detector._peaks = _peaks_of(detector._state.window)
+        st = detector._state = TrackState.from_dict(data)
+        detector._peaks = _peaks_of(st.window)
+        if (
+            st.last_t is not None
+            and st.positioned
+            and abs(detector._origin.distance_m(st.lat, st.lon) - st.dist)
+            > _SAME_HOME_M
+        ):
+            detector.move_home(home)
         return detector
 
     # ------------------------------------------------------------------ filtering
