@@ -297,9 +297,9 @@ class HomecomingCoordinator(DataUpdateCoordinator[CarData]):
         self._transition_listeners: list[Callable[[Transition], None]] = [self._fire]
         self._store = car_store(hass, entry.entry_id)
         self._save_due: datetime | None = None
+        """When the state is next written at the latest (:meth:`_save_soon`)."""
         self._stop_ticks: CALLBACK_TYPE | None = None
         """Stops the home's clock ticking this car; None while it does not."""
-        """When the state is next written at the latest (:meth:`_save_soon`)."""
         self.device_info = DeviceInfo(
             identifiers={(DOMAIN, entry.unique_id or entry.entry_id)},
             name=entry.title,

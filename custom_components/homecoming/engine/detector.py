@@ -122,11 +122,8 @@ class ApproachDetector:
 
     def __init__(self, home: Home, settings: Settings | None = None) -> None:
         """Start with no knowledge of the car."""
-        self._home = home
         self._settings = s = settings or Settings()
-        self._origin = Origin(home.latitude, home.longitude)
-        self._home_accuracy_m = max(home.radius, s.home_accuracy_m)
-        """The worst accuracy of a fix that puts the car at home (inside the zone)."""
+        self._set_home(home)
         self._least_progress_m = min(s.min_progress_m, s.in_car_min_progress_m)
         """The smaller minimum progress: no approach qualifies on less (see
         :meth:`_approach_qualifies`)."""
@@ -432,9 +429,18 @@ class ApproachDetector:
         after a wrong clock. The phase is kept: the next fix decides against the new
         home.
         """
+        self._set_home(home)
+        self._measure_anew()
+
+    def _set_home(self, home: Home) -> None:
+        """Measure against ``home`` from now on."""
         self._home = home
         self._origin = Origin(home.latitude, home.longitude)
         self._home_accuracy_m = max(home.radius, self._settings.home_accuracy_m)
+        """The worst accuracy of a fix that puts the car at home (inside the zone)."""
+
+    def _measure_anew(self) -> None:
+        """Measure the newest position against the home; restart the evidence from it."""
         st = self._state
         if st.last_t is None or not st.positioned:
             return  # no position (or zone reports only): nothing measured yet
@@ -493,7 +499,7 @@ class ApproachDetector:
             and abs(detector._origin.distance_m(st.lat, st.lon) - st.dist)
             > _SAME_HOME_M
         ):
-            detector.move_home(home)
+            detector._measure_anew()
         return detector
 
     # ------------------------------------------------------------------ filtering
