@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 import logging
+import threading
 from typing import Any
 from unittest.mock import patch
 
@@ -528,12 +529,21 @@ async def test_a_failed_read_keeps_the_rate(
     rates = runner(entry).rates
     caplog.clear()
     caplog.set_level(logging.DEBUG, logger=PACKAGE)
+    release = threading.Event()
+
+    def failing_read(*_: Any, **__: Any) -> None:
+        # Held until the second call: the first learning is surely under way then
+        # (a read done at once would end it before the second call).
+        release.wait(10)
+        raise OperationalError("SELECT", None, Exception("disk I/O error"))
+
     with patch(
         "custom_components.homecoming.routines.rates.get_significant_states_with_session",
-        side_effect=OperationalError("SELECT", None, Exception("disk I/O error")),
+        side_effect=failing_read,
     ):
         rates.async_schedule()
         rates.async_schedule()  # while the first runs: one learning at a time
+        release.set()
         await learned(hass)
     after = entity_state(hass, "sensor.family_car_den_heating_rate")
     assert (after.state, after.last_updated) == (before.state, before.last_updated)
